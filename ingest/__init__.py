@@ -1,0 +1,1 @@
+"""Turns FAQ sources (markdown, JSONL, CSV) into a published index version."""

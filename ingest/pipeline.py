@@ -1,0 +1,299 @@
+"""Incremental, atomic ingest: parse, diff against the live version, embed only what
+changed, build the next version beside the live one, gate it, publish it in one step."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ingest.chunking import entry_records
+from ingest.sources import parse_sources
+from service.config import Settings
+from service.evaluation.metrics import Metrics, load_queries, run_queries, summarize
+from service.retrieval.classifier import PhrasingClassifier
+from service.retrieval.embedder import Embedder, ProgressCallback
+from service.retrieval.lexical import LexicalIndex
+from service.retrieval.retriever import CLASSIFIER_FILE, LEXICAL_DIR, Retriever
+from service.retrieval.schema import (
+    META_ENTRY_ID,
+    SCHEMA_VERSION,
+    FaqEntry,
+    IndexRecord,
+)
+from service.retrieval.store import EntryInfo, IndexStore, Manifest
+from service.retrieval.vector_index import VectorBackend
+
+ProgressFactory = Callable[[int, str], ProgressCallback]
+
+
+class IngestError(RuntimeError):
+    """Ingest refused; nothing was published. ``lines`` are the user-facing details."""
+
+    def __init__(self, message: str, lines: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.lines = list(lines)
+
+
+@dataclass
+class SyncPlan:
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    rebuild: bool = False
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.rebuild or self.added or self.changed or self.removed)
+
+    def summary(self) -> str:
+        text = (
+            f"added {len(self.added)}, changed {len(self.changed)}, "
+            f"removed {len(self.removed)}, unchanged {len(self.unchanged)}"
+        )
+        return f"{text} (full rebuild)" if self.rebuild else text
+
+
+@dataclass
+class IngestReport:
+    plan: SyncPlan
+    entries: int
+    files: int
+    warnings: list[str] = field(default_factory=list)
+    version: str | None = None
+    published: bool = False
+    embedded_texts: int = 0
+    reused_vectors: int = 0
+    gate: Metrics | None = None
+    seconds: float = 0.0
+
+
+def plan_sync(entries: Sequence[FaqEntry], live: Manifest | None, rebuild: bool) -> SyncPlan:
+    plan = SyncPlan(rebuild=rebuild or live is None)
+    old = live.entries if live is not None else {}
+    new_ids = set()
+    for entry in entries:
+        new_ids.add(entry.id)
+        before = old.get(entry.id)
+        if before is None:
+            plan.added.append(entry.id)
+        elif before.hash != entry.content_hash():
+            plan.changed.append(entry.id)
+        else:
+            plan.unchanged.append(entry.id)
+    plan.removed = [e for e in old if e not in new_ids]
+    return plan
+
+
+class IngestPipeline:
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder,
+        backend: VectorBackend,
+        store: IndexStore | None = None,
+        progress: ProgressFactory | None = None,
+        log: Callable[[str], None] = print,
+    ) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.backend = backend
+        self.store = store or IndexStore(settings.index.path, settings.index.keep_versions)
+        self._progress = progress
+        self._log = log
+
+    def run(
+        self,
+        paths: Sequence[Path],
+        *,
+        dry_run: bool = False,
+        rebuild: bool = False,
+        skip_invalid: bool = False,
+        gate_questions: Path | None = None,
+    ) -> IngestReport:
+        started = time.perf_counter()
+        parsed = parse_sources(paths)
+        warnings = [str(e) for e in parsed.errors]
+        if parsed.errors and not skip_invalid:
+            raise IngestError(
+                f"{len(parsed.errors)} problem(s) in the sources; nothing was published "
+                "(fix them, or pass --skip-invalid to publish the valid entries only)",
+                warnings,
+            )
+        if not parsed.entries:
+            raise IngestError("no valid FAQ entries found; nothing was published", warnings)
+        if dry_run:
+            report = self._report(parsed.entries, parsed.files, warnings, rebuild)
+            report.seconds = time.perf_counter() - started
+            return report
+        with self.store.lock():
+            self._collect_garbage()
+            report = self._report(parsed.entries, parsed.files, warnings, rebuild)
+            if report.plan.has_changes:
+                try:
+                    self._build_and_publish(parsed.entries, report, paths, gate_questions)
+                except BaseException:
+                    # A refused or failed version must not linger (a SIGKILL skips this;
+                    # the next run's garbage collection covers that case).
+                    if report.version is not None and not report.published:
+                        self.backend.drop(report.version)
+                        self.store.remove_version_files(report.version)
+                    raise
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _report(
+        self, entries: list[FaqEntry], files: int, warnings: list[str], rebuild: bool
+    ) -> IngestReport:
+        live = self.store.live_manifest()
+        if live is not None and not rebuild:
+            if live.model_id != self.embedder.model_id:
+                raise IngestError(
+                    f"the live index ({live.version}) was built with embedding model "
+                    f"{live.model_id}, but {self.embedder.model_id} is configured; "
+                    "vectors from two models cannot be mixed: run again with --rebuild"
+                )
+            if live.schema_version != SCHEMA_VERSION:
+                raise IngestError(
+                    f"the live index ({live.version}) uses index schema "
+                    f"{live.schema_version}, this faqbot writes {SCHEMA_VERSION}: "
+                    "run again with --rebuild"
+                )
+        return IngestReport(
+            plan=plan_sync(entries, live, rebuild), entries=len(entries), files=files,
+            warnings=warnings,
+        )
+
+    def _collect_garbage(self) -> None:
+        """Remove versions a killed or refused run left behind (we hold the lock)."""
+        for version in self.store.garbage_versions(self.backend.versions()):
+            self.backend.drop(version)
+            self.store.remove_version_files(version)
+
+    def _build_and_publish(
+        self,
+        entries: list[FaqEntry],
+        report: IngestReport,
+        paths: Sequence[Path],
+        gate_questions: Path | None,
+    ) -> None:
+        plan = report.plan
+        live = self.store.live_manifest()
+        version = self.store.new_version_id()
+        report.version = version
+        self._log(f"building index version {version}: {plan.summary()}")
+        records: list[IndexRecord] = []
+        hashes = {e.id: e.content_hash() for e in entries}
+        for entry in entries:
+            records.extend(entry_records(entry, hashes[entry.id]))
+
+        # Vectors of unchanged entries are copied from the live version, not re-embedded.
+        reuse_ids = set() if plan.rebuild else set(plan.unchanged)
+        reused: dict[str, np.ndarray] = {}
+        if reuse_ids and live is not None:
+            stored = self.backend.open(live.version).get_all()
+            for rid, vec, meta in zip(
+                stored.ids, stored.embeddings, stored.metadatas, strict=True
+            ):
+                if meta.get(META_ENTRY_ID) in reuse_ids:
+                    reused[rid] = vec
+        to_embed = [r for r in records if r.id not in reused]
+        report.reused_vectors = len(records) - len(to_embed)
+        new_vectors = self._embed([r.text for r in to_embed])
+        report.embedded_texts = len(to_embed)
+        fresh = {r.id: v for r, v in zip(to_embed, new_vectors, strict=True)}
+        vectors = np.stack([reused[r.id] if r.id in reused else fresh[r.id] for r in records])
+
+        index = self.backend.create(version)
+        index.add(
+            [r.id for r in records],
+            vectors,
+            [r.text for r in records],
+            [r.metadata for r in records],
+        )
+        folder = self.store.version_dir(version)
+        LexicalIndex.build(
+            [e.id for e in entries],
+            [" ".join([e.question, *e.questions, e.answer]) for e in entries],
+        ).save(folder / LEXICAL_DIR)
+        PhrasingClassifier.fit(vectors, [r.entry_id for r in records]).save(
+            folder / CLASSIFIER_FILE
+        )
+        manifest = Manifest(
+            version=version,
+            created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            model_id=self.embedder.model_id,
+            dimension=int(vectors.shape[1]),
+            schema_version=SCHEMA_VERSION,
+            records=len(records),
+            entries={
+                e.id: EntryInfo(
+                    hash=hashes[e.id],
+                    question=e.question,
+                    title=e.display_title,
+                    url=e.url,
+                    category=e.category,
+                    answer=e.answer,
+                )
+                for e in entries
+            },
+            sources=[str(p) for p in paths],
+        )
+        # The manifest is written last: a version without one is unfinished and is
+        # removed by the next run.
+        self.store.write_manifest(manifest)
+        if gate_questions is not None:
+            report.gate = self._gate(version, gate_questions)
+        self.store.publish(version)
+        report.published = True
+        self._collect_garbage()
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        callback = self._progress(len(texts), "embedding") if self._progress else None
+        try:
+            return self.embedder.embed(texts, progress=callback)
+        finally:
+            close = getattr(callback, "close", None)
+            if close is not None:
+                close()
+
+    def _gate(self, version: str, questions_path: Path) -> Metrics:
+        retriever = Retriever.open(
+            self.store, self.backend, self.embedder, self.settings.retrieval, version=version
+        )
+        try:
+            queries = load_queries(questions_path, known_ids=None)
+        except ValueError as exc:
+            raise IngestError(f"--gate: {exc}; nothing was published") from exc
+        metrics = summarize(run_queries(retriever, queries), self.settings.retrieval.abstain_threshold)
+        gate = self.settings.gate
+        failures = []
+        if (metrics.recall_at_1 or 0.0) < gate.min_recall_at_1:
+            failures.append(
+                f"recall@1 {metrics.recall_at_1:.3f} is below the minimum {gate.min_recall_at_1:.3f}"
+            )
+        if metrics.abstention_accuracy < gate.min_abstention_accuracy:
+            failures.append(
+                f"abstention accuracy {metrics.abstention_accuracy:.3f} is below the minimum "
+                f"{gate.min_abstention_accuracy:.3f}"
+            )
+        known = set(retriever.manifest.entries)
+        missing = {q.faq_id for q in queries if q.faq_id is not None and q.faq_id not in known}
+        if missing:
+            failures.append(
+                f"{len(missing)} gate question(s) point at entries that no longer exist: "
+                + ", ".join(sorted(missing)[:10])
+            )
+        if failures:
+            raise IngestError(
+                f"quality gate failed for version {version}; the live index is unchanged",
+                failures,
+            )
+        return metrics
+

@@ -1,0 +1,342 @@
+"""FAQ sources: markdown folders, JSONL and CSV exports, parsed into entries.
+
+Markdown: YAML front matter, then either one entry (front matter holds ``id`` and
+``title``; the body is the answer) or several entries, one per ``## Question {#id}``
+heading. Inside a section, a paragraph ``Also asked:`` followed by a bullet list gives
+the alternate phrasings. Front matter keys: id, title, category, url, updated, questions.
+
+Every problem is reported with file and line; nothing here raises on bad content.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from service.retrieval.schema import FaqEntry
+
+SOURCE_SUFFIXES = {".md", ".markdown", ".jsonl", ".csv"}
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+_HEADING = re.compile(r"^##\s+(?P<text>.+?)\s*(?:\{#(?P<id>[^}\s]+)\})?\s*$")
+_ALSO_ASKED = re.compile(r"^\s*\*{0,2}also asked:?\*{0,2}\s*$", re.IGNORECASE)
+_BULLET = re.compile(r"^\s*[-*+]\s+(?P<text>.+?)\s*$")
+_FRONT_KEYS = {"id", "title", "category", "url", "updated", "questions", "question"}
+
+
+@dataclass(frozen=True)
+class SourceError:
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+@dataclass
+class ParseResult:
+    entries: list[FaqEntry]
+    errors: list[SourceError]
+    files: int
+
+
+def discover(paths: Iterable[Path]) -> tuple[list[Path], list[SourceError]]:
+    """Expand folders into source files (sorted, so ids and errors come out stable)."""
+    files: list[Path] = []
+    errors: list[SourceError] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(
+                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SOURCE_SUFFIXES
+            )
+            if not found:
+                errors.append(SourceError(str(path), 0, "no .md, .jsonl or .csv files found"))
+            files.extend(found)
+        elif path.is_file():
+            if path.suffix.lower() not in SOURCE_SUFFIXES:
+                errors.append(
+                    SourceError(str(path), 0, "unsupported file type (use .md, .jsonl or .csv)")
+                )
+            else:
+                files.append(path)
+        else:
+            errors.append(SourceError(str(path), 0, "no such file or folder"))
+    return files, errors
+
+
+def parse_sources(paths: Iterable[Path]) -> ParseResult:
+    files, errors = discover(paths)
+    entries: list[FaqEntry] = []
+    for path in files:
+        file_entries, file_errors = parse_file(path)
+        entries.extend(file_entries)
+        errors.extend(file_errors)
+    entries, dup_errors = _drop_duplicates(entries)
+    errors.extend(dup_errors)
+    return ParseResult(entries=entries, errors=errors, files=len(files))
+
+
+def parse_file(path: Path) -> tuple[list[FaqEntry], list[SourceError]]:
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        return [], [SourceError(str(path), line, f"not UTF-8 (byte 0x{raw[exc.start]:02x})")]
+    suffix = path.suffix.lower()
+    if suffix == ".jsonl":
+        return _parse_jsonl(str(path), text)
+    if suffix == ".csv":
+        return _parse_csv(str(path), text)
+    return _parse_markdown(str(path), text)
+
+
+def _drop_duplicates(entries: list[FaqEntry]) -> tuple[list[FaqEntry], list[SourceError]]:
+    seen: dict[str, FaqEntry] = {}
+    errors: list[SourceError] = []
+    kept: list[FaqEntry] = []
+    for entry in entries:
+        first = seen.get(entry.id)
+        if first is not None:
+            path, line = _split_source(entry.source)
+            errors.append(
+                SourceError(
+                    path, line, f'duplicate id "{entry.id}" (first defined in {first.source})'
+                )
+            )
+            continue
+        seen[entry.id] = entry
+        kept.append(entry)
+    return kept, errors
+
+
+def _split_source(source: str) -> tuple[str, int]:
+    path, _, line = source.rpartition(":")
+    return path, int(line) if line.isdigit() else 0
+
+
+def _make_entry(
+    path: str, line: int, fields: dict[str, Any], errors: list[SourceError]
+) -> FaqEntry | None:
+    """Validate one entry's fields; append errors and return None when it is unusable."""
+    entry_id = str(fields.get("id") or "").strip()
+    question = " ".join(str(fields.get("question") or "").split())
+    answer = str(fields.get("answer") or "").strip()
+    problems = []
+    if not entry_id:
+        problems.append("missing id")
+    elif not ID_PATTERN.match(entry_id):
+        problems.append(
+            f'invalid id "{entry_id}" (letters, digits, ".", "_", "-"; at most 128 characters)'
+        )
+    if not question:
+        problems.append(f'entry "{entry_id}": empty question')
+    if not answer:
+        problems.append(f'entry "{entry_id}": empty answer')
+    raw_questions = fields.get("questions") or []
+    if isinstance(raw_questions, str):
+        raw_questions = [raw_questions]
+    if not isinstance(raw_questions, list):
+        problems.append(f'entry "{entry_id}": "questions" must be a list of strings')
+        raw_questions = []
+    for problem in problems:
+        errors.append(SourceError(path, line, problem))
+    if problems:
+        return None
+    questions: list[str] = []
+    for q in raw_questions:
+        q_text = " ".join(str(q).split())
+        if q_text and q_text != question and q_text not in questions:
+            questions.append(q_text)
+    return FaqEntry(
+        id=entry_id,
+        question=question,
+        answer=answer,
+        questions=tuple(questions),
+        title=" ".join(str(fields.get("title") or "").split()),
+        category=str(fields.get("category") or "").strip(),
+        url=str(fields.get("url") or "").strip(),
+        updated=str(fields.get("updated") or "").strip(),
+        source=f"{path}:{line}",
+    )
+
+
+def _parse_jsonl(path: str, text: str) -> tuple[list[FaqEntry], list[SourceError]]:
+    entries: list[FaqEntry] = []
+    errors: list[SourceError] = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            errors.append(SourceError(path, n, f"invalid JSON: {exc.msg}"))
+            continue
+        if not isinstance(obj, dict):
+            errors.append(SourceError(path, n, "expected a JSON object"))
+            continue
+        entry = _make_entry(path, n, obj, errors)
+        if entry is not None:
+            entries.append(entry)
+    return entries, errors
+
+
+def _parse_csv(path: str, text: str) -> tuple[list[FaqEntry], list[SourceError]]:
+    entries: list[FaqEntry] = []
+    errors: list[SourceError] = []
+    reader = csv.DictReader(io.StringIO(text))
+    missing = {"id", "question", "answer"} - set(reader.fieldnames or [])
+    if missing:
+        return [], [SourceError(path, 1, f"missing column(s): {', '.join(sorted(missing))}")]
+    try:
+        for row in reader:
+            fields: dict[str, Any] = dict(row)
+            # Alternate phrasings in one cell: a JSON list, or "|"-separated text.
+            alt = (row.get("questions") or "").strip()
+            if alt.startswith("["):
+                try:
+                    fields["questions"] = json.loads(alt)
+                except json.JSONDecodeError:
+                    errors.append(
+                        SourceError(path, reader.line_num, "questions: invalid JSON list")
+                    )
+                    continue
+            else:
+                fields["questions"] = [q for q in alt.split("|") if q.strip()]
+            entry = _make_entry(path, reader.line_num, fields, errors)
+            if entry is not None:
+                entries.append(entry)
+    except csv.Error as exc:
+        errors.append(SourceError(path, reader.line_num, f"malformed CSV: {exc}"))
+    return entries, errors
+
+
+def _split_front_matter(
+    path: str, text: str, errors: list[SourceError]
+) -> tuple[dict[str, Any] | None, list[str], int]:
+    """Returns (front matter, body lines, line number of the first body line)."""
+    lines = text.splitlines()
+    if not lines or lines[0].strip() != "---":
+        return {}, lines, 1
+    for end in range(1, len(lines)):
+        if lines[end].strip() in ("---", "..."):
+            break
+    else:
+        errors.append(SourceError(path, 1, "front matter is not closed with '---'"))
+        return None, [], 0
+    try:
+        meta = yaml.safe_load("\n".join(lines[1:end])) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = (mark.line + 2) if mark is not None else 1
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        errors.append(SourceError(path, line, f"broken front matter: {problem}"))
+        return None, [], 0
+    if not isinstance(meta, dict):
+        errors.append(SourceError(path, 1, "front matter must be a YAML mapping"))
+        return None, [], 0
+    unknown = set(meta) - _FRONT_KEYS
+    if unknown:
+        errors.append(
+            SourceError(path, 1, f"unknown front matter key(s): {', '.join(sorted(unknown))}")
+        )
+        return None, [], 0
+    # YAML turns dates into date objects; keep the text form.
+    meta = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in meta.items()}
+    return meta, lines[end + 1 :], end + 2
+
+
+def _parse_markdown(path: str, text: str) -> tuple[list[FaqEntry], list[SourceError]]:
+    errors: list[SourceError] = []
+    meta, body, first_line = _split_front_matter(path, text, errors)
+    if meta is None:
+        return [], errors
+    sections = list(_sections(body, first_line))
+    entries: list[FaqEntry] = []
+    if not sections:
+        # One entry per file: the front matter names it, the body is the answer.
+        fields = dict(meta)
+        fields.setdefault("question", meta.get("title"))
+        if not fields.get("id"):
+            fields["id"] = Path(path).stem
+        fields["answer"] = "\n".join(body).strip()
+        entry = _make_entry(path, 1, fields, errors)
+        return ([entry] if entry else []), errors
+    if meta.get("id") or meta.get("questions"):
+        errors.append(
+            SourceError(
+                path,
+                1,
+                "front matter 'id'/'questions' belong to single-entry files; "
+                "this file has '##' sections (give each its own {#id} and 'Also asked:')",
+            )
+        )
+        return [], errors
+    base_url = str(meta.get("url") or "")
+    for line, heading, anchor, lines in sections:
+        answer_lines, questions = _split_also_asked(lines)
+        entry_id = anchor or _slug(f"{Path(path).stem}-{heading}")
+        fields = {
+            "id": entry_id,
+            "question": heading,
+            "title": heading,
+            "answer": "\n".join(answer_lines).strip(),
+            "questions": questions,
+            "category": meta.get("category"),
+            "updated": meta.get("updated"),
+            "url": f"{base_url}#{entry_id}" if base_url else "",
+        }
+        entry = _make_entry(path, line, fields, errors)
+        if entry is not None:
+            entries.append(entry)
+    return entries, errors
+
+
+def _sections(body: list[str], first_line: int) -> Iterator[tuple[int, str, str, list[str]]]:
+    """Yield (line number, heading text, {#id} or "", section lines) for each `##` heading."""
+    current: tuple[int, str, str, list[str]] | None = None
+    in_fence = False
+    for offset, line in enumerate(body):
+        if line.lstrip().startswith("```"):
+            in_fence = not in_fence
+        match = None if in_fence else _HEADING.match(line)
+        if match:
+            if current is not None:
+                yield current
+            current = (first_line + offset, match["text"], match["id"] or "", [])
+        elif current is not None:
+            current[3].append(line)
+    if current is not None:
+        yield current
+
+
+def _split_also_asked(lines: list[str]) -> tuple[list[str], list[str]]:
+    answer: list[str] = []
+    questions: list[str] = []
+    collecting = False
+    for line in lines:
+        if _ALSO_ASKED.match(line):
+            collecting = True
+            continue
+        if collecting:
+            bullet = _BULLET.match(line)
+            if bullet:
+                questions.append(bullet["text"])
+                continue
+            if not line.strip():
+                continue
+            collecting = False
+        answer.append(line)
+    return answer, questions
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:128]

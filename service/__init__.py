@@ -1,0 +1,1 @@
+"""faqbot: FAQ retrieval and grounded answers for an online shop."""

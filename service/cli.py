@@ -1,0 +1,244 @@
+"""The `faqbot` command: thin wrappers over library functions."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from service.config import load_settings
+
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+DEFAULT_FAQ_DIR = Path("data/faq")
+
+
+def _err(message: str) -> None:
+    print(f"faqbot: {message}", file=sys.stderr)
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    from ingest.pipeline import IngestError, IngestPipeline
+    from ingest.progress import Progress
+    from service.retrieval.components import build_backend, build_embedder, build_store
+    from service.retrieval.store import IndexStoreError
+
+    settings = load_settings(args.config)
+    store = build_store(settings)
+    if args.rollback:
+        try:
+            with store.lock():
+                old, new = store.rollback()
+        except IndexStoreError as exc:
+            _err(f"ingest --rollback: {exc}")
+            return EXIT_REFUSED
+        print(f"rolled back: {new} is live again (was {old})")
+        return EXIT_OK
+    embedder = build_embedder(settings)
+    pipeline = IngestPipeline(
+        settings,
+        embedder,
+        build_backend(settings, embedder),
+        store,
+        progress=lambda total, label: Progress(total, label),
+        log=lambda line: print(line, file=sys.stderr),
+    )
+    paths = [Path(p) for p in args.paths] or [DEFAULT_FAQ_DIR]
+    try:
+        report = pipeline.run(
+            paths,
+            dry_run=args.dry_run,
+            rebuild=args.rebuild,
+            skip_invalid=args.skip_invalid,
+            gate_questions=Path(args.gate) if args.gate else None,
+        )
+    except IngestError as exc:
+        for line in exc.lines:
+            print(f"  {line}", file=sys.stderr)
+        _err(f"ingest: {exc}")
+        return EXIT_REFUSED
+    except IndexStoreError as exc:
+        _err(f"ingest: {exc}")
+        return EXIT_REFUSED
+    for warning in report.warnings:
+        print(f"  skipped: {warning}", file=sys.stderr)
+    plan = report.plan
+    prefix = "dry run, nothing written: " if args.dry_run else ""
+    print(f"{prefix}{report.entries} entries from {report.files} file(s): {plan.summary()}")
+    if args.dry_run and args.verbose:
+        for label, ids in (("added", plan.added), ("changed", plan.changed), ("removed", plan.removed)):
+            for entry_id in ids:
+                print(f"  {label}: {entry_id}")
+    if report.gate is not None:
+        g = report.gate
+        print(
+            f"gate passed: recall@1 {g.recall_at_1:.3f}, abstention accuracy "
+            f"{g.abstention_accuracy:.3f} over {g.n_queries} questions"
+        )
+    if report.published:
+        print(
+            f"published {report.version}: embedded {report.embedded_texts} texts, "
+            f"reused {report.reused_vectors} vectors, {report.seconds:.1f}s"
+        )
+    elif not args.dry_run:
+        print(f"nothing changed; the live index stays as it is ({report.seconds:.1f}s)")
+    return EXIT_OK
+
+
+def _cmd_ask(args: argparse.Namespace) -> int:
+    from service.retrieval.components import open_retriever
+    from service.retrieval.store import IndexStoreError
+
+    if not args.question.strip():
+        _err("ask: the question is empty")
+        return EXIT_USAGE
+    settings = load_settings(args.config)
+    try:
+        retriever = open_retriever(settings)
+    except IndexStoreError as exc:
+        _err(f"ask: {exc}")
+        return EXIT_REFUSED
+    result = retriever.search(args.question, top_k=args.top_k)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "query": result.query,
+                    "version": result.version,
+                    "confidence": round(result.confidence, 4),
+                    "threshold": result.threshold,
+                    "abstain": result.abstain,
+                    "hits": [
+                        {
+                            "id": h.entry_id,
+                            "title": h.title,
+                            "score": round(h.score, 4),
+                            "question_sim": round(h.question_similarity, 4),
+                            "chunk_sim": round(h.chunk_similarity, 4),
+                            "classifier": round(h.classifier, 4),
+                            "lexical": round(h.lexical, 4),
+                        }
+                        for h in result.hits
+                    ],
+                    "timings_ms": {k: round(v, 2) for k, v in result.timings_ms.items()},
+                }
+            )
+        )
+        return EXIT_OK
+    decision = "ABSTAIN (no good answer)" if result.abstain else "ANSWER"
+    print(f"index {result.version}  confidence {result.confidence:.3f}  threshold "
+          f"{result.threshold:.3f}  -> {decision}")
+    print(f"{'#':>2} {'score':>6} {'q-sim':>6} {'chunk':>6} {'clf':>6} {'bm25':>5}  entry")
+    for n, h in enumerate(result.hits, start=1):
+        print(
+            f"{n:>2} {h.score:6.3f} {h.question_similarity:6.3f} {h.chunk_similarity:6.3f} "
+            f"{h.classifier:6.3f} {h.lexical:5.2f}  {h.entry_id}: {h.title}"
+        )
+    t = result.timings_ms
+    print(f"timings: embed {t['embed']:.1f} ms, vector {t['vector']:.1f} ms, "
+          f"fuse {t['fuse']:.1f} ms, total {t['total']:.1f} ms")
+    return EXIT_OK
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from ingest.pipeline import IngestError
+    from ingest.progress import Progress
+    from service.evaluation.metrics import QueryFileError
+    from service.evaluation.run import evaluate_files
+
+    settings = load_settings(args.config)
+    if args.threshold is not None:
+        settings.retrieval.abstain_threshold = args.threshold
+    for p in (args.faqs, args.queries):
+        if not Path(p).is_file():
+            _err(f"eval: {p}: no such file")
+            return EXIT_USAGE
+    out_dir = Path(args.out) if args.out else Path("var/eval") / Path(args.queries).parent.name
+    log = (lambda line: print(line, file=sys.stderr))
+    try:
+        result = evaluate_files(
+            Path(args.faqs), Path(args.queries), settings, out_dir,
+            progress=lambda total, label: Progress(total, label), log=log,
+        )
+    except (IngestError, QueryFileError) as exc:
+        for line in getattr(exc, "lines", []):
+            print(f"  {line}", file=sys.stderr)
+        _err(f"eval: {exc}")
+        return EXIT_REFUSED
+    m = result.metrics
+    if args.json:
+        print(json.dumps({
+            "recall_at_1": m.recall_at_1,
+            "recall_at_5": m.recall_at_5,
+            "mrr": m.mrr,
+            "in_scope_accuracy": m.in_scope_accuracy,
+            "oos_recall": m.oos_recall,
+            "n_queries": m.n_queries,
+            "threshold": m.threshold,
+            "sweep_csv": str(result.sweep_csv),
+            "sweep_png": str(result.sweep_png) if result.sweep_png else None,
+        }))
+        return EXIT_OK
+
+    def fmt(x: float | None) -> str:
+        return "n/a" if x is None else f"{x:.3f}"
+
+    print(f"queries: {m.n_queries} ({m.n_in_scope} in scope, {m.n_out_of_scope} out of scope)")
+    print(f"recall@1 {fmt(m.recall_at_1)}  recall@5 {fmt(m.recall_at_5)}  MRR {fmt(m.mrr)}")
+    print(f"at threshold {m.threshold:.3f}: in-scope accuracy {fmt(m.in_scope_accuracy)}, "
+          f"out-of-scope recall {fmt(m.oos_recall)}")
+    print(f"threshold sweep: {result.sweep_csv}" + (f", {result.sweep_png}" if result.sweep_png else ""))
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="faqbot", description=__doc__)
+    parser.add_argument("--config", type=Path, help="YAML or JSON settings file (or FAQBOT_CONFIG)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="embed FAQ sources and publish a new index version")
+    p.add_argument("paths", nargs="*", help=f"markdown folders, .md, .jsonl or .csv files (default {DEFAULT_FAQ_DIR})")
+    p.add_argument("--dry-run", action="store_true", help="print the diff against the live index; write nothing")
+    p.add_argument("--rebuild", action="store_true", help="re-embed everything (needed after changing the embedding model)")
+    p.add_argument("--skip-invalid", action="store_true", help="publish the valid entries even if some are broken")
+    p.add_argument("--gate", metavar="QUESTIONS", help="labelled questions (JSONL); refuse to publish if quality drops below the configured minimums")
+    p.add_argument("--rollback", action="store_true", help="make the previous index version live again")
+    p.add_argument("-v", "--verbose", action="store_true", help="with --dry-run: list the entry ids")
+    p.set_defaults(func=_cmd_ingest)
+
+    p = sub.add_parser("ask", help="show ranked entries, scores and the abstain decision")
+    p.add_argument("question")
+    p.add_argument("--top-k", type=int, default=5)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_ask)
+
+    p = sub.add_parser("eval", help="measure retrieval on a labelled set")
+    p.add_argument("--faqs", required=True, help="FAQ entries (JSONL, CSV or markdown)")
+    p.add_argument("--queries", required=True, help='labelled queries: JSONL {"query", "faq_id"}')
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--out", help="folder for threshold_sweep.csv/.png (default var/eval/<set>)")
+    p.add_argument("--threshold", type=float, help="abstain threshold to report at (default: configured)")
+    p.set_defaults(func=_cmd_eval)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "top_k", 1) is not None and getattr(args, "top_k", 1) < 1:
+        parser.error("--top-k must be at least 1")
+    if getattr(args, "threshold", None) is not None and not 0.0 <= args.threshold <= 1.0:
+        parser.error("--threshold must be between 0 and 1")
+    try:
+        return int(args.func(args))
+    except ValueError as exc:  # settings and config-file errors
+        _err(str(exc))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _err("interrupted; the live index is unchanged")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

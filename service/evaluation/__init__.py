@@ -1,0 +1,1 @@
+"""Retrieval quality: labelled queries, metrics, threshold sweeps."""

@@ -1,0 +1,153 @@
+"""Labelled queries and the metrics computed from ranked results.
+
+A query file is JSONL: ``{"query": str, "faq_id": str | null}``; null marks an
+out-of-scope query, where the right behaviour is to decline.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from service.retrieval.retriever import Retriever
+
+RANK_DEPTH = 20  # MRR counts a hit up to this rank; deeper is as good as a miss.
+
+
+class QueryFileError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class LabelledQuery:
+    query: str
+    faq_id: str | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    faq_id: str | None
+    ranked: tuple[str, ...]
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Metrics:
+    recall_at_1: float | None
+    recall_at_5: float | None
+    mrr: float | None
+    in_scope_accuracy: float | None
+    oos_recall: float | None
+    abstention_accuracy: float
+    n_queries: int
+    n_in_scope: int
+    n_out_of_scope: int
+    threshold: float
+
+    def as_dict(self) -> dict[str, float | int | None]:
+        return asdict(self)
+
+
+def load_queries(path: Path, known_ids: set[str] | None = None) -> list[LabelledQuery]:
+    """Read and validate a query file; every error names the file and line."""
+    queries: list[LabelledQuery] = []
+    errors: list[str] = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise QueryFileError(f"{path}: cannot read query file: {exc}") from exc
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            errors.append(f"{path}:{n}: invalid JSON: {exc.msg}")
+            continue
+        if not isinstance(obj, dict) or not isinstance(obj.get("query"), str):
+            errors.append(f'{path}:{n}: expected {{"query": str, "faq_id": str or null}}')
+            continue
+        faq_id = obj.get("faq_id")
+        if faq_id is not None and not isinstance(faq_id, str):
+            errors.append(f"{path}:{n}: faq_id must be a string or null")
+            continue
+        if faq_id is not None and known_ids is not None and faq_id not in known_ids:
+            errors.append(f'{path}:{n}: faq_id "{faq_id}" is not an entry of the index')
+            continue
+        if not obj["query"].strip():
+            errors.append(f"{path}:{n}: empty query")
+            continue
+        queries.append(LabelledQuery(obj["query"], faq_id))
+    if errors:
+        raise QueryFileError("\n".join(errors))
+    if not queries:
+        raise QueryFileError(f"{path}: no queries")
+    return queries
+
+
+def run_queries(retriever: Retriever, queries: Sequence[LabelledQuery]) -> list[Outcome]:
+    vectors = retriever.embed_queries([q.query for q in queries])
+    outcomes = []
+    for q, vec in zip(queries, vectors, strict=True):
+        result = retriever.search_embedded(q.query, vec, top_k=RANK_DEPTH)
+        outcomes.append(
+            Outcome(q.faq_id, tuple(h.entry_id for h in result.hits), result.confidence)
+        )
+    return outcomes
+
+
+def summarize(outcomes: Sequence[Outcome], threshold: float) -> Metrics:
+    in_scope = [o for o in outcomes if o.faq_id is not None]
+    oos = [o for o in outcomes if o.faq_id is None]
+
+    def rank(o: Outcome) -> int | None:
+        return o.ranked.index(o.faq_id) + 1 if o.faq_id in o.ranked else None
+
+    ranks = [rank(o) for o in in_scope]
+    hit1 = [r == 1 for r in ranks]
+    answered_right = [h and o.confidence >= threshold for h, o in zip(hit1, in_scope, strict=True)]
+    declined = [o.confidence < threshold for o in oos]
+    n = len(outcomes)
+
+    def mean(xs: Sequence[bool | float]) -> float | None:
+        return float(np.mean(xs)) if xs else None
+
+    return Metrics(
+        recall_at_1=mean(hit1),
+        recall_at_5=mean([r is not None and r <= 5 for r in ranks]),
+        mrr=mean([1.0 / r if r else 0.0 for r in ranks]),
+        in_scope_accuracy=mean(answered_right) if oos else None,
+        oos_recall=mean(declined),
+        abstention_accuracy=(sum(answered_right) + sum(declined)) / n if n else 0.0,
+        n_queries=n,
+        n_in_scope=len(in_scope),
+        n_out_of_scope=len(oos),
+        threshold=threshold,
+    )
+
+
+def sweep(outcomes: Sequence[Outcome], thresholds: Sequence[float]) -> list[dict[str, float]]:
+    """Per threshold: in-scope accuracy (also for sets without out-of-scope queries, where
+    it shows what abstention costs), out-of-scope recall (NaN without such queries)."""
+    in_scope = [o for o in outcomes if o.faq_id is not None]
+    oos = [o for o in outcomes if o.faq_id is None]
+    right = np.array([bool(o.ranked) and o.ranked[0] == o.faq_id for o in in_scope])
+    conf_in = np.array([o.confidence for o in in_scope])
+    conf_oos = np.array([o.confidence for o in oos])
+    rows = []
+    for t in thresholds:
+        answered_right = int((right & (conf_in >= t)).sum()) if in_scope else 0
+        declined = int((conf_oos < t).sum()) if oos else 0
+        rows.append(
+            {
+                "threshold": round(float(t), 4),
+                "in_scope_accuracy": answered_right / len(in_scope) if in_scope else float("nan"),
+                "oos_recall": declined / len(oos) if oos else float("nan"),
+                "abstention_accuracy": (answered_right + declined) / len(outcomes),
+            }
+        )
+    return rows

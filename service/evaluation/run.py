@@ -1,0 +1,87 @@
+"""`faqbot eval`: ingest a FAQ file into a throwaway index and score labelled queries."""
+
+from __future__ import annotations
+
+import csv
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ingest.pipeline import IngestPipeline, ProgressFactory
+from service.config import Settings
+from service.evaluation.metrics import Metrics, load_queries, run_queries, summarize, sweep
+from service.retrieval.components import build_backend, build_embedder
+from service.retrieval.embedder import Embedder
+from service.retrieval.retriever import Retriever
+from service.retrieval.store import IndexStore
+
+SWEEP_THRESHOLDS = [round(float(t), 3) for t in np.arange(0.0, 1.0001, 0.01)]
+
+
+@dataclass
+class EvalResult:
+    metrics: Metrics
+    sweep: list[dict[str, float]]
+    sweep_csv: Path
+    sweep_png: Path | None
+
+
+def evaluate_files(
+    faqs: Path,
+    queries_path: Path,
+    settings: Settings,
+    out_dir: Path,
+    *,
+    embedder: Embedder | None = None,
+    progress: ProgressFactory | None = None,
+    log: callable = print,  # type: ignore[valid-type]
+) -> EvalResult:
+    embedder = embedder or build_embedder(settings)
+    with tempfile.TemporaryDirectory(prefix="faqbot-eval-") as tmp:
+        # Always a private embedded index: evaluation must never touch the live one.
+        index_settings = settings.index.model_copy(update={"path": Path(tmp), "host": None})
+        eval_settings = settings.model_copy(update={"index": index_settings})
+        store = IndexStore(Path(tmp))
+        backend = build_backend(eval_settings, embedder)
+        IngestPipeline(eval_settings, embedder, backend, store, progress, log).run([faqs])
+        retriever = Retriever.open(store, backend, embedder, settings.retrieval)
+        queries = load_queries(queries_path, known_ids=set(retriever.manifest.entries))
+        outcomes = run_queries(retriever, queries)
+    metrics = summarize(outcomes, settings.retrieval.abstain_threshold)
+    rows = sweep(outcomes, SWEEP_THRESHOLDS)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    csv_path = out_dir / "threshold_sweep.csv"
+    with open(csv_path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    png_path = _plot(rows, metrics, out_dir / "threshold_sweep.png", title=queries_path.parent.name)
+    return EvalResult(metrics, rows, csv_path, png_path)
+
+
+def _plot(rows: list[dict[str, float]], metrics: Metrics, path: Path, title: str) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display on a server
+    import matplotlib.pyplot as plt
+
+    t = [r["threshold"] for r in rows]
+    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
+    ax.plot(t, [r["in_scope_accuracy"] for r in rows], label="in-scope accuracy (right and answered)")
+    if metrics.n_out_of_scope:
+        ax.plot(t, [r["oos_recall"] for r in rows], label="out-of-scope recall (declined)")
+    ax.plot(t, [r["abstention_accuracy"] for r in rows], label="all queries handled right", ls="--")
+    ax.axvline(metrics.threshold, color="grey", ls=":", label=f"configured threshold {metrics.threshold:.2f}")
+    ax.set_xlabel("abstain threshold (confidence below it: decline)")
+    ax.set_ylabel("share of queries")
+    ax.set_ylim(0, 1.02)
+    ax.set_xlim(0, 1)
+    ax.grid(alpha=0.3)
+    ax.set_title(f"faqbot eval: {title} ({metrics.n_queries} queries)")
+    ax.legend(loc="lower left", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path

@@ -1,0 +1,1 @@
+"""Index access, lexical search, the phrasing classifier, fusion and abstention."""

@@ -1,0 +1,81 @@
+"""The index schema, owned in one place so ingest and the service cannot drift apart.
+
+An FAQ entry becomes several vectors in one Chroma collection, all pointing at the entry:
+- ``question``: the entry's question alone,
+- ``phrasing``: one per alternate phrasing,
+- ``chunk``: question + answer, one per piece when a long answer is split.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Literal
+
+RecordKind = Literal["question", "phrasing", "chunk"]
+
+# Bump when the way entries become records changes: old indexes then need --rebuild.
+SCHEMA_VERSION = 1
+COLLECTION_PREFIX = "faq_"
+# Metadata keys stored on every Chroma record.
+META_ENTRY_ID = "entry_id"
+META_KIND = "kind"
+META_HASH = "entry_hash"
+META_TITLE = "title"
+META_URL = "url"
+META_CATEGORY = "category"
+
+
+@dataclass(frozen=True)
+class FaqEntry:
+    """One question and its answer, as an editor wrote it."""
+
+    id: str
+    question: str
+    answer: str
+    questions: tuple[str, ...] = ()
+    title: str = ""
+    category: str = ""
+    url: str = ""
+    updated: str = ""
+    source: str = ""  # "file:line", for error messages only; not part of the content hash
+
+    def content_hash(self) -> str:
+        payload = json.dumps(
+            [
+                SCHEMA_VERSION,
+                self.question,
+                self.answer,
+                list(self.questions),
+                self.title,
+                self.category,
+                self.url,
+                self.updated,
+            ],
+            ensure_ascii=False,
+        )
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
+
+    @property
+    def display_title(self) -> str:
+        return self.title or self.question
+
+
+@dataclass(frozen=True)
+class IndexRecord:
+    """One vector's worth of text plus the metadata Chroma stores with it."""
+
+    id: str
+    entry_id: str
+    kind: RecordKind
+    text: str
+    metadata: dict[str, str | int] = field(default_factory=dict)
+
+
+def collection_name(version: str) -> str:
+    return f"{COLLECTION_PREFIX}{version}"
+
+
+def record_id(entry_id: str, kind: RecordKind, n: int) -> str:
+    return f"{entry_id}::{kind}:{n}"
