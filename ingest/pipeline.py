@@ -186,6 +186,9 @@ class IngestPipeline:
         version = self.store.new_version_id()
         report.version = version
         self._log(f"building index version {version}: {plan.summary()}")
+        # Created first so that even a run killed while embedding leaves a visible,
+        # unpublished version for the next run's garbage collection.
+        index = self.backend.create(version)
         records: list[IndexRecord] = []
         hashes = {e.id: e.content_hash() for e in entries}
         for entry in entries:
@@ -208,7 +211,6 @@ class IngestPipeline:
         fresh = {r.id: v for r, v in zip(to_embed, new_vectors, strict=True)}
         vectors = np.stack([reused[r.id] if r.id in reused else fresh[r.id] for r in records])
 
-        index = self.backend.create(version)
         index.add(
             [r.id for r in records],
             vectors,
@@ -220,9 +222,9 @@ class IngestPipeline:
             [e.id for e in entries],
             [" ".join([e.question, *e.questions, e.answer]) for e in entries],
         ).save(folder / LEXICAL_DIR)
-        PhrasingClassifier.fit(vectors, [r.entry_id for r in records]).save(
-            folder / CLASSIFIER_FILE
-        )
+        PhrasingClassifier.fit(
+            vectors, [r.entry_id for r in records], [r.kind != "chunk" for r in records]
+        ).save(folder / CLASSIFIER_FILE)
         manifest = Manifest(
             version=version,
             created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),

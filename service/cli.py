@@ -151,8 +151,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     if args.threshold is not None:
         settings.retrieval.abstain_threshold = args.threshold
     for p in (args.faqs, args.queries):
-        if not Path(p).is_file():
-            _err(f"eval: {p}: no such file")
+        if not Path(p).exists():
+            _err(f"eval: {p}: no such file or folder")
             return EXIT_USAGE
     out_dir = Path(args.out) if args.out else Path("var/eval") / Path(args.queries).parent.name
     log = (lambda line: print(line, file=sys.stderr))
@@ -214,7 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_ask)
 
     p = sub.add_parser("eval", help="measure retrieval on a labelled set")
-    p.add_argument("--faqs", required=True, help="FAQ entries (JSONL, CSV or markdown)")
+    p.add_argument("--faqs", required=True, help="FAQ entries: a markdown folder, .md, .jsonl or .csv")
     p.add_argument("--queries", required=True, help='labelled queries: JSONL {"query", "faq_id"}')
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--out", help="folder for threshold_sweep.csv/.png (default var/eval/<set>)")

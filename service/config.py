@@ -79,7 +79,7 @@ class RetrievalSettings(BaseModel):
         description="Weight of the phrasing classifier's probability in the ranking score.",
     )
     abstain_threshold: float = Field(
-        default=0.35,
+        default=0.44,
         ge=0.0,
         le=1.0,
         description="Below this confidence the retriever says it has no good answer.",
@@ -146,14 +146,18 @@ class Settings(BaseSettings):
 
 
 class _ConfigFileSource(PydanticBaseSettingsSource):
-    """Reads the file named by FAQBOT_CONFIG, if any. A named file that is missing or
-    malformed is an error: silently running on defaults would hide a typo."""
+    """Reads the given file, else the one named by FAQBOT_CONFIG, if any. A named file
+    that is missing or malformed is an error: running on defaults would hide a typo."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path | None = None) -> None:
+        super().__init__(settings_cls)
+        self._path = path
 
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
         return None, field_name, False
 
     def __call__(self) -> dict[str, Any]:
-        name = os.environ.get(CONFIG_FILE_ENV)
+        name = self._path or os.environ.get(CONFIG_FILE_ENV)
         if not name:
             return {}
         return load_config_file(Path(name))
@@ -176,7 +180,27 @@ def load_config_file(path: Path) -> dict[str, Any]:
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
-    """Build settings; an explicit config file sits below the environment like FAQBOT_CONFIG."""
-    if config_file is not None:
-        os.environ[CONFIG_FILE_ENV] = str(config_file)
-    return Settings(**overrides)
+    """Build settings; an explicit config file sits below the environment, like one
+    named by FAQBOT_CONFIG."""
+    if config_file is None:
+        return Settings(**overrides)
+
+    class _WithFile(Settings):
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            return (
+                init_settings,
+                env_settings,
+                dotenv_settings,
+                _ConfigFileSource(settings_cls, config_file),
+                file_secret_settings,
+            )
+
+    return _WithFile(**overrides)

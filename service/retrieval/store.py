@@ -139,8 +139,9 @@ class IndexStore:
 
     # -- writing (call with the lock held) -------------------------------------------------
     def new_version_id(self) -> str:
-        """Higher than any folder ever seen, unfinished ones included, so a half-written
-        version left by a killed run is never mistaken for a new one."""
+        """One above every version on disk or in the history. Called after garbage
+        collection, so the number of a version that was never published (and so never
+        seen by a reader) can be used again."""
         numbers = [0]
         if self.versions_dir.is_dir():
             for p in self.versions_dir.iterdir():

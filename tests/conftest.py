@@ -1,0 +1,111 @@
+"""Shared fixtures: one real embedding model per test session, fresh index folders per test."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from ingest.pipeline import IngestPipeline
+from service.config import Settings
+from service.retrieval.embedder import SentenceTransformerEmbedder
+from service.retrieval.retriever import Retriever
+from service.retrieval.store import IndexStore
+from service.retrieval.vector_index import make_vector_backend
+
+SMALL_FAQ = {
+    "returns.md": """---
+category: Returns
+url: https://help.example/returns
+updated: 2026-01-01
+---
+
+## How long do I have to return an item? {#returns-window}
+You can return unworn items within 30 days of delivery.
+
+Also asked:
+- what is the return period
+- how many days to send something back
+
+## How do I get a return label? {#returns-label}
+Open Returns in your account and print the prepaid label.
+
+Also asked:
+- where is the returns label
+""",
+    "shipping.md": """---
+category: Shipping
+url: https://help.example/shipping
+---
+
+## Which countries do you ship to? {#shipping-countries}
+We ship to the EU, the UK, Switzerland and Norway.
+
+Also asked:
+- do you deliver to the united kingdom
+- can I get my order shipped abroad
+
+## How much does shipping cost? {#shipping-cost}
+Standard shipping is free over 75 euros, otherwise 4.95 euros.
+
+Also asked:
+- what are the delivery fees
+""",
+    "payment.md": """---
+id: payment-methods
+title: Which payment methods do you accept?
+category: Payments
+questions:
+  - can I pay with paypal
+  - do you take credit cards
+---
+Visa, Mastercard, PayPal and Klarna invoice.
+""",
+}
+
+
+@pytest.fixture(scope="session")
+def embedder() -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder(Settings().embedding)
+
+
+@pytest.fixture
+def faq_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "faq"
+    folder.mkdir()
+    for name, text in SMALL_FAQ.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(index={"path": tmp_path / "index"})
+
+
+@pytest.fixture
+def make_pipeline(
+    settings: Settings, embedder: SentenceTransformerEmbedder
+) -> Callable[..., IngestPipeline]:
+    def make(**overrides: object) -> IngestPipeline:
+        s = settings.model_copy(update=overrides) if overrides else settings
+        store = IndexStore(s.index.path, s.index.keep_versions)
+        return IngestPipeline(
+            s, embedder, make_vector_backend(s.index, embedder), store, log=lambda _: None
+        )
+
+    return make
+
+
+@pytest.fixture
+def open_retriever(
+    settings: Settings, embedder: SentenceTransformerEmbedder
+) -> Callable[[], Retriever]:
+    def open_() -> Retriever:
+        store = IndexStore(settings.index.path)
+        return Retriever.open(
+            store, make_vector_backend(settings.index, embedder), embedder, settings.retrieval
+        )
+
+    return open_

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from service.config import Settings, load_settings
+
+
+def test_defaults_need_no_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FAQBOT_CONFIG", raising=False)
+    s = Settings()
+    assert s.index.path == Path("var/index")
+    assert s.index.host is None
+    assert s.db.url.startswith("sqlite:///var/")
+
+
+def test_env_prefix_and_nesting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAQBOT_INDEX__HOST", "chroma")
+    monkeypatch.setenv("FAQBOT_RETRIEVAL__ABSTAIN_THRESHOLD", "0.42")
+    s = Settings()
+    assert s.index.host == "chroma"
+    assert s.retrieval.abstain_threshold == pytest.approx(0.42)
+
+
+def test_config_file_sits_below_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = tmp_path / "faqbot.yaml"
+    cfg.write_text("retrieval:\n  top_k: 7\n  abstain_threshold: 0.5\n", encoding="utf-8")
+    monkeypatch.setenv("FAQBOT_RETRIEVAL__ABSTAIN_THRESHOLD", "0.2")
+    s = load_settings(cfg)
+    assert s.retrieval.top_k == 7
+    assert s.retrieval.abstain_threshold == pytest.approx(0.2)
+
+
+def test_missing_or_malformed_config_file_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(ValueError, match="config file .*nope.yaml"):
+        load_settings(tmp_path / "nope.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- a list\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="expected a mapping"):
+        load_settings(bad)
+
+
+def test_out_of_range_values_are_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAQBOT_RETRIEVAL__ABSTAIN_THRESHOLD", "1.5")
+    with pytest.raises(ValueError, match="abstain_threshold"):
+        Settings()

@@ -1,0 +1,60 @@
+"""compose.yaml and the Dockerfile cannot run here (no Docker engine); check their shape."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_compose_services_healthchecks_and_volumes() -> None:
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text(encoding="utf-8"))
+    services = compose["services"]
+    assert {"chroma", "ingest"} <= set(services)
+    chroma = services["chroma"]
+    assert chroma["image"].startswith("chromadb/chroma:")
+    assert "test" in chroma["healthcheck"]
+    assert any(v.startswith("chroma-data:") for v in chroma["volumes"])
+    ingest = services["ingest"]
+    assert ingest["build"] == "."
+    assert ingest["environment"]["FAQBOT_INDEX__HOST"] == "chroma"
+    assert ingest["depends_on"]["chroma"]["condition"] == "service_healthy"
+    assert any(v.startswith("faqbot-state:") for v in ingest["volumes"])
+    assert ingest["command"][0] == "ingest" and "--gate" in ingest["command"]
+    assert set(compose["volumes"]) >= {"chroma-data", "faqbot-state"}
+
+
+def test_dockerfile_installs_the_cpu_torch_pinned_in_pyproject() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+        "dependencies"
+    ]
+    torch_pin = next(d for d in deps if d.startswith("torch"))
+    assert torch_pin == "torch==2.13.0"
+    assert f"pip install --no-cache-dir {torch_pin} --index-url https://download.pytorch.org/whl/cpu" in dockerfile
+    assert 'ENTRYPOINT ["faqbot"]' in dockerfile
+    assert "HF_HUB_OFFLINE=1" in dockerfile
+
+
+def test_gate_question_set_is_large_enough_and_points_at_real_entries() -> None:
+    import json
+
+    from ingest.sources import parse_sources
+
+    ids = {e.id for e in parse_sources([ROOT / "data" / "faq"]).entries}
+    rows = [json.loads(line) for line in (ROOT / "data/eval/questions.jsonl").read_text().splitlines()]
+    assert len(rows) >= 150
+    assert sum(r["faq_id"] is None for r in rows) >= 30
+    assert {r["faq_id"] for r in rows if r["faq_id"]} <= ids
+
+
+def test_shipped_faq_is_valid_and_broad() -> None:
+    from ingest.sources import parse_sources
+
+    result = parse_sources([ROOT / "data" / "faq"])
+    assert result.errors == []
+    assert len(result.entries) >= 60
+    assert len({e.category for e in result.entries}) >= 8
