@@ -3,8 +3,9 @@ changed, build the next version beside the live one, gate it, publish it in one 
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,6 +71,16 @@ class IngestReport:
     reused_vectors: int = 0
     gate: Metrics | None = None
     seconds: float = 0.0
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+
+@contextlib.contextmanager
+def _timed(into: dict[str, float], stage: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        into[stage] = time.perf_counter() - started
 
 
 def plan_sync(entries: Sequence[FaqEntry], live: Manifest | None, rebuild: bool) -> SyncPlan:
@@ -164,7 +175,9 @@ class IngestPipeline:
                     "run again with --rebuild"
                 )
         return IngestReport(
-            plan=plan_sync(entries, live, rebuild), entries=len(entries), files=files,
+            plan=plan_sync(entries, live, rebuild),
+            entries=len(entries),
+            files=files,
             warnings=warnings,
         )
 
@@ -199,32 +212,35 @@ class IngestPipeline:
         reused: dict[str, np.ndarray] = {}
         if reuse_ids and live is not None:
             stored = self.backend.open(live.version).get_all()
-            for rid, vec, meta in zip(
-                stored.ids, stored.embeddings, stored.metadatas, strict=True
-            ):
+            for rid, vec, meta in zip(stored.ids, stored.embeddings, stored.metadatas, strict=True):
                 if meta.get(META_ENTRY_ID) in reuse_ids:
                     reused[rid] = vec
         to_embed = [r for r in records if r.id not in reused]
         report.reused_vectors = len(records) - len(to_embed)
-        new_vectors = self._embed([r.text for r in to_embed])
+        stages = report.stage_seconds
+        with _timed(stages, "embed"):
+            new_vectors = self._embed([r.text for r in to_embed])
         report.embedded_texts = len(to_embed)
         fresh = {r.id: v for r, v in zip(to_embed, new_vectors, strict=True)}
         vectors = np.stack([reused[r.id] if r.id in reused else fresh[r.id] for r in records])
 
-        index.add(
-            [r.id for r in records],
-            vectors,
-            [r.text for r in records],
-            [r.metadata for r in records],
-        )
+        with _timed(stages, "vector store"):
+            index.add(
+                [r.id for r in records],
+                vectors,
+                [r.text for r in records],
+                [r.metadata for r in records],
+            )
         folder = self.store.version_dir(version)
-        LexicalIndex.build(
-            [e.id for e in entries],
-            [" ".join([e.question, *e.questions, e.answer]) for e in entries],
-        ).save(folder / LEXICAL_DIR)
-        PhrasingClassifier.fit(
-            vectors, [r.entry_id for r in records], [r.kind != "chunk" for r in records]
-        ).save(folder / CLASSIFIER_FILE)
+        with _timed(stages, "lexical"):
+            LexicalIndex.build(
+                [e.id for e in entries],
+                [" ".join([e.question, *e.questions, e.answer]) for e in entries],
+            ).save(folder / LEXICAL_DIR)
+        with _timed(stages, "classifier"):
+            PhrasingClassifier.fit(
+                vectors, [r.entry_id for r in records], [r.kind != "chunk" for r in records]
+            ).save(folder / CLASSIFIER_FILE)
         manifest = Manifest(
             version=version,
             created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -249,7 +265,8 @@ class IngestPipeline:
         # removed by the next run.
         self.store.write_manifest(manifest)
         if gate_questions is not None:
-            report.gate = self._gate(version, gate_questions)
+            with _timed(stages, "gate"):
+                report.gate = self._gate(version, gate_questions)
         self.store.publish(version)
         report.published = True
         self._collect_garbage()
@@ -273,12 +290,15 @@ class IngestPipeline:
             queries = load_queries(questions_path, known_ids=None)
         except ValueError as exc:
             raise IngestError(f"--gate: {exc}; nothing was published") from exc
-        metrics = summarize(run_queries(retriever, queries), self.settings.retrieval.abstain_threshold)
+        metrics = summarize(
+            run_queries(retriever, queries), self.settings.retrieval.abstain_threshold
+        )
         gate = self.settings.gate
         failures = []
         if (metrics.recall_at_1 or 0.0) < gate.min_recall_at_1:
             failures.append(
-                f"recall@1 {metrics.recall_at_1:.3f} is below the minimum {gate.min_recall_at_1:.3f}"
+                f"recall@1 {metrics.recall_at_1:.3f} is below the minimum "
+                f"{gate.min_recall_at_1:.3f}"
             )
         if metrics.abstention_accuracy < gate.min_abstention_accuracy:
             failures.append(
@@ -298,4 +318,3 @@ class IngestPipeline:
                 failures,
             )
         return metrics
-

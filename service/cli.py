@@ -67,7 +67,11 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     prefix = "dry run, nothing written: " if args.dry_run else ""
     print(f"{prefix}{report.entries} entries from {report.files} file(s): {plan.summary()}")
     if args.dry_run and args.verbose:
-        for label, ids in (("added", plan.added), ("changed", plan.changed), ("removed", plan.removed)):
+        for label, ids in (
+            ("added", plan.added),
+            ("changed", plan.changed),
+            ("removed", plan.removed),
+        ):
             for entry_id in ids:
                 print(f"  {label}: {entry_id}")
     if report.gate is not None:
@@ -81,6 +85,8 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
             f"published {report.version}: embedded {report.embedded_texts} texts, "
             f"reused {report.reused_vectors} vectors, {report.seconds:.1f}s"
         )
+        stages = ", ".join(f"{k} {v:.1f}s" for k, v in report.stage_seconds.items())
+        print(f"  stages: {stages}")
     elif not args.dry_run:
         print(f"nothing changed; the live index stays as it is ({report.seconds:.1f}s)")
     return EXIT_OK
@@ -99,6 +105,8 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     except IndexStoreError as exc:
         _err(f"ask: {exc}")
         return EXIT_REFUSED
+    # One warm-up search first, so the timings show a served query, not model loading.
+    retriever.search("warm up")
     result = retriever.search(args.question, top_k=args.top_k)
     if args.json:
         print(
@@ -127,8 +135,10 @@ def _cmd_ask(args: argparse.Namespace) -> int:
         )
         return EXIT_OK
     decision = "ABSTAIN (no good answer)" if result.abstain else "ANSWER"
-    print(f"index {result.version}  confidence {result.confidence:.3f}  threshold "
-          f"{result.threshold:.3f}  -> {decision}")
+    print(
+        f"index {result.version}  confidence {result.confidence:.3f}  threshold "
+        f"{result.threshold:.3f}  -> {decision}"
+    )
     print(f"{'#':>2} {'score':>6} {'q-sim':>6} {'chunk':>6} {'clf':>6} {'bm25':>5}  entry")
     for n, h in enumerate(result.hits, start=1):
         print(
@@ -136,8 +146,10 @@ def _cmd_ask(args: argparse.Namespace) -> int:
             f"{h.classifier:6.3f} {h.lexical:5.2f}  {h.entry_id}: {h.title}"
         )
     t = result.timings_ms
-    print(f"timings: embed {t['embed']:.1f} ms, vector {t['vector']:.1f} ms, "
-          f"fuse {t['fuse']:.1f} ms, total {t['total']:.1f} ms")
+    print(
+        f"timings: embed {t['embed']:.1f} ms, vector {t['vector']:.1f} ms, "
+        f"fuse {t['fuse']:.1f} ms, total {t['total']:.1f} ms"
+    )
     return EXIT_OK
 
 
@@ -155,11 +167,18 @@ def _cmd_eval(args: argparse.Namespace) -> int:
             _err(f"eval: {p}: no such file or folder")
             return EXIT_USAGE
     out_dir = Path(args.out) if args.out else Path("var/eval") / Path(args.queries).parent.name
-    log = (lambda line: print(line, file=sys.stderr))
+
+    def log(line: str) -> None:
+        print(line, file=sys.stderr)
+
     try:
         result = evaluate_files(
-            Path(args.faqs), Path(args.queries), settings, out_dir,
-            progress=lambda total, label: Progress(total, label), log=log,
+            Path(args.faqs),
+            Path(args.queries),
+            settings,
+            out_dir,
+            progress=lambda total, label: Progress(total, label),
+            log=log,
         )
     except (IngestError, QueryFileError) as exc:
         for line in getattr(exc, "lines", []):
@@ -168,17 +187,21 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         return EXIT_REFUSED
     m = result.metrics
     if args.json:
-        print(json.dumps({
-            "recall_at_1": m.recall_at_1,
-            "recall_at_5": m.recall_at_5,
-            "mrr": m.mrr,
-            "in_scope_accuracy": m.in_scope_accuracy,
-            "oos_recall": m.oos_recall,
-            "n_queries": m.n_queries,
-            "threshold": m.threshold,
-            "sweep_csv": str(result.sweep_csv),
-            "sweep_png": str(result.sweep_png) if result.sweep_png else None,
-        }))
+        print(
+            json.dumps(
+                {
+                    "recall_at_1": m.recall_at_1,
+                    "recall_at_5": m.recall_at_5,
+                    "mrr": m.mrr,
+                    "in_scope_accuracy": m.in_scope_accuracy,
+                    "oos_recall": m.oos_recall,
+                    "n_queries": m.n_queries,
+                    "threshold": m.threshold,
+                    "sweep_csv": str(result.sweep_csv),
+                    "sweep_png": str(result.sweep_png) if result.sweep_png else None,
+                }
+            )
+        )
         return EXIT_OK
 
     def fmt(x: float | None) -> str:
@@ -186,9 +209,14 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
     print(f"queries: {m.n_queries} ({m.n_in_scope} in scope, {m.n_out_of_scope} out of scope)")
     print(f"recall@1 {fmt(m.recall_at_1)}  recall@5 {fmt(m.recall_at_5)}  MRR {fmt(m.mrr)}")
-    print(f"at threshold {m.threshold:.3f}: in-scope accuracy {fmt(m.in_scope_accuracy)}, "
-          f"out-of-scope recall {fmt(m.oos_recall)}")
-    print(f"threshold sweep: {result.sweep_csv}" + (f", {result.sweep_png}" if result.sweep_png else ""))
+    print(
+        f"at threshold {m.threshold:.3f}: in-scope accuracy {fmt(m.in_scope_accuracy)}, "
+        f"out-of-scope recall {fmt(m.oos_recall)}"
+    )
+    print(
+        f"threshold sweep: {result.sweep_csv}"
+        + (f", {result.sweep_png}" if result.sweep_png else "")
+    )
     return EXIT_OK
 
 
@@ -198,13 +226,38 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("ingest", help="embed FAQ sources and publish a new index version")
-    p.add_argument("paths", nargs="*", help=f"markdown folders, .md, .jsonl or .csv files (default {DEFAULT_FAQ_DIR})")
-    p.add_argument("--dry-run", action="store_true", help="print the diff against the live index; write nothing")
-    p.add_argument("--rebuild", action="store_true", help="re-embed everything (needed after changing the embedding model)")
-    p.add_argument("--skip-invalid", action="store_true", help="publish the valid entries even if some are broken")
-    p.add_argument("--gate", metavar="QUESTIONS", help="labelled questions (JSONL); refuse to publish if quality drops below the configured minimums")
-    p.add_argument("--rollback", action="store_true", help="make the previous index version live again")
-    p.add_argument("-v", "--verbose", action="store_true", help="with --dry-run: list the entry ids")
+    p.add_argument(
+        "paths",
+        nargs="*",
+        help=f"markdown folders, .md, .jsonl or .csv files (default {DEFAULT_FAQ_DIR})",
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the diff against the live index; write nothing",
+    )
+    p.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="re-embed everything (needed after changing the embedding model)",
+    )
+    p.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="publish the valid entries even if some are broken",
+    )
+    p.add_argument(
+        "--gate",
+        metavar="QUESTIONS",
+        help="labelled questions (JSONL); refuse to publish if quality drops below "
+        "the configured minimums",
+    )
+    p.add_argument(
+        "--rollback", action="store_true", help="make the previous index version live again"
+    )
+    p.add_argument(
+        "-v", "--verbose", action="store_true", help="with --dry-run: list the entry ids"
+    )
     p.set_defaults(func=_cmd_ingest)
 
     p = sub.add_parser("ask", help="show ranked entries, scores and the abstain decision")
@@ -214,11 +267,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_ask)
 
     p = sub.add_parser("eval", help="measure retrieval on a labelled set")
-    p.add_argument("--faqs", required=True, help="FAQ entries: a markdown folder, .md, .jsonl or .csv")
+    p.add_argument(
+        "--faqs", required=True, help="FAQ entries: a markdown folder, .md, .jsonl or .csv"
+    )
     p.add_argument("--queries", required=True, help='labelled queries: JSONL {"query", "faq_id"}')
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--out", help="folder for threshold_sweep.csv/.png (default var/eval/<set>)")
-    p.add_argument("--threshold", type=float, help="abstain threshold to report at (default: configured)")
+    p.add_argument(
+        "--threshold", type=float, help="abstain threshold to report at (default: configured)"
+    )
     p.set_defaults(func=_cmd_eval)
     return parser
 

@@ -9,7 +9,7 @@ import pytest
 
 from ingest.pipeline import IngestPipeline
 from service.config import Settings
-from service.retrieval.embedder import SentenceTransformerEmbedder
+from service.retrieval.embedder import OnnxEmbedder
 from service.retrieval.retriever import Retriever
 from service.retrieval.store import IndexStore
 from service.retrieval.vector_index import make_vector_backend
@@ -66,8 +66,10 @@ Visa, Mastercard, PayPal and Klarna invoice.
 
 
 @pytest.fixture(scope="session")
-def embedder() -> SentenceTransformerEmbedder:
-    return SentenceTransformerEmbedder(Settings().embedding)
+def embedder(tmp_path_factory: pytest.TempPathFactory) -> OnnxEmbedder:
+    """The default runtime (onnx), exported into a private folder once per session."""
+    cache = tmp_path_factory.mktemp("models")
+    return OnnxEmbedder(Settings().embedding.model_copy(update={"cache_dir": cache}))
 
 
 @pytest.fixture
@@ -86,7 +88,7 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def make_pipeline(
-    settings: Settings, embedder: SentenceTransformerEmbedder
+    settings: Settings, embedder: OnnxEmbedder
 ) -> Callable[..., IngestPipeline]:
     def make(**overrides: object) -> IngestPipeline:
         s = settings.model_copy(update=overrides) if overrides else settings
@@ -100,7 +102,7 @@ def make_pipeline(
 
 @pytest.fixture
 def open_retriever(
-    settings: Settings, embedder: SentenceTransformerEmbedder
+    settings: Settings, embedder: OnnxEmbedder
 ) -> Callable[[], Retriever]:
     def open_() -> Retriever:
         store = IndexStore(settings.index.path)

@@ -69,11 +69,18 @@ def _plot(rows: list[dict[str, float]], metrics: Metrics, path: Path, title: str
 
     t = [r["threshold"] for r in rows]
     fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
-    ax.plot(t, [r["in_scope_accuracy"] for r in rows], label="in-scope accuracy (right and answered)")
+    ax.plot(
+        t, [r["in_scope_accuracy"] for r in rows], label="in-scope accuracy (right and answered)"
+    )
     if metrics.n_out_of_scope:
         ax.plot(t, [r["oos_recall"] for r in rows], label="out-of-scope recall (declined)")
     ax.plot(t, [r["abstention_accuracy"] for r in rows], label="all queries handled right", ls="--")
-    ax.axvline(metrics.threshold, color="grey", ls=":", label=f"configured threshold {metrics.threshold:.2f}")
+    ax.axvline(
+        metrics.threshold,
+        color="grey",
+        ls=":",
+        label=f"configured threshold {metrics.threshold:.2f}",
+    )
     ax.set_xlabel("abstain threshold (confidence below it: decline)")
     ax.set_ylabel("share of queries")
     ax.set_ylim(0, 1.02)

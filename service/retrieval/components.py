@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from service.config import Settings
-from service.retrieval.embedder import Embedder, SentenceTransformerEmbedder
+from service.retrieval.embedder import Embedder, make_embedder
 from service.retrieval.retriever import Retriever
 from service.retrieval.store import IndexStore
 from service.retrieval.vector_index import VectorBackend, make_vector_backend
 
 
 def build_embedder(settings: Settings) -> Embedder:
-    return SentenceTransformerEmbedder(settings.embedding)
+    return make_embedder(settings.embedding)
 
 
 def build_store(settings: Settings) -> IndexStore:

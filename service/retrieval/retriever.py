@@ -25,7 +25,7 @@ from service.config import RetrievalSettings
 from service.retrieval.classifier import PhrasingClassifier
 from service.retrieval.embedder import Embedder, Vectors
 from service.retrieval.lexical import LexicalIndex
-from service.retrieval.schema import META_ENTRY_ID, META_KIND
+from service.retrieval.schema import parse_record_id
 from service.retrieval.store import IndexStore, IndexStoreError, Manifest
 from service.retrieval.vector_index import VectorBackend, VectorIndex
 
@@ -155,25 +155,26 @@ class Retriever:
         question_sim = np.full(n, floor, dtype=np.float32)
         chunk_sim = np.full(n, floor, dtype=np.float32)
         for h in hits:
-            pos = self._position.get(str(h.metadata.get(META_ENTRY_ID)))
+            entry_id, kind = parse_record_id(h.id)
+            pos = self._position.get(entry_id)
             if pos is None:
                 continue
-            target = chunk_sim if h.metadata.get(META_KIND) == "chunk" else question_sim
+            target = chunk_sim if kind == "chunk" else question_sim
             target[pos] = max(target[pos], h.similarity)
         dense = s.question_weight * question_sim + (1 - s.question_weight) * chunk_sim
-        probs = self._classifier.probabilities(vector)[self._classifier_order]
+        raw_probs, calibrated = self._classifier.probabilities(vector)
+        probs = raw_probs[self._classifier_order]
         lexical = self._lexical.scores(query)[self._lexical_order]
         score = dense + s.classifier_weight * probs + s.lexical_weight * lexical
         order = np.argsort(-score, kind="stable")[:k]
         t2 = time.perf_counter()
-        ranked = [
-            self._hit(int(i), score, question_sim, chunk_sim, probs, lexical) for i in order
-        ]
+        ranked = [self._hit(int(i), score, question_sim, chunk_sim, probs, lexical) for i in order]
         confidence = 0.0
         if ranked:
             top = ranked[0]
             best_cos = max(top.question_similarity, top.chunk_similarity)
-            confidence = math.sqrt(max(top.classifier, 0.0)) * max(best_cos, 0.0)
+            p_top = float(calibrated[self._classifier_order[int(order[0])]])
+            confidence = math.sqrt(max(p_top, 0.0)) * max(best_cos, 0.0)
         return SearchResult(
             query=query,
             hits=ranked,

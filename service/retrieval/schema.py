@@ -18,6 +18,7 @@ RecordKind = Literal["question", "phrasing", "chunk"]
 # Bump when the way entries become records changes: old indexes then need --rebuild.
 SCHEMA_VERSION = 1
 COLLECTION_PREFIX = "faq_"
+RECORD_SEPARATOR = "::"
 # Metadata keys stored on every Chroma record.
 META_ENTRY_ID = "entry_id"
 META_KIND = "kind"
@@ -78,4 +79,10 @@ def collection_name(version: str) -> str:
 
 
 def record_id(entry_id: str, kind: RecordKind, n: int) -> str:
-    return f"{entry_id}::{kind}:{n}"
+    return f"{entry_id}{RECORD_SEPARATOR}{kind}:{n}"
+
+
+def parse_record_id(rid: str) -> tuple[str, str]:
+    """(entry id, kind) from a record id; entry ids cannot contain the separator."""
+    entry_id, _, rest = rid.rpartition(RECORD_SEPARATOR)
+    return entry_id, rest.partition(":")[0]

@@ -216,9 +216,7 @@ class IndexStore:
                     "wait for it to finish and run again"
                 ) from None
             os.ftruncate(fd, 0)
-            os.pwrite(
-                fd, f"pid {os.getpid()}, started {time.strftime('%H:%M:%S')}".encode(), 0
-            )
+            os.pwrite(fd, f"pid {os.getpid()}, started {time.strftime('%H:%M:%S')}".encode(), 0)
             try:
                 yield
             finally:

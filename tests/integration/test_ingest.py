@@ -9,7 +9,7 @@ import pytest
 
 from ingest.pipeline import IngestError, IngestPipeline
 from service.config import Settings
-from service.retrieval.embedder import SentenceTransformerEmbedder
+from service.retrieval.embedder import OnnxEmbedder
 from service.retrieval.retriever import Retriever
 from service.retrieval.store import IndexStore, IndexStoreError, IngestLocked
 
@@ -35,7 +35,7 @@ def test_first_ingest_publishes_and_finds_the_right_entry(
 def test_rerun_with_nothing_changed_embeds_nothing_and_publishes_nothing(
     faq_dir: Path,
     make_pipeline: MakePipeline,
-    embedder: SentenceTransformerEmbedder,
+    embedder: OnnxEmbedder,
     settings: Settings,
 ) -> None:
     make_pipeline().run([faq_dir])
@@ -115,7 +115,10 @@ def test_rollback_restores_the_previous_version(
 def test_a_second_concurrent_ingest_is_refused(
     faq_dir: Path, make_pipeline: MakePipeline, settings: Settings
 ) -> None:
-    with IndexStore(settings.index.path).lock(), pytest.raises(IngestLocked, match="another ingest"):
+    with (
+        IndexStore(settings.index.path).lock(),
+        pytest.raises(IngestLocked, match="another ingest"),
+    ):
         make_pipeline().run([faq_dir])
 
 

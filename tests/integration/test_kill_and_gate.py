@@ -32,7 +32,9 @@ def write_big_jsonl(path: Path, n: int) -> None:
                         "id": f"big-{i}",
                         "question": f"Question {i} about {topic} and item number {i}?",
                         "answer": f"Answer {i}: " + " ".join([f"{topic} detail {i}"] * 30),
-                        "questions": [f"phrasing {j} of question {i} about {topic}" for j in range(3)],
+                        "questions": [
+                            f"phrasing {j} of question {i} about {topic}" for j in range(3)
+                        ],
                     }
                 )
                 + "\n"
@@ -136,7 +138,9 @@ def test_gate_refuses_a_version_that_lost_an_entry(
 def test_gate_minimums_come_from_settings(
     faq_dir: Path, make_pipeline: Callable[..., IngestPipeline], settings: Settings, tmp_path: Path
 ) -> None:
-    strict = settings.gate.model_copy(update={"min_abstention_accuracy": 1.0, "min_recall_at_1": 1.0})
+    strict = settings.gate.model_copy(
+        update={"min_abstention_accuracy": 1.0, "min_recall_at_1": 1.0}
+    )
     # A question set the FAQ cannot answer well: the gate must refuse it.
     path = tmp_path / "hard.jsonl"
     path.write_text(

@@ -5,7 +5,9 @@ from service.retrieval.schema import FaqEntry
 
 
 def test_short_entry_gives_question_phrasings_and_one_chunk() -> None:
-    entry = FaqEntry(id="e1", question="How do I pay?", answer="By card.", questions=("pay", "payment"))
+    entry = FaqEntry(
+        id="e1", question="How do I pay?", answer="By card.", questions=("pay", "payment")
+    )
     records = entry_records(entry)
     assert [(r.kind, r.text) for r in records] == [
         ("question", "How do I pay?"),
@@ -31,7 +33,11 @@ def test_long_answer_is_split_on_paragraphs_with_the_question_on_every_piece() -
 def test_subheadings_start_new_pieces_and_short_ones_are_packed() -> None:
     answer = "Intro.\n\n### Germany\nTwo days.\n\n### Austria\nThree days."
     assert split_answer(answer) == ["Intro.\n\n### Germany\nTwo days.\n\n### Austria\nThree days."]
-    assert split_answer(answer, max_words=4) == ["Intro.", "### Germany\nTwo days.", "### Austria\nThree days."]
+    assert split_answer(answer, max_words=4) == [
+        "Intro.",
+        "### Germany\nTwo days.",
+        "### Austria\nThree days.",
+    ]
 
 
 def test_single_huge_paragraph_is_cut_on_sentences() -> None:

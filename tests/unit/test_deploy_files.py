@@ -34,7 +34,10 @@ def test_dockerfile_installs_the_cpu_torch_pinned_in_pyproject() -> None:
     ]
     torch_pin = next(d for d in deps if d.startswith("torch"))
     assert torch_pin == "torch==2.13.0"
-    assert f"pip install --no-cache-dir {torch_pin} --index-url https://download.pytorch.org/whl/cpu" in dockerfile
+    assert (
+        f"pip install --no-cache-dir {torch_pin} --index-url https://download.pytorch.org/whl/cpu"
+        in dockerfile
+    )
     assert 'ENTRYPOINT ["faqbot"]' in dockerfile
     assert "HF_HUB_OFFLINE=1" in dockerfile
 
@@ -45,7 +48,9 @@ def test_gate_question_set_is_large_enough_and_points_at_real_entries() -> None:
     from ingest.sources import parse_sources
 
     ids = {e.id for e in parse_sources([ROOT / "data" / "faq"]).entries}
-    rows = [json.loads(line) for line in (ROOT / "data/eval/questions.jsonl").read_text().splitlines()]
+    rows = [
+        json.loads(line) for line in (ROOT / "data/eval/questions.jsonl").read_text().splitlines()
+    ]
     assert len(rows) >= 150
     assert sum(r["faq_id"] is None for r in rows) >= 30
     assert {r["faq_id"] for r in rows if r["faq_id"]} <= ids

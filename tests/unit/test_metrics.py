@@ -47,9 +47,11 @@ def test_sweep_moves_the_trade_off() -> None:
 def test_query_file_errors_name_the_line(tmp_path: Path) -> None:
     path = tmp_path / "q.jsonl"
     path.write_text(
-        json.dumps({"query": "ok", "faq_id": "a"}) + "\n"
+        json.dumps({"query": "ok", "faq_id": "a"})
+        + "\n"
         + "nope\n"
-        + json.dumps({"query": "x", "faq_id": "zzz"}) + "\n",
+        + json.dumps({"query": "x", "faq_id": "zzz"})
+        + "\n",
         encoding="utf-8",
     )
     with pytest.raises(QueryFileError) as err:

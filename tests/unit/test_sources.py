@@ -20,7 +20,11 @@ def test_markdown_sections_with_ids_and_alternate_phrasings(faq_dir: Path) -> No
     assert result.errors == []
     by_id = {e.id: e for e in result.entries}
     assert set(by_id) == {
-        "returns-window", "returns-label", "shipping-countries", "shipping-cost", "payment-methods"
+        "returns-window",
+        "returns-label",
+        "shipping-countries",
+        "shipping-cost",
+        "payment-methods",
     }
     window = by_id["returns-window"]
     assert window.question == "How long do I have to return an item?"
@@ -54,9 +58,9 @@ def test_jsonl_in_the_shared_eval_format(tmp_path: Path) -> None:
 def test_csv_with_json_or_pipe_separated_questions(tmp_path: Path) -> None:
     path = write(
         tmp_path / "export.csv",
-        'id,question,answer,questions\n'
+        "id,question,answer,questions\n"
         'c1,How do I pay?,By card.,"[""pay by card"", ""card payment""]"\n'
-        'c2,Do you ship?,Yes.,ship abroad|international delivery\n',
+        "c2,Do you ship?,Yes.,ship abroad|international delivery\n",
     )
     entries, errors = parse_file(path)
     assert errors == []
@@ -76,18 +80,25 @@ def test_duplicate_ids_name_both_places(tmp_path: Path) -> None:
     result = parse_sources([tmp_path])
     assert len(result.entries) == 1
     (error,) = result.errors
-    assert str(error) == f'{tmp_path / "b.md"}:5: duplicate id "dup" (first defined in {tmp_path / "a.md"}:5)'
+    assert (
+        str(error)
+        == f'{tmp_path / "b.md"}:5: duplicate id "dup" (first defined in {tmp_path / "a.md"}:5)'
+    )
 
 
 def test_empty_answer_names_file_and_line(tmp_path: Path) -> None:
-    path = write(tmp_path / "a.md", "---\ncategory: X\n---\n\n## Fine? {#ok}\nYes.\n\n## Empty? {#empty}\n\n")
+    path = write(
+        tmp_path / "a.md", "---\ncategory: X\n---\n\n## Fine? {#ok}\nYes.\n\n## Empty? {#empty}\n\n"
+    )
     entries, errors = parse_file(path)
     assert [e.id for e in entries] == ["ok"]
     assert [str(e) for e in errors] == [f'{path}:8: entry "empty": empty answer']
 
 
 def test_broken_front_matter_reports_the_yaml_line(tmp_path: Path) -> None:
-    path = write(tmp_path / "a.md", "---\ncategory: X\nquestions: [unclosed\n---\n\n## Q? {#q}\nA.\n")
+    path = write(
+        tmp_path / "a.md", "---\ncategory: X\nquestions: [unclosed\n---\n\n## Q? {#q}\nA.\n"
+    )
     entries, errors = parse_file(path)
     assert entries == []
     assert len(errors) == 1
@@ -103,7 +114,9 @@ def test_unclosed_front_matter(tmp_path: Path) -> None:
 
 
 def test_non_utf8_file_reports_the_line(tmp_path: Path) -> None:
-    path = write(tmp_path / "latin1.md", "---\ncategory: X\n---\n\n## Caf\xe9? {#c}\nA.\n".encode("latin-1"))
+    path = write(
+        tmp_path / "latin1.md", "---\ncategory: X\n---\n\n## Caf\xe9? {#c}\nA.\n".encode("latin-1")
+    )
     entries, errors = parse_file(path)
     assert entries == []
     assert [str(e) for e in errors] == [f"{path}:5: not UTF-8 (byte 0xe9)"]
@@ -112,7 +125,9 @@ def test_non_utf8_file_reports_the_line(tmp_path: Path) -> None:
 def test_invalid_json_line_and_missing_fields(tmp_path: Path) -> None:
     path = write(
         tmp_path / "x.jsonl",
-        '{"id": "a", "question": "Q?", "answer": "A."}\n{not json}\n{"id": "b", "question": "Q?"}\n',
+        '{"id": "a", "question": "Q?", "answer": "A."}\n'
+        "{not json}\n"
+        '{"id": "b", "question": "Q?"}\n',
     )
     entries, errors = parse_file(path)
     assert [e.id for e in entries] == ["a"]

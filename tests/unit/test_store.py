@@ -14,7 +14,9 @@ from service.retrieval.store import (
 
 def finished(store: IndexStore, version: str) -> str:
     store.write_manifest(
-        Manifest(version=version, created="now", model_id="m", dimension=3, schema_version=1, records=0)
+        Manifest(
+            version=version, created="now", model_id="m", dimension=3, schema_version=1, records=0
+        )
     )
     return version
 
@@ -60,10 +62,12 @@ def test_old_versions_fall_out_of_history(tmp_path: Path) -> None:
 
 def test_second_lock_is_refused_with_the_holder_named(tmp_path: Path) -> None:
     store = IndexStore(tmp_path)
-    with store.lock():
-        with pytest.raises(IngestLocked, match=r"another ingest is running .*pid \d+"):
-            with IndexStore(tmp_path).lock():
-                pass
+    with (
+        store.lock(),
+        pytest.raises(IngestLocked, match=r"another ingest is running .*pid \d+"),
+        IndexStore(tmp_path).lock(),
+    ):
+        pass
     with store.lock():  # released after the first holder is done
         pass
 
