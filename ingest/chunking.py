@@ -5,18 +5,7 @@ from __future__ import annotations
 
 import re
 
-from service.retrieval.schema import (
-    META_CATEGORY,
-    META_ENTRY_ID,
-    META_HASH,
-    META_KIND,
-    META_TITLE,
-    META_URL,
-    FaqEntry,
-    IndexRecord,
-    RecordKind,
-    record_id,
-)
+from service.retrieval.schema import FaqEntry, IndexRecord, RecordKind, record_id
 
 # all-MiniLM-L6-v2 reads at most 256 word pieces; about 170 words stay clear of that
 # with the question repeated on every piece.
@@ -78,24 +67,9 @@ def _hard_wrap(sentence: str, max_words: int) -> list[str]:
     return [" ".join(words[i : i + max_words]) for i in range(0, len(words), max_words)]
 
 
-def entry_records(entry: FaqEntry, entry_hash: str | None = None) -> list[IndexRecord]:
-    content_hash = entry_hash or entry.content_hash()
-    base: dict[str, str | int] = {
-        META_ENTRY_ID: entry.id,
-        META_HASH: content_hash,
-        META_TITLE: entry.display_title,
-        META_URL: entry.url,
-        META_CATEGORY: entry.category,
-    }
-
+def entry_records(entry: FaqEntry) -> list[IndexRecord]:
     def record(kind: RecordKind, n: int, text: str) -> IndexRecord:
-        return IndexRecord(
-            id=record_id(entry.id, kind, n),
-            entry_id=entry.id,
-            kind=kind,
-            text=text,
-            metadata={**base, META_KIND: kind},
-        )
+        return IndexRecord(id=record_id(entry.id, kind, n), entry_id=entry.id, kind=kind, text=text)
 
     records = [record("question", 0, entry.question)]
     records.extend(record("phrasing", i, q) for i, q in enumerate(entry.questions))

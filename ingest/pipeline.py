@@ -20,10 +20,10 @@ from service.retrieval.embedder import Embedder, ProgressCallback
 from service.retrieval.lexical import LexicalIndex
 from service.retrieval.retriever import CLASSIFIER_FILE, LEXICAL_DIR, Retriever
 from service.retrieval.schema import (
-    META_ENTRY_ID,
     SCHEMA_VERSION,
     FaqEntry,
     IndexRecord,
+    parse_record_id,
 )
 from service.retrieval.store import EntryInfo, IndexStore, Manifest
 from service.retrieval.vector_index import VectorBackend
@@ -205,15 +205,15 @@ class IngestPipeline:
         records: list[IndexRecord] = []
         hashes = {e.id: e.content_hash() for e in entries}
         for entry in entries:
-            records.extend(entry_records(entry, hashes[entry.id]))
+            records.extend(entry_records(entry))
 
         # Vectors of unchanged entries are copied from the live version, not re-embedded.
         reuse_ids = set() if plan.rebuild else set(plan.unchanged)
         reused: dict[str, np.ndarray] = {}
         if reuse_ids and live is not None:
             stored = self.backend.open(live.version).get_all()
-            for rid, vec, meta in zip(stored.ids, stored.embeddings, stored.metadatas, strict=True):
-                if meta.get(META_ENTRY_ID) in reuse_ids:
+            for rid, vec in zip(stored.ids, stored.embeddings, strict=True):
+                if parse_record_id(rid)[0] in reuse_ids:
                     reused[rid] = vec
         to_embed = [r for r in records if r.id not in reused]
         report.reused_vectors = len(records) - len(to_embed)
@@ -225,12 +225,7 @@ class IngestPipeline:
         vectors = np.stack([reused[r.id] if r.id in reused else fresh[r.id] for r in records])
 
         with _timed(stages, "vector store"):
-            index.add(
-                [r.id for r in records],
-                vectors,
-                [r.text for r in records],
-                [r.metadata for r in records],
-            )
+            index.add([r.id for r in records], vectors)
         folder = self.store.version_dir(version)
         with _timed(stages, "lexical"):
             LexicalIndex.build(

@@ -87,9 +87,7 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def make_pipeline(
-    settings: Settings, embedder: OnnxEmbedder
-) -> Callable[..., IngestPipeline]:
+def make_pipeline(settings: Settings, embedder: OnnxEmbedder) -> Callable[..., IngestPipeline]:
     def make(**overrides: object) -> IngestPipeline:
         s = settings.model_copy(update=overrides) if overrides else settings
         store = IndexStore(s.index.path, s.index.keep_versions)
@@ -101,9 +99,7 @@ def make_pipeline(
 
 
 @pytest.fixture
-def open_retriever(
-    settings: Settings, embedder: OnnxEmbedder
-) -> Callable[[], Retriever]:
+def open_retriever(settings: Settings, embedder: OnnxEmbedder) -> Callable[[], Retriever]:
     def open_() -> Retriever:
         store = IndexStore(settings.index.path)
         return Retriever.open(

@@ -36,20 +36,12 @@ class VectorHit:
 class StoredRecords:
     ids: list[str]
     embeddings: Vectors
-    documents: list[str]
-    metadatas: list[dict[str, Any]]
 
 
 class VectorIndex(Protocol):
     """One index version's vectors."""
 
-    def add(
-        self,
-        ids: Sequence[str],
-        embeddings: Vectors,
-        documents: Sequence[str],
-        metadatas: Sequence[dict[str, Any]],
-    ) -> None: ...
+    def add(self, ids: Sequence[str], embeddings: Vectors) -> None: ...
 
     def get_all(self) -> StoredRecords: ...
 
@@ -136,25 +128,14 @@ class ChromaVectorIndex:
         self._collection = collection
         self._count: int | None = None
 
-    def add(
-        self,
-        ids: Sequence[str],
-        embeddings: Vectors,
-        documents: Sequence[str],
-        metadatas: Sequence[dict[str, Any]],
-    ) -> None:
+    def add(self, ids: Sequence[str], embeddings: Vectors) -> None:
         if not ids:
             return
         self._count = None
         batch = self._max_batch()
         for start in range(0, len(ids), batch):
             end = start + batch
-            self._collection.add(
-                ids=list(ids[start:end]),
-                embeddings=embeddings[start:end],
-                documents=list(documents[start:end]),
-                metadatas=list(metadatas[start:end]),
-            )
+            self._collection.add(ids=list(ids[start:end]), embeddings=embeddings[start:end])
 
     def _max_batch(self) -> int:
         try:
@@ -163,17 +144,11 @@ class ChromaVectorIndex:
             return 1000
 
     def get_all(self) -> StoredRecords:
-        got = self._collection.get(include=["embeddings", "documents", "metadatas"])
+        got = self._collection.get(include=["embeddings"])
         embeddings = got.get("embeddings")
-        dim_known = embeddings is not None and len(embeddings) > 0
-        return StoredRecords(
-            ids=list(got["ids"]),
-            embeddings=np.asarray(embeddings, dtype=np.float32)
-            if dim_known
-            else np.zeros((0, 0), dtype=np.float32),
-            documents=list(got.get("documents") or []),
-            metadatas=[dict(m or {}) for m in (got.get("metadatas") or [])],
-        )
+        if embeddings is None or len(embeddings) == 0:
+            return StoredRecords(ids=[], embeddings=np.zeros((0, 0), dtype=np.float32))
+        return StoredRecords(ids=list(got["ids"]), embeddings=np.asarray(embeddings, np.float32))
 
     def query(self, embedding: Vectors, n: int) -> list[VectorHit]:
         count = self.count()

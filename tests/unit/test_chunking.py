@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from ingest.chunking import MAX_CHUNK_WORDS, entry_records, split_answer
-from service.retrieval.schema import FaqEntry
+from service.retrieval.schema import FaqEntry, parse_record_id
 
 
 def test_short_entry_gives_question_phrasings_and_one_chunk() -> None:
@@ -15,7 +15,12 @@ def test_short_entry_gives_question_phrasings_and_one_chunk() -> None:
         ("phrasing", "payment"),
         ("chunk", "How do I pay?\nBy card."),
     ]
-    assert {r.metadata["entry_id"] for r in records} == {"e1"}
+    assert {r.entry_id for r in records} == {"e1"}
+    assert {parse_record_id(r.id) for r in records} == {
+        ("e1", "question"),
+        ("e1", "phrasing"),
+        ("e1", "chunk"),
+    }
     assert len({r.id for r in records}) == 4
 
 
