@@ -27,6 +27,9 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     store = build_store(settings)
     if args.rollback:
+        if args.paths or args.dry_run or args.rebuild or args.gate:
+            _err("ingest --rollback takes no paths or other options")
+            return EXIT_USAGE
         try:
             with store.lock():
                 old, new = store.rollback()
