@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import yaml
 from pydantic import BaseModel, Field, field_validator
@@ -135,6 +135,9 @@ class Settings(BaseSettings):
     gate: GateSettings = GateSettings()
     db: DatabaseSettings = DatabaseSettings()
 
+    # A config file given to load_settings; FAQBOT_CONFIG otherwise (see _ConfigFileSource).
+    _config_file: ClassVar[Path | None] = None
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -148,7 +151,7 @@ class Settings(BaseSettings):
             init_settings,
             env_settings,
             dotenv_settings,
-            _ConfigFileSource(settings_cls),
+            _ConfigFileSource(settings_cls, cls._config_file),
             file_secret_settings,
         )
 
@@ -194,21 +197,6 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         return Settings(**overrides)
 
     class _WithFile(Settings):
-        @classmethod
-        def settings_customise_sources(
-            cls,
-            settings_cls: type[BaseSettings],
-            init_settings: PydanticBaseSettingsSource,
-            env_settings: PydanticBaseSettingsSource,
-            dotenv_settings: PydanticBaseSettingsSource,
-            file_secret_settings: PydanticBaseSettingsSource,
-        ) -> tuple[PydanticBaseSettingsSource, ...]:
-            return (
-                init_settings,
-                env_settings,
-                dotenv_settings,
-                _ConfigFileSource(settings_cls, config_file),
-                file_secret_settings,
-            )
+        _config_file = config_file
 
     return _WithFile(**overrides)

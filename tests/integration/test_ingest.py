@@ -19,6 +19,14 @@ MakePipeline = Callable[..., IngestPipeline]
 OpenRetriever = Callable[[], Retriever]
 
 
+def pretend_built_with_another_model(settings: Settings) -> None:
+    manifest_path = settings.index.path / "versions" / "v000001" / "manifest.json"
+    manifest_path.write_text(
+        manifest_path.read_text().replace('"model_id": "all-MiniLM', '"model_id": "other-model'),
+        encoding="utf-8",
+    )
+
+
 def test_first_ingest_publishes_and_finds_the_right_entry(
     faq_dir: Path, make_pipeline: MakePipeline, open_retriever: OpenRetriever
 ) -> None:
@@ -126,11 +134,7 @@ def test_model_mismatch_is_refused_and_names_rebuild(
     faq_dir: Path, make_pipeline: MakePipeline, settings: Settings
 ) -> None:
     make_pipeline().run([faq_dir])
-    manifest_path = settings.index.path / "versions" / "v000001" / "manifest.json"
-    manifest_path.write_text(
-        manifest_path.read_text().replace('"model_id": "all-MiniLM', '"model_id": "other-model'),
-        encoding="utf-8",
-    )
+    pretend_built_with_another_model(settings)
     with pytest.raises(IngestError, match="--rebuild"):
         make_pipeline().run([faq_dir])
     report = make_pipeline().run([faq_dir], rebuild=True)
@@ -141,11 +145,7 @@ def test_retriever_refuses_an_index_built_with_another_model(
     faq_dir: Path, make_pipeline: MakePipeline, settings: Settings, open_retriever: OpenRetriever
 ) -> None:
     make_pipeline().run([faq_dir])
-    manifest_path = settings.index.path / "versions" / "v000001" / "manifest.json"
-    manifest_path.write_text(
-        manifest_path.read_text().replace('"model_id": "all-MiniLM', '"model_id": "other-model'),
-        encoding="utf-8",
-    )
+    pretend_built_with_another_model(settings)
     with pytest.raises(IndexStoreError, match="faqbot ingest --rebuild"):
         open_retriever()
 
