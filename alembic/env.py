@@ -8,7 +8,10 @@ from alembic import context
 from service.config import load_settings
 
 config = context.config
-config.set_main_option("sqlalchemy.url", load_settings().db.url)
+# A URL handed over by service.db.migrations wins; otherwise faqbot's settings decide.
+config.set_main_option(
+    "sqlalchemy.url", (config.attributes.get("url") or load_settings().db.url).replace("%", "%%")
+)
 target_metadata = None  # migrations are written by hand; no autogenerate
 
 

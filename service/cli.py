@@ -223,6 +223,44 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from service.app import create_app
+
+    settings = load_settings(args.config)
+    if args.upgrade_db:
+        from service.db.migrations import upgrade
+
+        upgrade(settings.db.url)
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    return EXIT_OK
+
+
+def _cmd_db(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from service.db.migrations import downgrade, upgrade
+
+    settings = load_settings(args.config)
+    try:
+        if args.action == "upgrade":
+            upgrade(settings.db.url, args.revision or "head")
+        else:
+            downgrade(settings.db.url, args.revision or "-1")
+    except SQLAlchemyError as exc:
+        _err(f"db {args.action}: {exc.__class__.__name__}: {exc.args[0] if exc.args else exc}")
+        return EXIT_REFUSED
+    print(f"database {args.action} done ({_masked(settings.db.url)})")
+    return EXIT_OK
+
+
+def _masked(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="faqbot", description=__doc__)
     parser.add_argument("--config", type=Path, help="YAML or JSON settings file (or FAQBOT_CONFIG)")
@@ -280,6 +318,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--threshold", type=float, help="abstain threshold to report at (default: configured)"
     )
     p.set_defaults(func=_cmd_eval)
+
+    p = sub.add_parser("serve", help="run the chat service (HTTP API, OpenAPI at /docs)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument(
+        "--upgrade-db", action="store_true", help="apply database migrations before starting"
+    )
+    p.set_defaults(func=_cmd_serve)
+
+    p = sub.add_parser("db", help="database migrations")
+    p.add_argument("action", choices=["upgrade", "downgrade"])
+    p.add_argument("revision", nargs="?", help="target (default: head / one step down)")
+    p.set_defaults(func=_cmd_db)
     return parser
 
 

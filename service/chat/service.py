@@ -1,0 +1,239 @@
+"""One chat turn: retrieve, decide the answer mode, generate or not, cite, persist.
+
+Events are yielded as they happen so the HTTP layer can stream them: ``sources`` first,
+then ``token`` pieces, then ``done`` with the full record. The non-streaming endpoint
+collects the same events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from service.chat.cache import AnswerCache
+from service.chat.limits import GenerationLimiter
+from service.chat.prompt import BuiltPrompt, PromptBuilder, Turn, clean_citations
+from service.config import Settings
+from service.db.chat_store import ChatStore
+from service.llm.base import ChatModel, GenerationOptions, ModelError
+from service.retrieval.retriever import Hit, Retriever, SearchResult
+
+log = logging.getLogger("faqbot.chat")
+
+Mode = Literal["generated", "canonical", "abstained", "fallback"]
+EventKind = Literal["sources", "token", "done"]
+
+
+@dataclass(frozen=True)
+class ChatEvent:
+    kind: EventKind
+    data: dict[str, Any]
+
+
+class ChatService:
+    def __init__(
+        self,
+        settings: Settings,
+        retriever: Callable[[], Retriever],
+        model: ChatModel,
+        store: ChatStore,
+        limiter: GenerationLimiter | None = None,
+        cache: AnswerCache | None = None,
+    ) -> None:
+        self._settings = settings
+        self._chat = settings.chat
+        self._retriever = retriever
+        self._model = model
+        self._store = store
+        self._limiter = limiter or GenerationLimiter(
+            settings.llm.max_concurrent, settings.llm.max_queue
+        )
+        self._cache = cache if cache is not None else AnswerCache(settings.chat.cache_size)
+        self.prompts = PromptBuilder(settings.chat, model.count_tokens)
+        self._options = GenerationOptions(settings.llm.max_tokens, settings.llm.temperature)
+
+    @property
+    def limiter(self) -> GenerationLimiter:
+        return self._limiter
+
+    def decline_text(self) -> str:
+        return (
+            "I'm sorry, I couldn't find an answer to that in our help center. "
+            f"Please contact {self._chat.contact}, and a person will help you."
+        )
+
+    async def respond(self, message: str, session_id: str | None) -> AsyncIterator[ChatEvent]:
+        started = time.perf_counter()
+        timings: dict[str, float | None] = {
+            "retrieve_ms": None,
+            "llm_first_token_ms": None,
+            "llm_total_ms": None,
+            "total_ms": None,
+        }
+        session = await self._store.ensure_session(session_id)
+        history = await self._store.history(session, 2 * self._chat.history_turns)
+        turns = [Turn(m.role, m.content) for m in history]
+
+        t0 = time.perf_counter()
+        retriever = await asyncio.to_thread(self._retriever)
+        result = await asyncio.to_thread(self._search, retriever, message, turns)
+        timings["retrieve_ms"] = (time.perf_counter() - t0) * 1000
+        retrieved = [{"id": h.entry_id, "score": round(h.score, 4)} for h in result.hits]
+
+        cached = self._cache.get(message, retriever.version) if not turns else None
+        if cached is not None:
+            yield ChatEvent("sources", {"sources": cached["sources"]})
+            yield ChatEvent("token", {"text": cached["answer"]})
+            record = await self._finish(
+                session,
+                message,
+                cached["answer"],
+                cached["mode"],
+                cached["sources"],
+                retrieved,
+                retriever.version,
+                timings,
+                started,
+                cached=True,
+            )
+            yield ChatEvent("done", record)
+            return
+
+        mode: Mode
+        sources: list[dict[str, Any]]
+        top = result.top
+        if result.abstain or top is None:
+            mode, answer, sources = "abstained", self.decline_text(), []
+            yield ChatEvent("sources", {"sources": sources})
+            yield ChatEvent("token", {"text": answer})
+        elif self._use_canonical(result):
+            mode, answer, sources = "canonical", top.answer, [self._source(1, top)]
+            yield ChatEvent("sources", {"sources": sources})
+            yield ChatEvent("token", {"text": answer})
+        else:
+            prompt = self.prompts.build(message, result.hits, turns)
+            sources = [
+                {"n": p.n, "id": p.entry_id, "title": p.title, "url": p.url}
+                for p in prompt.passages
+            ]
+            yield ChatEvent("sources", {"sources": sources})
+            pieces: list[str] = []
+            failed: str | None = None
+            try:
+                async for piece in self._generate(prompt, timings):
+                    pieces.append(piece)
+                    yield ChatEvent("token", {"text": piece})
+            except (ModelError, TimeoutError) as exc:
+                failed = str(exc) or type(exc).__name__
+            if failed is not None:
+                log.warning("model failed, canonical fallback: %s", failed)
+                mode, answer, sources = "fallback", top.answer, [self._source(1, top)]
+                if not pieces:
+                    yield ChatEvent("token", {"text": answer})
+            else:
+                mode = "generated"
+                answer = clean_citations("".join(pieces), len(prompt.passages))
+                if not answer:
+                    mode, answer, sources = "fallback", top.answer, [self._source(1, top)]
+        record = await self._finish(
+            session,
+            message,
+            answer,
+            mode,
+            sources,
+            retrieved,
+            retriever.version,
+            timings,
+            started,
+            cached=False,
+        )
+        if not turns and mode in ("generated", "canonical", "abstained"):
+            self._cache.put(
+                message,
+                retriever.version,
+                {"answer": answer, "mode": mode, "sources": sources},
+            )
+        yield ChatEvent("done", record)
+
+    def _search(self, retriever: Retriever, message: str, turns: list[Turn]) -> SearchResult:
+        result = retriever.search(message)
+        # A follow-up ("and for exchanges?") rarely stands alone: if it does not retrieve
+        # well, try again with the customer's previous question in front of it.
+        previous = next((t.content for t in reversed(turns) if t.role == "user"), None)
+        if previous and (result.abstain or result.confidence < self._chat.canonical_threshold):
+            combined = retriever.search(f"{previous} {message}")
+            if combined.confidence > result.confidence:
+                return combined
+        return result
+
+    def _use_canonical(self, result: SearchResult) -> bool:
+        mode = self._chat.answer_mode
+        if mode == "canonical_first":
+            return True
+        return mode == "hybrid" and result.confidence >= self._chat.canonical_threshold
+
+    @staticmethod
+    def _source(n: int, hit: Hit) -> dict[str, Any]:
+        return {"n": n, "id": hit.entry_id, "title": hit.title, "url": hit.url}
+
+    async def _generate(
+        self, prompt: BuiltPrompt, timings: dict[str, float | None]
+    ) -> AsyncIterator[str]:
+        llm = self._settings.llm
+        async with self._limiter.slot():
+            t0 = time.perf_counter()
+            deadline = t0 + llm.total_timeout_s
+            stream = self._model.stream(prompt.messages, self._options)
+            try:
+                first = True
+                while True:
+                    remaining = deadline - time.perf_counter()
+                    timeout = min(llm.first_token_timeout_s, remaining) if first else remaining
+                    if timeout <= 0:
+                        raise TimeoutError(f"no answer within {llm.total_timeout_s:.0f} s")
+                    try:
+                        piece = await asyncio.wait_for(anext(stream), timeout)
+                    except StopAsyncIteration:
+                        break
+                    except TimeoutError:
+                        what = "first token" if first else "answer"
+                        raise TimeoutError(f"model timed out waiting for the {what}") from None
+                    if first:
+                        timings["llm_first_token_ms"] = (time.perf_counter() - t0) * 1000
+                        first = False
+                    yield piece
+            finally:
+                timings["llm_total_ms"] = (time.perf_counter() - t0) * 1000
+                await stream.aclose()  # type: ignore[attr-defined]
+
+    async def _finish(
+        self,
+        session: str,
+        message: str,
+        answer: str,
+        mode: str,
+        sources: list[dict[str, Any]],
+        retrieved: list[dict[str, Any]],
+        version: str,
+        timings: dict[str, float | None],
+        started: float,
+        *,
+        cached: bool,
+    ) -> dict[str, Any]:
+        message_id = await self._store.add_exchange(
+            session, message, answer, mode, retrieved, version
+        )
+        timings["total_ms"] = (time.perf_counter() - started) * 1000
+        return {
+            "answer": answer,
+            "sources": sources,
+            "mode": mode,
+            "session_id": session,
+            "message_id": message_id,
+            "cached": cached,
+            "timings": {k: (round(v, 2) if v is not None else None) for k, v in timings.items()},
+        }

@@ -1,0 +1,1 @@
+"""Relational storage (SQLAlchemy Core): chat sessions, messages, feedback."""

@@ -1,0 +1,1 @@
+"""Chat models behind one protocol: Ollama, embedded llama.cpp, OpenAI-compatible servers."""

@@ -1,0 +1,58 @@
+"""The ChatModel protocol and the errors every adapter maps its failures to."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+Role = Literal["system", "user", "assistant"]
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    role: Role
+    content: str
+
+
+@dataclass(frozen=True)
+class GenerationOptions:
+    max_tokens: int = 256
+    temperature: float = 0.2
+
+
+class ModelError(RuntimeError):
+    """The model could not answer (down, missing, failed). Callers fall back."""
+
+
+class ModelUnavailable(ModelError):
+    """The model is not there; the message says what to do (e.g. which `ollama pull`)."""
+
+
+class ChatModel(Protocol):
+    """Streams an answer for a list of messages."""
+
+    @property
+    def name(self) -> str: ...
+
+    async def check(self) -> None:
+        """Raise ModelUnavailable, with an actionable message, if the model cannot serve."""
+        ...
+
+    def stream(
+        self, messages: Sequence[ChatMessage], options: GenerationOptions
+    ) -> AsyncIterator[str]:
+        """Yield text pieces as the model produces them."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens in ``text`` by the model's own tokenizer where available."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+def approximate_tokens(text: str) -> int:
+    """About 4 characters a token for English with BPE tokenizers; used only where the
+    model's tokenizer is not reachable from here (Ollama, OpenAI-compatible servers)."""
+    return max(1, (len(text) + 3) // 4)
