@@ -1,4 +1,4 @@
-# faqbot image: ingest and (later) the chat service. CPU only.
+# faqbot image: the chat API and the ingest job. CPU only; the model is served by Ollama.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
@@ -20,4 +20,5 @@ RUN useradd --system --home /var/lib/faqbot faqbot && mkdir -p /var/lib/faqbot &
 USER faqbot
 VOLUME ["/var/lib/faqbot"]
 ENTRYPOINT ["faqbot"]
-CMD ["ask", "How long do I have to return an item?"]
+EXPOSE 8080
+CMD ["serve", "--host", "0.0.0.0", "--port", "8080", "--upgrade-db"]

@@ -13,7 +13,18 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_compose_services_healthchecks_and_volumes() -> None:
     compose = yaml.safe_load((ROOT / "compose.yaml").read_text(encoding="utf-8"))
     services = compose["services"]
-    assert {"chroma", "ingest"} <= set(services)
+    assert {"api", "chroma", "ingest", "postgres", "ollama"} <= set(services)
+    api = services["api"]
+    assert api["command"][0] == "serve" and "--upgrade-db" in api["command"]
+    assert api["environment"]["FAQBOT_LLM__PROVIDER"] == "ollama"
+    assert api["environment"]["FAQBOT_LLM__HOST"] == "http://ollama:11434"
+    assert api["environment"]["FAQBOT_DB__URL"].startswith("postgresql+psycopg://")
+    assert "/healthz" in " ".join(api["healthcheck"]["test"])
+    for dep in ("chroma", "postgres"):
+        assert api["depends_on"][dep]["condition"] == "service_healthy"
+        assert "test" in services[dep]["healthcheck"]
+    assert any(v.startswith("ollama-models:") for v in services["ollama"]["volumes"])
+    assert any(v.startswith("postgres-data:") for v in services["postgres"]["volumes"])
     chroma = services["chroma"]
     assert chroma["image"].startswith("chromadb/chroma:")
     assert "test" in chroma["healthcheck"]
@@ -24,7 +35,12 @@ def test_compose_services_healthchecks_and_volumes() -> None:
     assert ingest["depends_on"]["chroma"]["condition"] == "service_healthy"
     assert any(v.startswith("faqbot-state:") for v in ingest["volumes"])
     assert ingest["command"][0] == "ingest" and "--gate" in ingest["command"]
-    assert set(compose["volumes"]) >= {"chroma-data", "faqbot-state"}
+    assert set(compose["volumes"]) >= {
+        "chroma-data",
+        "faqbot-state",
+        "postgres-data",
+        "ollama-models",
+    }
 
 
 def test_dockerfile_installs_the_cpu_torch_pinned_in_pyproject() -> None:
