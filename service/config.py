@@ -163,7 +163,7 @@ class ChatSettings(BaseModel):
         "whenever retrieval answers; hybrid: canonical above canonical_threshold.",
     )
     canonical_threshold: float = Field(
-        default=0.85,
+        default=0.7,
         ge=0.0,
         le=1.0,
         description="Confidence above which hybrid mode returns the entry verbatim.",

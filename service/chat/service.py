@@ -16,7 +16,15 @@ from typing import Any, Literal
 
 from service.chat.cache import AnswerCache
 from service.chat.limits import GenerationLimiter
-from service.chat.prompt import BuiltPrompt, PromptBuilder, Turn, clean_citations
+from service.chat.prompt import (
+    BuiltPrompt,
+    FenceFilter,
+    PromptBuilder,
+    Turn,
+    clean_citations,
+    leaks_prompt,
+    strip_fences,
+)
 from service.config import Settings
 from service.db.chat_store import ChatStore
 from service.llm.base import ChatModel, GenerationOptions, ModelError
@@ -80,10 +88,8 @@ class ChatService:
 
         t0 = time.perf_counter()
         retriever = await asyncio.to_thread(self._retriever)
-        result = await asyncio.to_thread(self._search, retriever, message, turns)
-        timings["retrieve_ms"] = (time.perf_counter() - t0) * 1000
-        retrieved = [{"id": h.entry_id, "score": round(h.score, 4)} for h in result.hits]
-
+        # A first question is answered from the cache before any retrieval: the key holds
+        # the index version, so a new version never serves an old answer.
         cached = self._cache.get(message, retriever.version) if not turns else None
         if cached is not None:
             yield ChatEvent("sources", {"sources": cached["sources"]})
@@ -94,7 +100,7 @@ class ChatService:
                 cached["answer"],
                 cached["mode"],
                 cached["sources"],
-                retrieved,
+                cached["retrieved"],
                 retriever.version,
                 timings,
                 started,
@@ -102,6 +108,9 @@ class ChatService:
             )
             yield ChatEvent("done", record)
             return
+        result = await asyncio.to_thread(self._search, retriever, message, turns)
+        timings["retrieve_ms"] = (time.perf_counter() - t0) * 1000
+        retrieved = [{"id": h.entry_id, "score": round(h.score, 4)} for h in result.hits]
 
         mode: Mode
         sources: list[dict[str, Any]]
@@ -123,10 +132,16 @@ class ChatService:
             yield ChatEvent("sources", {"sources": sources})
             pieces: list[str] = []
             failed: str | None = None
+            fences = FenceFilter()
             try:
                 async for piece in self._generate(prompt, timings):
                     pieces.append(piece)
-                    yield ChatEvent("token", {"text": piece})
+                    visible = fences.feed(piece)
+                    if visible:
+                        yield ChatEvent("token", {"text": visible})
+                tail = fences.flush()
+                if tail:
+                    yield ChatEvent("token", {"text": tail})
             except (ModelError, TimeoutError) as exc:
                 failed = str(exc) or type(exc).__name__
             if failed is not None:
@@ -136,8 +151,10 @@ class ChatService:
                     yield ChatEvent("token", {"text": answer})
             else:
                 mode = "generated"
-                answer = clean_citations("".join(pieces), len(prompt.passages))
-                if not answer:
+                raw = "".join(pieces)
+                answer = clean_citations(strip_fences(raw), len(prompt.passages))
+                if not answer or leaks_prompt(raw, self.prompts.system_prefix):
+                    # Nothing usable, or the model echoed its rules: show the FAQ's own text.
                     mode, answer, sources = "fallback", top.answer, [self._source(1, top)]
         record = await self._finish(
             session,
@@ -155,7 +172,7 @@ class ChatService:
             self._cache.put(
                 message,
                 retriever.version,
-                {"answer": answer, "mode": mode, "sources": sources},
+                {"answer": answer, "mode": mode, "sources": sources, "retrieved": retrieved},
             )
         yield ChatEvent("done", record)
 

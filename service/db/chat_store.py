@@ -49,7 +49,19 @@ class ChatStore(Protocol):
 def make_engine(url: str) -> sa.Engine:
     if url.startswith("sqlite"):
         # One file, many threads: the calls below run in a worker thread pool.
-        return sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+
+        @sa.event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            # WAL lets readers work while a write commits; synchronous=NORMAL drops an
+            # fsync per commit (a power cut may lose the last turns, never corrupt the file).
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        return engine
     return sa.create_engine(url, pool_size=5, max_overflow=5, pool_pre_ping=True)
 
 

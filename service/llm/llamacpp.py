@@ -81,6 +81,12 @@ class LlamaCppChatModel:
         cancelled = threading.Event()
         payload = [{"role": m.role, "content": m.content} for m in messages]
 
+        def post(item: object) -> None:
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, item)
+            except RuntimeError:  # the loop is gone (caller stopped listening); drop it
+                cancelled.set()
+
         def work() -> None:
             try:
                 llm = self._load()
@@ -96,10 +102,10 @@ class LlamaCppChatModel:
                             break  # the client went away or a timeout fired
                         delta = chunk["choices"][0].get("delta", {}).get("content")
                         if delta:
-                            loop.call_soon_threadsafe(queue.put_nowait, delta)
-                loop.call_soon_threadsafe(queue.put_nowait, _DONE)
+                            post(delta)
+                post(_DONE)
             except Exception as exc:  # surfaces in the awaiting coroutine
-                loop.call_soon_threadsafe(queue.put_nowait, exc)
+                post(exc)
 
         thread = threading.Thread(target=work, name="llamacpp-generate", daemon=True)
         thread.start()
