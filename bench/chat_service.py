@@ -229,7 +229,9 @@ def prompt_size(stackfaq: Path, embedder: Embedder, tmp: Path) -> dict[str, str]
     }
 
 
-def concurrency(settings: Settings, embedder: Embedder, questions: list[str]) -> dict[str, str]:
+def concurrency(
+    settings: Settings, embedder: Embedder, questions: list[str], label: str
+) -> dict[str, str]:
     live = retriever_for(settings, embedder)
     statuses: Counter[int] = Counter()
     modes: Counter[str] = Counter()
@@ -255,7 +257,7 @@ def concurrency(settings: Settings, embedder: Embedder, questions: list[str]) ->
         elapsed = time.perf_counter() - t
     five_xx = sum(v for k, v in statuses.items() if k >= 500)
     return {
-        "10 clients x 20 questions, embedded model": (
+        f"10 clients x 20 questions, embedded model, {label}": (
             f"{sum(statuses.values())} requests in {elapsed:.0f} s: "
             + ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items()))
             + f"; 5xx: {five_xx}; modes: "
@@ -282,7 +284,15 @@ def main() -> None:
                 if (args.stackfaq / "queries.jsonl").is_file()
                 else {"prompt size": f"skipped: {args.stackfaq} not found"}
             ),
-            lambda: concurrency(settings, embedder, questions),
+            lambda: concurrency(
+                settings, embedder, questions, "default limits (2 running, 8 queued)"
+            ),
+            lambda: concurrency(
+                with_updates(settings, llm={"max_concurrent": 1, "max_queue": 1}),
+                embedder,
+                questions,
+                "tight limits (1 running, 1 queued)",
+            ),
         ):
             result = part()
             for k, v in result.items():
