@@ -9,11 +9,15 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from service.api import chat, feedback, health
+from service.api import orders as orders_api
 from service.chat.service import ChatService
 from service.config import Settings
 from service.db.chat_store import ChatStore, SqlChatStore, make_engine
 from service.llm.base import ChatModel, ModelUnavailable
 from service.llm.factory import make_chat_model
+from service.logging_setup import install_pii_filter
+from service.orders.assistant import OrderAssistant
+from service.orders.repository import OrderRepository
 from service.retrieval.components import build_backend, build_embedder, build_store
 from service.retrieval.live import LiveRetriever
 from service.retrieval.retriever import Retriever
@@ -27,6 +31,7 @@ def create_app(
     model: ChatModel | None = None,
     retriever: Callable[[], Retriever] | None = None,
     store: ChatStore | None = None,
+    orders: OrderAssistant | None = None,
 ) -> FastAPI:
     """Parts not given are built from settings when the app starts (tests and benchmarks
     pass their own, e.g. an instant model)."""
@@ -61,14 +66,26 @@ def create_app(
         app.state.retriever = current
         app.state.model = chat_model
         app.state.store = chat_store
-        app.state.chat = ChatService(settings, current, chat_model, chat_store)
+        order_engine = None
+        assistant = orders
+        if assistant is None and settings.orders.enabled:
+            order_url = settings.orders.db_url or settings.db.url
+            if engine is not None and order_url == settings.db.url:
+                order_engine_used = engine
+            else:
+                order_engine = order_engine_used = make_engine(order_url)
+            assistant = OrderAssistant(OrderRepository(order_engine_used), settings.orders)
+        app.state.orders = assistant
+        app.state.chat = ChatService(settings, current, chat_model, chat_store, orders=assistant)
         try:
             yield
         finally:
             await chat_model.close()
-            if engine is not None:
-                engine.dispose()
+            for e in (engine, order_engine):
+                if e is not None:
+                    e.dispose()
 
+    install_pii_filter()
     app = FastAPI(
         title="faqbot",
         version="0.1.0",
@@ -77,5 +94,6 @@ def create_app(
     )
     app.include_router(chat.router)
     app.include_router(feedback.router)
+    app.include_router(orders_api.router)
     app.include_router(health.router)
     return app

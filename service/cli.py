@@ -246,8 +246,26 @@ def _cmd_db(args: argparse.Namespace) -> int:
     try:
         if args.action == "upgrade":
             upgrade(settings.db.url, args.revision or "head")
-        else:
+        elif args.action == "downgrade":
             downgrade(settings.db.url, args.revision or "-1")
+        else:
+            if not args.demo:
+                _err("db seed: only demo data can be seeded (--demo)")
+                return EXIT_USAGE
+            from service.db.chat_store import make_engine
+            from service.orders.seed import seed_demo
+
+            url = settings.orders.db_url or settings.db.url
+            engine = make_engine(url)
+            try:
+                n = seed_demo(engine, args.orders)
+            except ValueError as exc:
+                _err(f"db seed: {exc}")
+                return EXIT_REFUSED
+            finally:
+                engine.dispose()
+            print(f"seeded {n} demo orders into {_masked(url)}")
+            return EXIT_OK
     except SQLAlchemyError as exc:
         _err(f"db {args.action}: {exc.__class__.__name__}: {exc.args[0] if exc.args else exc}")
         return EXIT_REFUSED
@@ -328,7 +346,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_serve)
 
     p = sub.add_parser("db", help="database migrations")
-    p.add_argument("action", choices=["upgrade", "downgrade"])
+    p.add_argument("action", choices=["upgrade", "downgrade", "seed"])
+    p.add_argument("--demo", action="store_true", help="with seed: demo customers and orders")
+    p.add_argument("--orders", type=int, default=240, help="with seed --demo: how many")
     p.add_argument("revision", nargs="?", help="target (default: head / one step down)")
     p.set_defaults(func=_cmd_db)
     return parser

@@ -186,6 +186,30 @@ class ChatSettings(BaseModel):
     max_message_chars: int = Field(default=2000, ge=10, le=100_000)
 
 
+class OrderSettings(BaseModel):
+    enabled: bool = Field(default=True, description="Answer order questions from the database.")
+    db_url: str | None = Field(
+        default=None,
+        description="Where the orders live (PostgreSQL, MariaDB/MySQL, SQLite). Default: db.url. "
+        "A read-only role is enough (see docs/orders.md).",
+    )
+    returns_window_days: int = Field(
+        default=30, ge=0, le=365, description="Same number as the returns FAQ entry."
+    )
+    verified_minutes: int = Field(
+        default=15, ge=1, le=1440, description="How long a verified order stays visible."
+    )
+    max_failed_attempts: int = Field(default=5, ge=1, le=100)
+    lock_minutes: int = Field(default=30, ge=1, le=10080)
+    attempts_per_address: int = Field(
+        default=20, ge=1, le=100000, description="Verification attempts per client address..."
+    )
+    address_window_minutes: int = Field(default=10, ge=1, le=1440, description="...per window.")
+    db_timeout_s: float = Field(
+        default=2.0, gt=0, le=60, description="Slower than this: 'temporarily unavailable'."
+    )
+
+
 class DatabaseSettings(BaseModel):
     url: str = Field(
         default="sqlite:///var/faqbot.db",
@@ -208,6 +232,7 @@ class Settings(BaseSettings):
     db: DatabaseSettings = DatabaseSettings()
     llm: LLMSettings = LLMSettings()
     chat: ChatSettings = ChatSettings()
+    orders: OrderSettings = OrderSettings()
 
     # A config file given to load_settings; FAQBOT_CONFIG otherwise (see _ConfigFileSource).
     _config_file: ClassVar[Path | None] = None

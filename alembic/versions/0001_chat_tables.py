@@ -8,6 +8,7 @@ Create Date: 2026-11-26
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 
 from alembic import op
 
@@ -16,12 +17,15 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
+# Microsecond precision on MariaDB/MySQL too (their DATETIME keeps whole seconds by default).
+TIMESTAMP = sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+
 
 def upgrade() -> None:
     op.create_table(
         "chat_sessions",
         sa.Column("id", sa.String(64), primary_key=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_at", TIMESTAMP, nullable=False),
     )
     op.create_table(
         "chat_messages",
@@ -37,7 +41,7 @@ def upgrade() -> None:
         sa.Column("mode", sa.String(16)),
         sa.Column("retrieved", sa.JSON),
         sa.Column("index_version", sa.String(32)),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_at", TIMESTAMP, nullable=False),
     )
     op.create_index(
         "ix_chat_messages_session_created", "chat_messages", ["session_id", "created_at"]
@@ -55,14 +59,12 @@ def upgrade() -> None:
         sa.Column("comment", sa.Text),
         sa.Column("question", sa.Text, nullable=False),
         sa.Column("retrieved", sa.JSON),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_at", TIMESTAMP, nullable=False),
     )
     op.create_index("ix_feedback_rating", "feedback", ["rating"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_feedback_rating", table_name="feedback")
     op.drop_table("feedback")
-    op.drop_index("ix_chat_messages_session_created", table_name="chat_messages")
     op.drop_table("chat_messages")
     op.drop_table("chat_sessions")

@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field, field_validator
 
@@ -59,6 +59,10 @@ class ChatResponse(BaseModel):
     timings: Timings
 
 
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
 def _too_busy(retry_after: int) -> HTTPException:
     return HTTPException(
         status_code=429,
@@ -68,12 +72,12 @@ def _too_busy(retry_after: int) -> HTTPException:
 
 
 @router.post("/chat", response_model=ChatResponse)
-async def chat(body: ChatRequest, service: ChatDep) -> dict[str, Any]:
+async def chat(body: ChatRequest, service: ChatDep, request: Request) -> dict[str, Any]:
     if service.limiter.full:
         raise _too_busy(service.limiter.retry_after_s)
     record: dict[str, Any] | None = None
     try:
-        async for event in service.respond(body.message, body.session_id):
+        async for event in service.respond(body.message, body.session_id, _client(request)):
             if event.kind == "done":
                 record = event.data
     except Overloaded as exc:
@@ -89,13 +93,15 @@ def _sse(event: str, data: dict[str, Any]) -> str:
 
 
 @router.post("/chat/stream", response_class=StreamingResponse)
-async def chat_stream(body: ChatRequest, service: ChatDep) -> StreamingResponse:
+async def chat_stream(body: ChatRequest, service: ChatDep, request: Request) -> StreamingResponse:
     if service.limiter.full:
         raise _too_busy(service.limiter.retry_after_s)
 
+    client = _client(request)
+
     async def events() -> AsyncIterator[str]:
         try:
-            async for event in service.respond(body.message, body.session_id):
+            async for event in service.respond(body.message, body.session_id, client):
                 yield _sse(event.kind, event.data)
         except Overloaded as exc:
             yield _sse("error", {"status": 429, "retry_after": exc.retry_after_s})

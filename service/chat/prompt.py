@@ -132,6 +132,19 @@ class PromptBuilder:
             variable_tokens=self._count(user),
         )
 
+    def build_order(self, question: str, facts: str, history: Sequence[Turn]) -> BuiltPrompt:
+        """Order facts as a small fenced block instead of FAQ passages."""
+        budget = self._settings.prompt_budget_tokens
+        q_text = self._truncate(neutralise(question.strip()), max(16, budget // 3))
+        user = f'<faq n="1" title="Order details">\n{neutralise(facts)}\n</faq>\n'
+        user += f"<question>\n{q_text}\n</question>"
+        return BuiltPrompt(
+            messages=[ChatMessage("system", self.system_prefix), ChatMessage("user", user)],
+            passages=[],
+            prefix_tokens=self.prefix_tokens,
+            variable_tokens=self._count(user),
+        )
+
     def _truncate(self, text: str, max_tokens: int) -> str:
         if self._count(text) <= max_tokens:
             return text

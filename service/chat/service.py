@@ -10,9 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Any, Literal, TypeVar
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from service.chat.cache import AnswerCache
 from service.chat.limits import GenerationLimiter
@@ -28,11 +32,13 @@ from service.chat.prompt import (
 from service.config import Settings
 from service.db.chat_store import ChatStore
 from service.llm.base import ChatModel, GenerationOptions, ModelError
+from service.orders.assistant import OrderAssistant, OrderReply, describe_order, facts_block
 from service.retrieval.retriever import Hit, Retriever, SearchResult
 
 log = logging.getLogger("faqbot.chat")
+T = TypeVar("T")
 
-Mode = Literal["generated", "canonical", "abstained", "fallback"]
+Mode = Literal["generated", "canonical", "abstained", "fallback", "order"]
 EventKind = Literal["sources", "token", "done"]
 
 
@@ -51,6 +57,7 @@ class ChatService:
         store: ChatStore,
         limiter: GenerationLimiter | None = None,
         cache: AnswerCache | None = None,
+        orders: OrderAssistant | None = None,
     ) -> None:
         self._settings = settings
         self._chat = settings.chat
@@ -61,6 +68,7 @@ class ChatService:
             settings.llm.max_concurrent, settings.llm.max_queue
         )
         self._cache = cache if cache is not None else AnswerCache(settings.chat.cache_size)
+        self._orders = orders
         self.prompts = PromptBuilder(settings.chat, model.count_tokens)
         self._options = GenerationOptions(settings.llm.max_tokens, settings.llm.temperature)
 
@@ -74,7 +82,9 @@ class ChatService:
             f"Please contact {self._chat.contact}, and a person will help you."
         )
 
-    async def respond(self, message: str, session_id: str | None) -> AsyncIterator[ChatEvent]:
+    async def respond(
+        self, message: str, session_id: str | None, client: str = "unknown"
+    ) -> AsyncIterator[ChatEvent]:
         started = time.perf_counter()
         timings: dict[str, float | None] = {
             "retrieve_ms": None,
@@ -82,9 +92,26 @@ class ChatService:
             "llm_total_ms": None,
             "total_ms": None,
         }
-        session = await self._store.ensure_session(session_id)
-        history = await self._store.history(session, 2 * self._chat.history_turns)
+        # The database keeps history; when it is down or slow, FAQ answers go on without
+        # history or persistence rather than failing.
+        session = await self._stored(self._store.ensure_session(session_id))
+        if session is None:
+            session = session_id or uuid.uuid4().hex
+            history = []
+        else:
+            history = (
+                await self._stored(self._store.history(session, 2 * self._chat.history_turns)) or []
+            )
         turns = [Turn(m.role, m.content) for m in history]
+
+        if self._orders is not None:
+            reply = await self._orders.handle_message(session, message, client)
+            if reply is not None:
+                async for event in self._order_answer(
+                    session, message, reply, turns, timings, started
+                ):
+                    yield event
+                return
 
         t0 = time.perf_counter()
         retriever = await asyncio.to_thread(self._retriever)
@@ -176,6 +203,48 @@ class ChatService:
             )
         yield ChatEvent("done", record)
 
+    async def _order_answer(
+        self,
+        session: str,
+        message: str,
+        reply: OrderReply,
+        turns: list[Turn],
+        timings: dict[str, float | None],
+        started: float,
+    ) -> AsyncIterator[ChatEvent]:
+        yield ChatEvent("sources", {"sources": []})
+        answer = reply.text
+        if reply.facts is not None:
+            today = datetime.now(UTC)
+            window = self._settings.orders.returns_window_days
+            answer = describe_order(reply.facts, window, today)
+            if self._chat.answer_mode == "generate":
+                prompt = self.prompts.build_order(
+                    message, facts_block(reply.facts, window, today), turns
+                )
+                pieces: list[str] = []
+                try:
+                    async for piece in self._generate(prompt, timings):
+                        pieces.append(piece)
+                    generated = strip_fences("".join(pieces)).strip()
+                    if generated and not leaks_prompt(generated, self.prompts.system_prefix):
+                        answer = generated
+                except (ModelError, TimeoutError) as exc:
+                    # The templated answer from the same facts stands in.
+                    log.warning("model failed for an order answer: %s", exc)
+        yield ChatEvent("token", {"text": answer})
+        record = await self._finish(
+            session, message, answer, "order", [], [], None, timings, started, cached=False
+        )
+        yield ChatEvent("done", record)
+
+    async def _stored(self, call: Awaitable[T]) -> T | None:
+        try:
+            return await asyncio.wait_for(call, timeout=self._settings.orders.db_timeout_s)
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            log.warning("chat store unavailable (%s); answering without it", type(exc).__name__)
+            return None
+
     def _search(self, retriever: Retriever, message: str, turns: list[Turn]) -> SearchResult:
         result = retriever.search(message)
         # A follow-up ("and for exchanges?") rarely stands alone: if it does not retrieve
@@ -235,15 +304,17 @@ class ChatService:
         mode: str,
         sources: list[dict[str, Any]],
         retrieved: list[dict[str, Any]],
-        version: str,
+        version: str | None,
         timings: dict[str, float | None],
         started: float,
         *,
         cached: bool,
     ) -> dict[str, Any]:
-        message_id = await self._store.add_exchange(
-            session, message, answer, mode, retrieved, version
+        message_id = await self._stored(
+            self._store.add_exchange(session, message, answer, mode, retrieved, version)
         )
+        if message_id is None:
+            message_id = uuid.uuid4().hex  # not stored: feedback on it will get a 404
         timings["total_ms"] = (time.perf_counter() - started) * 1000
         return {
             "answer": answer,

@@ -62,7 +62,10 @@ def make_engine(url: str) -> sa.Engine:
             cur.close()
 
         return engine
-    return sa.create_engine(url, pool_size=5, max_overflow=5, pool_pre_ping=True)
+    # No pool_pre_ping: it costs a round trip per checkout (measured: order lookup p95
+    # 5.3 -> see docs/benchmarks.md). A connection the server dropped fails once, is
+    # discarded by the pool, and the caller's "temporarily unavailable" path covers it.
+    return sa.create_engine(url, pool_size=5, max_overflow=5, pool_recycle=1800)
 
 
 def _now() -> datetime:

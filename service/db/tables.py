@@ -4,6 +4,11 @@ migrations in alembic/versions/, which must stay in step with this file (a test 
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+
+# Microsecond timestamps everywhere: MariaDB/MySQL DATETIME keeps whole seconds unless told,
+# and message order within a second matters.
+TIMESTAMP = sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 
 metadata = sa.MetaData()
 
@@ -11,7 +16,7 @@ chat_sessions = sa.Table(
     "chat_sessions",
     metadata,
     sa.Column("id", sa.String(64), primary_key=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", TIMESTAMP, nullable=False),
 )
 
 chat_messages = sa.Table(
@@ -30,7 +35,7 @@ chat_messages = sa.Table(
     # The question's retrieval: [{"id", "score"}], so editors can find weak entries.
     sa.Column("retrieved", sa.JSON),
     sa.Column("index_version", sa.String(32)),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", TIMESTAMP, nullable=False),
     sa.Index("ix_chat_messages_session_created", "session_id", "created_at"),
 )
 
@@ -48,6 +53,90 @@ feedback = sa.Table(
     sa.Column("comment", sa.Text),
     sa.Column("question", sa.Text, nullable=False),
     sa.Column("retrieved", sa.JSON),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", TIMESTAMP, nullable=False),
     sa.Index("ix_feedback_rating", "rating"),
+)
+
+# --- orders (read by the chat service; written by the shop, or `faqbot db seed --demo`) ---
+
+customers = sa.Table(
+    "customers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("email", sa.String(254), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("street", sa.String(200), nullable=False),
+    sa.Column("city", sa.String(100), nullable=False),
+    sa.Column("postal_code", sa.String(16), nullable=False),
+    sa.Column("country", sa.String(2), nullable=False),
+    sa.Index("ux_customers_email", "email", unique=True),
+)
+
+orders = sa.Table(
+    "orders",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("order_number", sa.String(16), nullable=False),
+    sa.Column("customer_id", sa.Integer, sa.ForeignKey("customers.id"), nullable=False),
+    sa.Column("status", sa.String(24), nullable=False),
+    sa.Column("placed_at", TIMESTAMP, nullable=False),
+    sa.Column("expected_delivery", sa.Date),
+    sa.Column("delivered_at", TIMESTAMP),
+    sa.Column("total_cents", sa.Integer, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Index("ux_orders_order_number", "order_number", unique=True),
+    sa.Index("ix_orders_customer", "customer_id"),
+)
+
+order_items = sa.Table(
+    "order_items",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "order_id", sa.Integer, sa.ForeignKey("orders.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("sku", sa.String(32), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("quantity", sa.Integer, nullable=False),
+    sa.Column("unit_price_cents", sa.Integer, nullable=False),
+    sa.Index("ix_order_items_order", "order_id"),
+)
+
+shipments = sa.Table(
+    "shipments",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "order_id", sa.Integer, sa.ForeignKey("orders.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("carrier", sa.String(32), nullable=False),
+    sa.Column("tracking_number", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(24), nullable=False),
+    sa.Index("ix_shipments_order", "order_id"),
+)
+
+shipment_events = sa.Table(
+    "shipment_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "shipment_id", sa.Integer, sa.ForeignKey("shipments.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("status", sa.String(24), nullable=False),
+    sa.Column("occurred_at", TIMESTAMP, nullable=False),
+    sa.Column("location", sa.String(100)),
+    sa.Index("ix_shipment_events_shipment", "shipment_id", "occurred_at"),
+)
+
+# Verification state per chat session: who proved ownership of which order, until when,
+# and failed attempts (five lock the session).
+order_access = sa.Table(
+    "order_access",
+    metadata,
+    sa.Column("session_id", sa.String(64), primary_key=True),
+    sa.Column("pending_order", sa.String(16)),
+    sa.Column("verified_order", sa.String(16)),
+    sa.Column("verified_until", TIMESTAMP),
+    sa.Column("failed_attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("locked_until", TIMESTAMP),
 )

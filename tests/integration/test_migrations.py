@@ -14,6 +14,9 @@ from service.db.tables import metadata
 
 pytestmark = pytest.mark.integration
 
+MARIADB_ADMIN_URL = os.environ.get(
+    "FAQBOT_TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/test"
+)
 PG_ADMIN_URL = os.environ.get(
     "FAQBOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
@@ -56,7 +59,33 @@ def postgres_url() -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.mark.parametrize("backend", ["sqlite_url", "postgres_url"])
+@pytest.fixture
+def mariadb_url() -> Iterator[str]:
+    """A database of its own per test on the MariaDB server, dropped afterwards."""
+    admin = sa.create_engine(MARIADB_ADMIN_URL)
+    try:
+        with admin.connect():
+            pass
+    except sa.exc.OperationalError as exc:
+        admin.dispose()
+        if os.environ.get("FAQBOT_REQUIRE_MARIADB") == "1":
+            pytest.fail(f"MariaDB required but unreachable: {exc}")
+        pytest.skip("MariaDB is not running")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"CREATE DATABASE `{name}`"))
+    try:
+        yield MARIADB_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f"DROP DATABASE `{name}`"))
+        admin.dispose()
+
+
+BACKENDS = ["sqlite_url", "postgres_url", "mariadb_url"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_upgrade_matches_the_table_definitions_and_downgrade_removes_them(
     backend: str, request: pytest.FixtureRequest
 ) -> None:
@@ -74,7 +103,7 @@ def test_upgrade_matches_the_table_definitions_and_downgrade_removes_them(
         engine.dispose()
 
 
-@pytest.mark.parametrize("backend", ["sqlite_url", "postgres_url"])
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_chat_store_round_trip(backend: str, request: pytest.FixtureRequest) -> None:
     import asyncio
 

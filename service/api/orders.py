@@ -1,0 +1,93 @@
+"""POST /v1/orders/lookup: the chat page's form, under the chat's verification rules."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from service.orders.assistant import OrderAssistant, describe_order, return_eligibility
+from service.orders.extract import clean_text, find_order_numbers
+
+router = APIRouter(prefix="/v1/orders", tags=["orders"])
+
+
+class LookupRequest(BaseModel):
+    order_number: str = Field(min_length=6, max_length=32)
+    email: str | None = Field(default=None, max_length=254)
+    postal_code: str | None = Field(default=None, max_length=16)
+    session_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
+
+    @field_validator("order_number")
+    @classmethod
+    def _order_number(cls, v: str) -> str:
+        found = find_order_numbers(v) or find_order_numbers(f"order {clean_text(v).strip()}")
+        if len(found) != 1:
+            raise ValueError("expected an order number like NW-100234")
+        return found[0]
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"[^@\s]{1,64}@[^@\s]{1,253}\.[A-Za-z]{2,24}", v):
+            raise ValueError("not an email address")
+        return v
+
+    @field_validator("postal_code")
+    @classmethod
+    def _postal(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"[A-Za-z0-9 -]{3,12}", v):
+            raise ValueError("not a postal code")
+        return v
+
+    @model_validator(mode="after")
+    def _contact(self) -> LookupRequest:
+        if not (self.email or self.postal_code):
+            raise ValueError("give the email address or the postal code used for the order")
+        return self
+
+
+def _assistant(request: Request) -> OrderAssistant:
+    assistant: OrderAssistant | None = request.app.state.orders
+    if assistant is None:
+        raise HTTPException(503, detail="order lookup is not enabled")
+    return assistant
+
+
+@router.post("/lookup")
+async def lookup(body: LookupRequest, request: Request) -> dict[str, Any]:
+    assistant = _assistant(request)
+    session = body.session_id or uuid.uuid4().hex
+    client = request.client.host if request.client else "unknown"
+    reply = await assistant.lookup(session, body.order_number, body.email, body.postal_code, client)
+    if reply.outcome in ("locked", "rate_limited"):
+        raise HTTPException(429, detail=reply.text, headers={"Retry-After": "60"})
+    if reply.outcome == "unavailable":
+        raise HTTPException(503, detail=reply.text)
+    if reply.facts is None:
+        # The same answer whether the order is missing or the email is wrong.
+        raise HTTPException(403, detail=reply.text)
+    f = reply.facts
+    now = datetime.now(UTC)
+    window = request.app.state.settings.orders.returns_window_days
+    return {
+        "session_id": session,
+        "order_number": f.order_number,
+        "status": f.status,
+        "placed_at": f.placed_at.isoformat(),
+        "expected_delivery": f.expected_delivery.isoformat() if f.expected_delivery else None,
+        "delivered_at": f.delivered_at.isoformat() if f.delivered_at else None,
+        "items": [{"name": i.name, "quantity": i.quantity} for i in f.items],
+        "carrier": f.carrier,
+        "tracking_number": f.tracking_number,
+        "events": [
+            {"status": e.status, "at": e.occurred_at.isoformat(), "location": e.location}
+            for e in f.events
+        ],
+        "returns": return_eligibility(f, window, now),
+        "summary": describe_order(f, window, now),
+    }

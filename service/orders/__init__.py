@@ -1,0 +1,1 @@
+"""Order lookup: extraction from free text, verification, the SQL repository."""

@@ -1,0 +1,68 @@
+"""Finds order numbers, emails and postal codes in free text, without the model.
+
+Accepted order-number forms (6 digits, the shop's numbering):
+    NW-100234   NW100234   nw 100234   #100234   order 100234   order no. 100234
+    order number 100234   Bestellung 100234
+All normalise to "NW-100234". A bare 6-digit number is accepted only when the message
+also talks about an order (so "10115 Berlin" is a postal code, not an order).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+ORDER_PREFIX = "NW-"
+_ORDER_FORMS = re.compile(
+    r"""(?ix)
+    (?:\bNW\s*-?\s*(?P<a>\d{6})\b)
+    | (?:\#\s*(?P<b>\d{6})\b)
+    | (?:\b(?:order|bestellung)(?:\s+(?:no\.?|nr\.?|number|num|id|\#))?\s*[:#]?\s*(?P<c>\d{6})\b)
+    """
+)
+_BARE = re.compile(r"(?<![\d-])(\d{6})(?!\d)")
+_EMAIL = re.compile(r"(?i)\b[a-z0-9._%+-]{1,64}@[a-z0-9.-]{1,253}\.[a-z]{2,24}\b")
+_POSTCODE = re.compile(
+    r"(?i)\b(?:post(?:al)?\s*code|postcode|zip|plz)\s*(?:is|:)?\s*"
+    r"(?P<code>[a-z0-9]{2,4}\s?[a-z0-9]{2,4})\b"
+)
+_ORDER_TALK = re.compile(
+    r"(?i)\b(order|orders|parcel|package|delivery|shipment|tracking|track|bestellung|"
+    r"where is my|wo ist meine)\b"
+)
+
+
+def clean_text(text: str) -> str:
+    """NFKC folds full-width digits and look-alikes ("ＮＷ－１００２３４") to ASCII;
+    zero-width and other format characters are dropped."""
+    folded = unicodedata.normalize("NFKC", text)
+    return "".join(c for c in folded if unicodedata.category(c) != "Cf")
+
+
+def find_order_numbers(text: str) -> list[str]:
+    text = clean_text(text)
+    found: list[str] = []
+    for m in _ORDER_FORMS.finditer(text):
+        digits = m.group("a") or m.group("b") or m.group("c")
+        found.append(ORDER_PREFIX + digits)
+    if not found and _ORDER_TALK.search(text) and not _POSTCODE.search(text):
+        found = [ORDER_PREFIX + d for d in _BARE.findall(text)]
+    return list(dict.fromkeys(found))
+
+
+def find_email(text: str) -> str | None:
+    m = _EMAIL.search(clean_text(text))
+    return m.group(0).lower() if m else None
+
+
+def find_postal_code(text: str) -> str | None:
+    m = _POSTCODE.search(clean_text(text))
+    return normalise_postal_code(m.group("code")) if m else None
+
+
+def normalise_postal_code(code: str) -> str:
+    return re.sub(r"\s+", "", code).upper()
+
+
+def mentions_orders(text: str) -> bool:
+    return bool(_ORDER_TALK.search(clean_text(text)))

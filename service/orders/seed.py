@@ -1,0 +1,179 @@
+"""Deterministic demo orders: `faqbot db seed --demo [--orders N]`."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from service.db.tables import customers, order_items, orders, shipment_events, shipments
+
+STATUSES = (
+    "placed",
+    "paid",
+    "packed",
+    "shipped",
+    "out_for_delivery",
+    "delivered",
+    "delayed",
+    "cancelled",
+    "returned",
+    "refunded",
+)
+SHIPPED = {"shipped", "out_for_delivery", "delivered", "delayed", "returned", "refunded"}
+CATALOGUE = [
+    ("NW-RJ-01", "Fjord rain jacket", 18900),
+    ("NW-DJ-02", "Lofoten down jacket", 24900),
+    ("NW-FL-03", "Kiruna fleece", 7900),
+    ("NW-HB-04", "Tatra hiking boots", 16900),
+    ("NW-BP-05", "Dolomiti 30 L backpack", 11900),
+    ("NW-ML-06", "Merino base layer", 6900),
+    ("NW-ST-07", "Softshell trousers", 9900),
+    ("NW-GL-08", "Windstopper gloves", 3900),
+    ("NW-BE-09", "Merino beanie", 2900),
+    ("NW-TP-10", "Carbon trekking poles", 8900),
+]
+PLACES = [
+    ("Berlin", "10115", "DE"),
+    ("München", "80331", "DE"),
+    ("Hamburg", "20095", "DE"),
+    ("Wien", "1010", "AT"),
+    ("Graz", "8010", "AT"),
+    ("Zürich", "8001", "CH"),
+    ("Amsterdam", "1012 AB", "NL"),
+    ("København", "1050", "DK"),
+    ("Oslo", "0150", "NO"),
+    ("London", "SW1A 1AA", "GB"),
+]
+STREETS = ["Hauptstraße", "Ringweg", "Seestraße", "Bergweg"]
+CARRIERS = {"DE": "DHL", "AT": "Austrian Post", "GB": "DPD UK"}
+FIRST = ["Anna", "Lukas", "Mia", "Jonas", "Emma", "Felix", "Lea", "Paul", "Sofia", "Noah"]
+LAST = ["Berg", "Fischer", "Huber", "Jensen", "Keller", "Larsen", "Meier", "Novak", "Wolf"]
+FIRST_ORDER_NUMBER = 100000
+
+
+def seed_demo(
+    engine: sa.Engine,
+    n_orders: int = 240,
+    *,
+    seed: int = 7,
+    now: datetime | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Insert n_orders demo orders (every status equally often) for about n/2 customers.
+    Returns the number of orders inserted. Refuses a database that already has orders."""
+    rng = random.Random(seed)
+    now = now or datetime.now(UTC)
+    with engine.begin() as conn:
+        if conn.execute(sa.select(sa.func.count()).select_from(orders)).scalar_one():
+            raise ValueError("the database already has orders; seed an empty one")
+        n_customers = max(2, n_orders // 2)
+        people: list[dict[str, Any]] = []
+        for i in range(n_customers):
+            first, last = FIRST[i % len(FIRST)], LAST[(i // len(FIRST)) % len(LAST)]
+            city, code, country = PLACES[i % len(PLACES)]
+            people.append(
+                {
+                    "id": i + 1,
+                    "email": f"{first}.{last}.{i}@example.com".lower(),
+                    "name": f"{first} {last}",
+                    "street": f"{rng.choice(STREETS)} {rng.randint(1, 199)}",
+                    "city": city,
+                    "postal_code": code,
+                    "country": country,
+                }
+            )
+        conn.execute(customers.insert(), people)
+    batch = 2000
+    for start in range(0, n_orders, batch):
+        _insert_orders(engine, rng, people, now, start, min(n_orders, start + batch))
+        if progress is not None:
+            progress(min(batch, n_orders - start))
+    return n_orders
+
+
+def _insert_orders(
+    engine: sa.Engine,
+    rng: random.Random,
+    people: list[dict[str, Any]],
+    now: datetime,
+    start: int,
+    end: int,
+) -> None:
+    order_rows, item_rows, ship_rows, event_rows = [], [], [], []
+    for i in range(start, end):
+        order_id = i + 1
+        status = STATUSES[i % len(STATUSES)]
+        person = people[rng.randrange(len(people))]
+        placed = now - timedelta(days=rng.randint(1, 60), minutes=rng.randint(0, 1439))
+        expected = (placed + timedelta(days=rng.randint(2, 6))).date()
+        delivered = None
+        if status in ("delivered", "returned", "refunded"):
+            delivered = placed + timedelta(days=rng.randint(1, 5), hours=rng.randint(8, 18))
+        lines = rng.sample(CATALOGUE, rng.randint(1, 3))
+        total = 0
+        for sku, name, price in lines:
+            qty = rng.choice([1, 1, 1, 2])
+            total += qty * price
+            item_rows.append(
+                {
+                    "order_id": order_id,
+                    "sku": sku,
+                    "name": name,
+                    "quantity": qty,
+                    "unit_price_cents": price,
+                }
+            )
+        order_rows.append(
+            {
+                "id": order_id,
+                "order_number": f"NW-{FIRST_ORDER_NUMBER + i}",
+                "customer_id": person["id"],
+                "status": status,
+                "placed_at": placed,
+                "expected_delivery": expected,
+                "delivered_at": delivered,
+                "total_cents": total,
+                "currency": "GBP" if person["country"] == "GB" else "EUR",
+            }
+        )
+        if status in SHIPPED:
+            carrier = CARRIERS.get(person["country"], "DPD")
+            ship_rows.append(
+                {
+                    "id": order_id,
+                    "order_id": order_id,
+                    "carrier": carrier,
+                    "tracking_number": f"{rng.randint(10**11, 10**12 - 1)}",
+                    "status": status,
+                }
+            )
+            history = ["shipped", "in_transit"]
+            if status in ("out_for_delivery", "delivered", "returned", "refunded"):
+                history.append("out_for_delivery")
+            if delivered is not None:
+                history.append("delivered")
+            if status == "delayed":
+                history.append("delayed")
+            if status in ("returned", "refunded"):
+                history.append("returned_to_sender")
+            at = placed + timedelta(hours=20)
+            for step in history:
+                event_rows.append(
+                    {
+                        "shipment_id": order_id,
+                        "status": step,
+                        "occurred_at": at,
+                        "location": person["city"] if step != "shipped" else "Leipzig",
+                    }
+                )
+                at += timedelta(hours=rng.randint(6, 30))
+    with engine.begin() as conn:
+        conn.execute(orders.insert(), order_rows)
+        conn.execute(order_items.insert(), item_rows)
+        if ship_rows:
+            conn.execute(shipments.insert(), ship_rows)
+            conn.execute(shipment_events.insert(), event_rows)
