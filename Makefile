@@ -26,6 +26,7 @@ install: $(STAMP)
 # Embedded defaults: on-disk Chroma under var/index, SQLite in var/, SmolLM2 in-process.
 run: install
 	$(BIN)/faqbot db upgrade
+	$(BIN)/faqbot db seed --demo --if-empty
 	$(BIN)/faqbot ingest data/faq
 	$(BIN)/faqbot serve --host 127.0.0.1 --port 8000
 

@@ -260,6 +260,9 @@ def _cmd_db(args: argparse.Namespace) -> int:
             try:
                 n = seed_demo(engine, args.orders)
             except ValueError as exc:
+                if args.if_empty:
+                    print(f"db seed: skipped, {exc.args[0].split(';')[0]}")
+                    return EXIT_OK
                 _err(f"db seed: {exc}")
                 return EXIT_REFUSED
             finally:
@@ -349,6 +352,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["upgrade", "downgrade", "seed"])
     p.add_argument("--demo", action="store_true", help="with seed: demo customers and orders")
     p.add_argument("--orders", type=int, default=240, help="with seed --demo: how many")
+    p.add_argument(
+        "--if-empty", action="store_true", help="with seed: do nothing if there are orders"
+    )
     p.add_argument("revision", nargs="?", help="target (default: head / one step down)")
     p.set_defaults(func=_cmd_db)
     return parser

@@ -23,6 +23,7 @@ STATUSES = (
     "returned",
     "refunded",
 )
+IN_FLIGHT = {"placed", "paid", "packed", "shipped", "out_for_delivery", "delayed"}
 SHIPPED = {"shipped", "out_for_delivery", "delivered", "delayed", "returned", "refunded"}
 CATALOGUE = [
     ("NW-RJ-01", "Fjord rain jacket", 18900),
@@ -108,7 +109,10 @@ def _insert_orders(
         order_id = i + 1
         status = STATUSES[i % len(STATUSES)]
         person = people[rng.randrange(len(people))]
-        placed = now - timedelta(days=rng.randint(1, 60), minutes=rng.randint(0, 1439))
+        # Orders still on their way were placed recently; finished ones up to 60 days ago.
+        in_flight = status in IN_FLIGHT
+        days_ago = rng.randint(1, 4) if in_flight else rng.randint(8, 60)
+        placed = now - timedelta(days=days_ago, minutes=rng.randint(0, 1439))
         expected = (placed + timedelta(days=rng.randint(2, 6))).date()
         delivered = None
         if status in ("delivered", "returned", "refunded"):
@@ -160,17 +164,19 @@ def _insert_orders(
                 history.append("delayed")
             if status in ("returned", "refunded"):
                 history.append("returned_to_sender")
-            at = placed + timedelta(hours=20)
-            for step in history:
+            # Spread the steps over the time since the order, never into the future; a
+            # delivered order's last step is its delivery time.
+            last = min(delivered or now, now)
+            step_gap = (last - placed) / len(history)
+            for n, step in enumerate(history, start=1):
                 event_rows.append(
                     {
                         "shipment_id": order_id,
                         "status": step,
-                        "occurred_at": at,
+                        "occurred_at": placed + step_gap * n,
                         "location": person["city"] if step != "shipped" else "Leipzig",
                     }
                 )
-                at += timedelta(hours=rng.randint(6, 30))
     with engine.begin() as conn:
         conn.execute(orders.insert(), order_rows)
         conn.execute(order_items.insert(), item_rows)

@@ -160,3 +160,17 @@ def test_cli_errors_are_clear(tmp_path: Path, cli_env: dict[str, str]) -> None:
 
     rollback = run(["ingest", "--rollback"], cli_env, tmp_path)
     assert rollback.returncode == 1 and "nothing to roll back" in rollback.stderr
+
+
+def test_db_upgrade_and_demo_seed(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    env = {**cli_env, "FAQBOT_DB__URL": f"sqlite:///{tmp_path / 'db' / 'faqbot.db'}"}
+    up = run(["db", "upgrade"], env, tmp_path)
+    assert up.returncode == 0, up.stderr
+    seeded = run(["db", "seed", "--demo", "--orders", "200"], env, tmp_path)
+    assert seeded.returncode == 0 and "seeded 200 demo orders" in seeded.stdout
+    again = run(["db", "seed", "--demo"], env, tmp_path)
+    assert again.returncode == 1 and "already has orders" in again.stderr
+    skipped = run(["db", "seed", "--demo", "--if-empty"], env, tmp_path)
+    assert skipped.returncode == 0 and "skipped" in skipped.stdout
+    down = run(["db", "downgrade", "base"], env, tmp_path)
+    assert down.returncode == 0, down.stderr
