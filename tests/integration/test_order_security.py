@@ -306,3 +306,24 @@ def test_chat_database_down_still_answers_faq(seeded: Settings, make_client: Mak
     )
     body = say(client, "How long do I have to return an item?")
     assert body["sources"] and body["mode"] in {"canonical", "generated"}
+
+
+def test_generate_mode_gives_the_model_only_the_verified_facts(
+    seeded: Settings, make_client: MakeClient
+) -> None:
+    from service.llm.base import ModelError
+
+    model = InstantChatModel("Your jacket is on its way with DHL.")
+    client = make_client(model, chat={"answer_mode": "generate"})
+    body = say(client, f"where is order {ALICE['order']}? I'm {ALICE['email']}")
+    assert body["mode"] == "order" and body["answer"] == "Your jacket is on its way with DHL."
+    system, user = model.prompts[-1]
+    assert (
+        f"order: {ALICE['order']}" in user.content
+        and f"tracking: {ALICE['tracking']}" in user.content
+    )
+    assert ALICE["email"] not in user.content.split("<question>")[0]  # facts carry no PII
+    assert_no_bob(user.content, system.content)
+    model.enqueue(ModelError("down"))
+    again = say(client, f"and where is order {ALICE['order']} now?", str(body["session_id"]))
+    assert again["mode"] == "order" and ALICE["tracking"] in str(again["answer"])  # template
