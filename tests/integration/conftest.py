@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -26,50 +26,59 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'm.db'}"
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A schema of its own per test, dropped afterwards."""
-    admin = sa.create_engine(PG_ADMIN_URL)
+def _isolated(
+    admin_url: str,
+    label: str,
+    require_env: str,
+    create: str,
+    drop: str,
+    url_for: Callable[[str], str],
+) -> Iterator[str]:
+    """Create a uniquely named schema/database on a real server, yield its URL, drop it."""
+    admin = sa.create_engine(admin_url)
     try:
         with admin.connect():
             pass
     except sa.exc.OperationalError as exc:
         admin.dispose()
-        if os.environ.get("FAQBOT_REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"PostgreSQL required but unreachable: {exc}")
-        pytest.skip("PostgreSQL is not running")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
+        if os.environ.get(require_env) == "1":
+            pytest.fail(f"{label} required but unreachable: {exc}")
+        pytest.skip(f"{label} is not running")
+    name = f"t_{uuid.uuid4().hex[:12]}"
     with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        conn.execute(sa.text(create.format(name=name)))
     try:
-        yield f"{PG_ADMIN_URL}?options=-csearch_path%3D{schema}"
+        yield url_for(name)
     finally:
         with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+            conn.execute(sa.text(drop.format(name=name)))
         admin.dispose()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A schema of its own per test, dropped afterwards."""
+    yield from _isolated(
+        PG_ADMIN_URL,
+        "PostgreSQL",
+        "FAQBOT_REQUIRE_POSTGRES",
+        'CREATE SCHEMA "{name}"',
+        'DROP SCHEMA "{name}" CASCADE',
+        lambda name: f"{PG_ADMIN_URL}?options=-csearch_path%3D{name}",
+    )
 
 
 @pytest.fixture
 def mariadb_url() -> Iterator[str]:
     """A database of its own per test on the MariaDB server, dropped afterwards."""
-    admin = sa.create_engine(MARIADB_ADMIN_URL)
-    try:
-        with admin.connect():
-            pass
-    except sa.exc.OperationalError as exc:
-        admin.dispose()
-        if os.environ.get("FAQBOT_REQUIRE_MARIADB") == "1":
-            pytest.fail(f"MariaDB required but unreachable: {exc}")
-        pytest.skip("MariaDB is not running")
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    with admin.begin() as conn:
-        conn.execute(sa.text(f"CREATE DATABASE `{name}`"))
-    try:
-        yield MARIADB_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f"DROP DATABASE `{name}`"))
-        admin.dispose()
+    yield from _isolated(
+        MARIADB_ADMIN_URL,
+        "MariaDB",
+        "FAQBOT_REQUIRE_MARIADB",
+        "CREATE DATABASE `{name}`",
+        "DROP DATABASE `{name}`",
+        lambda name: MARIADB_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}",
+    )
 
 
 BACKENDS = ["sqlite_url", "postgres_url", "mariadb_url"]
