@@ -40,6 +40,8 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/ingest_retrieval.py
+	$(BIN)/python bench/chat_service.py
+	$(BIN)/python bench/order_lookup.py
 
 eval: install
 	$(BIN)/faqbot eval --faqs ../shared/eval/stackfaq/faqs.jsonl --queries ../shared/eval/stackfaq/queries.jsonl
