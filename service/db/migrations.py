@@ -8,12 +8,22 @@ from alembic.config import Config
 
 from alembic import command
 
-ROOT = Path(__file__).resolve().parents[2]
+
+def _project_root() -> Path:
+    """The folder with alembic.ini: the source tree for an editable install, else the
+    working directory (the Docker image installs the package and runs from /app)."""
+    for candidate in (Path(__file__).resolve().parents[2], Path.cwd()):
+        if (candidate / "alembic.ini").is_file() and (candidate / "alembic").is_dir():
+            return candidate
+    raise FileNotFoundError(
+        "alembic.ini and alembic/ not found: run faqbot db commands from the project folder"
+    )
 
 
 def alembic_config(url: str) -> Config:
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "alembic"))
+    root = _project_root()
+    config = Config(str(root / "alembic.ini"))
+    config.set_main_option("script_location", str(root / "alembic"))
     config.attributes["url"] = url  # env.py prefers this over the settings
     return config
 
