@@ -97,6 +97,8 @@ class OrderAssistant:
         question about the order already verified in this session make it one."""
         numbers = find_order_numbers(message)
         email, postal = find_email(message), find_postal_code(message)
+        if not (numbers or email or postal or mentions_orders(message)):
+            return None  # plainly an FAQ question: no database round trip
         try:
             state = await self._db(self._repo.access, session_id)
         except LookupUnavailable:
