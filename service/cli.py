@@ -367,6 +367,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--top-k must be at least 1")
     if getattr(args, "threshold", None) is not None and not 0.0 <= args.threshold <= 1.0:
         parser.error("--threshold must be between 0 and 1")
+    if getattr(args, "orders", 1) < 1:
+        parser.error("--orders must be at least 1")
+    if getattr(args, "port", 1) is not None and not 1 <= getattr(args, "port", 1) <= 65535:
+        parser.error("--port must be between 1 and 65535")
     try:
         return int(args.func(args))
     except ValueError as exc:  # settings and config-file errors
