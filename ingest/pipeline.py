@@ -138,15 +138,17 @@ class IngestPipeline:
         if not parsed.entries:
             raise IngestError("no valid FAQ entries found; nothing was published", warnings)
         if dry_run:
-            report = self._report(parsed.entries, parsed.files, warnings, rebuild)
+            live = self.store.live_manifest()
+            report = self._report(parsed.entries, parsed.files, warnings, rebuild, live)
             report.seconds = time.perf_counter() - started
             return report
         with self.store.lock():
             self._collect_garbage()
-            report = self._report(parsed.entries, parsed.files, warnings, rebuild)
+            live = self.store.live_manifest()
+            report = self._report(parsed.entries, parsed.files, warnings, rebuild, live)
             if report.plan.has_changes:
                 try:
-                    self._build_and_publish(parsed.entries, report, paths, gate_questions)
+                    self._build_and_publish(parsed.entries, report, live, paths, gate_questions)
                 except BaseException:
                     # A refused or failed version must not linger (a SIGKILL skips this;
                     # the next run's garbage collection covers that case).
@@ -158,9 +160,13 @@ class IngestPipeline:
         return report
 
     def _report(
-        self, entries: list[FaqEntry], files: int, warnings: list[str], rebuild: bool
+        self,
+        entries: list[FaqEntry],
+        files: int,
+        warnings: list[str],
+        rebuild: bool,
+        live: Manifest | None,
     ) -> IngestReport:
-        live = self.store.live_manifest()
         if live is not None and not rebuild:
             if live.model_id != self.embedder.model_id:
                 raise IngestError(
@@ -191,11 +197,11 @@ class IngestPipeline:
         self,
         entries: list[FaqEntry],
         report: IngestReport,
+        live: Manifest | None,
         paths: Sequence[Path],
         gate_questions: Path | None,
     ) -> None:
         plan = report.plan
-        live = self.store.live_manifest()
         version = self.store.new_version_id()
         report.version = version
         self._log(f"building index version {version}: {plan.summary()}")

@@ -132,7 +132,7 @@ class PromptBuilder:
             variable_tokens=self._count(user),
         )
 
-    def build_order(self, question: str, facts: str, history: Sequence[Turn]) -> BuiltPrompt:
+    def build_order(self, question: str, facts: str) -> BuiltPrompt:
         """Order facts as a small fenced block instead of FAQ passages."""
         budget = self._settings.prompt_budget_tokens
         q_text = self._truncate(neutralise(question.strip()), max(16, budget // 3))

@@ -107,9 +107,7 @@ class ChatService:
         if self._orders is not None:
             reply = await self._orders.handle_message(session, message, client)
             if reply is not None:
-                async for event in self._order_answer(
-                    session, message, reply, turns, timings, started
-                ):
+                async for event in self._order_answer(session, message, reply, timings, started):
                     yield event
                 return
 
@@ -208,7 +206,6 @@ class ChatService:
         session: str,
         message: str,
         reply: OrderReply,
-        turns: list[Turn],
         timings: dict[str, float | None],
         started: float,
     ) -> AsyncIterator[ChatEvent]:
@@ -219,9 +216,7 @@ class ChatService:
             window = self._settings.orders.returns_window_days
             answer = describe_order(reply.facts, window, today)
             if self._chat.answer_mode == "generate":
-                prompt = self.prompts.build_order(
-                    message, facts_block(reply.facts, window, today), turns
-                )
+                prompt = self.prompts.build_order(message, facts_block(reply.facts, window, today))
                 pieces: list[str] = []
                 try:
                     async for piece in self._generate(prompt, timings):

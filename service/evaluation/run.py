@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,7 +37,7 @@ def evaluate_files(
     *,
     embedder: Embedder | None = None,
     progress: ProgressFactory | None = None,
-    log: callable = print,  # type: ignore[valid-type]
+    log: Callable[[str], None] = print,
 ) -> EvalResult:
     embedder = embedder or build_embedder(settings)
     with tempfile.TemporaryDirectory(prefix="faqbot-eval-") as tmp:
