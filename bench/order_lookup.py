@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.report import machine_description, write_section  # noqa: E402
-from service.db.chat_store import make_engine  # noqa: E402
+from service.db.engine import make_engine  # noqa: E402
 from service.db.migrations import upgrade  # noqa: E402
 from service.orders.repository import OrderRepository  # noqa: E402
 from service.orders.seed import FIRST_ORDER_NUMBER, seed_demo  # noqa: E402

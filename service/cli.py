@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from service.config import load_settings
+from service.config import Settings, load_settings
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 DEFAULT_FAQ_DIR = Path("data/faq")
@@ -227,13 +227,14 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from service.app import create_app
+    from service.server import uvicorn_config
 
     settings = load_settings(args.config)
     if args.upgrade_db:
         from service.db.migrations import upgrade
 
         upgrade(settings.db.url)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    uvicorn.Server(uvicorn_config(create_app(settings), settings, args.host, args.port)).run()
     return EXIT_OK
 
 
@@ -248,11 +249,13 @@ def _cmd_db(args: argparse.Namespace) -> int:
             upgrade(settings.db.url, args.revision or "head")
         elif args.action == "downgrade":
             downgrade(settings.db.url, args.revision or "-1")
+        elif args.action == "purge":
+            return _purge(settings, args.days)
         else:
             if not args.demo:
                 _err("db seed: only demo data can be seeded (--demo)")
                 return EXIT_USAGE
-            from service.db.chat_store import make_engine
+            from service.db.engine import make_engine
             from service.orders.seed import seed_demo
 
             url = settings.orders.db_url or settings.db.url
@@ -273,6 +276,42 @@ def _cmd_db(args: argparse.Namespace) -> int:
         _err(f"db {args.action}: {exc.__class__.__name__}: {exc.args[0] if exc.args else exc}")
         return EXIT_REFUSED
     print(f"database {args.action} done ({_masked(settings.db.url)})")
+    return EXIT_OK
+
+
+def _purge(settings: Settings, days: int | None) -> int:
+    """Deletes chat history, feedback and stale verification state past the retention."""
+    import asyncio
+    from datetime import UTC, datetime, timedelta
+
+    from service.db.chat_store import SqlChatStore
+    from service.db.engine import engine_for
+    from service.db.guard import guard_for
+    from service.orders.attempts import SqlAttemptCounter
+    from service.orders.repository import OrderRepository
+
+    keep = days or settings.db.retention_days
+    now = datetime.now(UTC)
+    cutoff = now - timedelta(days=keep)
+    timeout = 600.0  # a purge may delete many rows; it is not on anyone's answer path
+    slow = settings.db.model_copy(update={"statement_timeout_s": timeout})
+    engine = engine_for(settings.db.url, slow, timeout)
+    try:
+        store = SqlChatStore(engine, guard_for("purge", settings.db, timeout))
+        removed = asyncio.run(store.purge(cutoff))
+    finally:
+        engine.dispose()
+    order_engine = engine_for(settings.orders.db_url or settings.db.url, slow, timeout)
+    windows = max(settings.orders.failure_window_minutes, settings.orders.address_window_minutes)
+    try:
+        stale = OrderRepository(order_engine).purge_access(now)
+        stale += SqlAttemptCounter(order_engine, 0).purge(now - timedelta(minutes=windows), now)
+    finally:
+        order_engine.dispose()
+    print(
+        f"purged {removed} chat rows older than {keep} days and {stale} expired "
+        "verification and attempt records"
+    )
     return EXIT_OK
 
 
@@ -348,8 +387,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=_cmd_serve)
 
-    p = sub.add_parser("db", help="database migrations")
-    p.add_argument("action", choices=["upgrade", "downgrade", "seed"])
+    p = sub.add_parser("db", help="database migrations, demo data, retention purge")
+    p.add_argument("action", choices=["upgrade", "downgrade", "seed", "purge"])
+    p.add_argument(
+        "--days",
+        type=int,
+        help="with purge: keep this many days (default FAQBOT_DB__RETENTION_DAYS, 30)",
+    )
     p.add_argument("--demo", action="store_true", help="with seed: demo customers and orders")
     p.add_argument("--orders", type=int, default=240, help="with seed --demo: how many")
     p.add_argument(
@@ -367,6 +411,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--top-k must be at least 1")
     if getattr(args, "threshold", None) is not None and not 0.0 <= args.threshold <= 1.0:
         parser.error("--threshold must be between 0 and 1")
+    if getattr(args, "days", None) is not None and args.days < 1:
+        parser.error("--days must be at least 1")
     if getattr(args, "orders", 1) < 1:
         parser.error("--orders must be at least 1")
     if getattr(args, "port", 1) is not None and not 1 <= getattr(args, "port", 1) <= 65535:

@@ -6,6 +6,7 @@ Precedence (highest first): constructor arguments, environment, ``.env``, config
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 from pathlib import Path
@@ -208,12 +209,111 @@ class OrderSettings(BaseModel):
     db_timeout_s: float = Field(
         default=2.0, gt=0, le=60, description="Slower than this: 'temporarily unavailable'."
     )
+    allow_postal_code: bool = Field(
+        default=True,
+        description="Accept the postal code as proof of ownership. Postal codes are few and "
+        "often public; a shop that wants the stronger proof sets this to false and asks for "
+        "the email address only (see docs/orders.md).",
+    )
+    max_order_failures: int = Field(
+        default=5,
+        ge=1,
+        le=1000,
+        description="Failed verifications of one order number, across all sessions and "
+        "addresses, that lock that order's lookup.",
+    )
+    order_lock_minutes: int = Field(
+        default=30, ge=1, le=10080, description="How long an order's lookup stays locked."
+    )
+    failure_window_minutes: int = Field(
+        default=1440,
+        ge=1,
+        le=43200,
+        description="Failed verifications older than this are forgotten.",
+    )
 
 
 class DatabaseSettings(BaseModel):
     url: str = Field(
         default="sqlite:///var/faqbot.db",
         description="SQLAlchemy URL. SQLite by default; PostgreSQL in production.",
+    )
+    timeout_s: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="The chat store's reads on the answer path give up after this; the "
+        "answer goes on without history.",
+    )
+    connect_timeout_s: int = Field(
+        default=3, ge=1, le=120, description="Connecting to PostgreSQL or MariaDB."
+    )
+    statement_timeout_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=600,
+        description="Server-side limit per statement (PostgreSQL statement_timeout, MariaDB "
+        "read/write timeouts, SQLite busy timeout), so no worker thread waits forever.",
+    )
+    workers: int = Field(
+        default=4,
+        ge=1,
+        le=64,
+        description="Threads for database calls of each database. Their own pool: a hung "
+        "database can block these, never the threads retrieval runs on.",
+    )
+    breaker_failures: int = Field(
+        default=3, ge=1, le=100, description="Consecutive failures that open the breaker."
+    )
+    breaker_open_s: float = Field(
+        default=15.0,
+        gt=0,
+        le=3600,
+        description="While open, calls fail at once; then one trial call is let through.",
+    )
+    retention_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description="Chat history and feedback older than this are deleted by "
+        "`faqbot db purge` (run it daily, e.g. from cron).",
+    )
+
+
+class ServerSettings(BaseModel):
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses or networks (CIDR) of reverse proxies whose X-Forwarded-For "
+        "is believed. Empty: the peer address is the client, whatever the headers say. "
+        "Behind compose's proxy: the proxy's network, e.g. 172.16.0.0/12.",
+    )
+    max_body_bytes: int = Field(
+        default=65536,
+        ge=1024,
+        le=16 * 1024 * 1024,
+        description="Request bodies larger than this are refused with 413 before reading.",
+    )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split(cls, v: Any) -> Any:
+        # From the environment: "10.0.0.1,172.16.0.0/12" as well as a JSON list.
+        if isinstance(v, str):
+            return [p.strip() for p in v.split(",") if p.strip()]
+        return v
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, v: list[str]) -> list[str]:
+        for item in v:
+            ipaddress.ip_network(item, strict=False)  # ValueError names the bad entry
+        return v
+
+
+class LoggingSettings(BaseModel):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO")
+    format: Literal["plain", "json"] = Field(
+        default="plain", description="json: one object a line, for log shippers."
     )
 
 
@@ -233,6 +333,8 @@ class Settings(BaseSettings):
     llm: LLMSettings = LLMSettings()
     chat: ChatSettings = ChatSettings()
     orders: OrderSettings = OrderSettings()
+    server: ServerSettings = ServerSettings()
+    logging: LoggingSettings = LoggingSettings()
 
     # A config file given to load_settings; FAQBOT_CONFIG otherwise (see _ConfigFileSource).
     _config_file: ClassVar[Path | None] = None

@@ -1,24 +1,52 @@
-"""Logging with personal data masked: emails, postal codes after a keyword, street lines."""
+"""Logging, configured once per process: one handler on the root logger that masks
+personal data in every record that reaches it, tracebacks included.
+
+A filter on a logger only sees records logged on that logger itself, not those of its
+children or of libraries; a handler-level formatter sees everything that is printed.
+uvicorn's own loggers (access log included) are sent through the same handler.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
-import re
+import sys
+from datetime import UTC, datetime
+from typing import TextIO
 
-_EMAIL = re.compile(r"(?i)\b([a-z0-9._%+-])[a-z0-9._%+-]*@([a-z0-9.-]+\.[a-z]{2,24})\b")
-_POSTAL = re.compile(r"(?i)\b(post(?:al)?\s*code|postcode|zip|plz)(\s*(?:is|:)?\s*)[a-z0-9 ]{3,10}")
-_STREET = re.compile(
-    r"(?i)\b[\wäöüß.-]+(?:straße|strasse|str\.|weg|gasse|street|road|lane)\s+\d+\w?\b"
-)
+from service.config import LoggingSettings
+from service.privacy import mask_pii
+
+_HANDLER_NAME = "faqbot"
+UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
 
 
-def mask_pii(text: str) -> str:
-    text = _EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", text)
-    text = _POSTAL.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
-    return _STREET.sub("*** (address)", text)
+class MaskingFormatter(logging.Formatter):
+    """Masks the whole formatted record: message, arguments, exception and stack."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_pii(super().format(record))
+
+
+class JsonFormatter(MaskingFormatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            entry["stack"] = self.formatStack(record.stack_info)
+        # Masked after serialising, so nothing in any field escapes it.
+        return mask_pii(json.dumps(entry, ensure_ascii=False))
 
 
 class PiiFilter(logging.Filter):
+    """For handlers outside our control (e.g. pytest's caplog): masks the message."""
+
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         masked = mask_pii(message)
@@ -27,14 +55,24 @@ class PiiFilter(logging.Filter):
         return True
 
 
-def install_pii_filter(*names: str) -> None:
-    """On the handlers of the root logger and on the named loggers, so records from
-    libraries (SQL errors carry parameters) are masked too."""
-    pii = PiiFilter()
-    for handler in logging.getLogger().handlers:
-        if not any(isinstance(f, PiiFilter) for f in handler.filters):
-            handler.addFilter(pii)
-    for name in names or ("faqbot", "uvicorn", "uvicorn.error", "sqlalchemy"):
+def configure_logging(settings: LoggingSettings, stream: TextIO | None = None) -> None:
+    """Idempotent: a second call replaces our handler, never adds one."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if handler.get_name() == _HANDLER_NAME:
+            root.removeHandler(handler)
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.set_name(_HANDLER_NAME)
+    if settings.format == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(MaskingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(PiiFilter())
+    root.addHandler(handler)
+    root.setLevel(settings.level)
+    for name in UVICORN_LOGGERS:
         logger = logging.getLogger(name)
-        if not any(isinstance(f, PiiFilter) for f in logger.filters):
-            logger.addFilter(pii)
+        logger.handlers.clear()
+        logger.propagate = True
+    # SQL echo would print parameters (emails); it stays at WARNING whatever the level.
+    logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from ingest.pipeline import IngestPipeline
@@ -121,29 +123,38 @@ def chat_settings(settings: Settings, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def make_client(
+def make_app(
     chat_settings: Settings,
     faq_dir: Path,
     make_pipeline: Callable[..., IngestPipeline],
     embedder: OnnxEmbedder,
-) -> Iterator[Callable[..., TestClient]]:
-    """Builds the app on a freshly ingested small FAQ with the given model and settings."""
-    from fastapi.testclient import TestClient
-
+) -> Callable[..., FastAPI]:
+    """Builds the app on a freshly ingested small FAQ with the given model and settings
+    (each keyword is a settings group: ``chat={"answer_mode": "generate"}``)."""
     from service.app import create_app
     from service.retrieval.live import LiveRetriever
 
     make_pipeline().run([faq_dir])
-    clients: list[TestClient] = []
 
-    def make(model: object | None = None, **updates: object) -> TestClient:
+    def make(model: object | None = None, **updates: Any) -> FastAPI:
         s = chat_settings
         for group, values in updates.items():
             s = s.model_copy(update={group: getattr(s, group).model_copy(update=values)})
         store = IndexStore(s.index.path)
         backend = make_vector_backend(s.index, embedder)
         live = LiveRetriever(store, lambda: Retriever.open(store, backend, embedder, s.retrieval))
-        client = TestClient(create_app(s, model=model, retriever=live.current))  # type: ignore[arg-type]
+        return create_app(s, model=model, retriever=live.current)  # type: ignore[arg-type]
+
+    return make
+
+
+@pytest.fixture
+def make_client(make_app: Callable[..., FastAPI]) -> Iterator[Callable[..., TestClient]]:
+    """make_app, wrapped in a started TestClient."""
+    clients: list[TestClient] = []
+
+    def make(model: object | None = None, **updates: Any) -> TestClient:
+        client = TestClient(make_app(model, **updates))
         client.__enter__()
         clients.append(client)
         return client
@@ -151,3 +162,22 @@ def make_client(
     yield make
     for client in clients:
         client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def live_server(make_app: Callable[..., FastAPI]) -> Iterator[Callable[..., str]]:
+    """make_app served by a real uvicorn server (as `faqbot serve` runs it) on a free
+    port; returns its base URL."""
+    from tests.live_server import LiveServer
+
+    servers: list[LiveServer] = []
+
+    def start(model: object | None = None, **updates: Any) -> str:
+        app = make_app(model, **updates)
+        server = LiveServer(app, Settings())
+        servers.append(server)
+        return server.start()
+
+    yield start
+    for server in servers:
+        server.stop()

@@ -3,36 +3,36 @@
 from __future__ import annotations
 
 import json
-import unicodedata
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
-from service.api.deps import ChatDep
+from service.api.deps import ChatDep, ClientDep, SettingsDep
+from service.api.errors import BUSY, POST_ERRORS, UNAVAILABLE, Responses
+from service.api.text import ReadableText
 from service.chat.limits import Overloaded
 from service.retrieval.store import IndexStoreError
 
 router = APIRouter(prefix="/v1", tags=["chat"])
+log = logging.getLogger("faqbot.api")
 
-MAX_MESSAGE_CHARS = 2000
+# The schema's hard ceiling; the configured FAQBOT_CHAT__MAX_MESSAGE_CHARS applies below it.
+MESSAGE_CEILING = 100_000
+SESSION_ID = r"^[A-Za-z0-9_-]{1,64}$"
 
 
 class ChatRequest(BaseModel):
-    message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
-    session_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
-
-    @field_validator("message")
-    @classmethod
-    def _readable(cls, v: str) -> str:
-        # Control characters carry no meaning for the FAQ and can hide text from people
-        # reading the logs; drop them, keep newlines and tabs.
-        cleaned = "".join(c for c in v if c in "\n\t" or unicodedata.category(c)[0] != "C").strip()
-        if not cleaned:
-            raise ValueError("message is empty")
-        return cleaned
+    message: ReadableText = Field(min_length=1, max_length=MESSAGE_CEILING)
+    session_id: str | None = Field(
+        default=None,
+        pattern=SESSION_ID,
+        description="The session_id of an earlier answer. An unknown id starts a new "
+        "session with a new id: ids are minted by the server.",
+    )
 
 
 class Source(BaseModel):
@@ -44,6 +44,7 @@ class Source(BaseModel):
 
 class Timings(BaseModel):
     retrieve_ms: float | None
+    llm_queue_ms: float | None = None
     llm_first_token_ms: float | None
     llm_total_ms: float | None
     total_ms: float | None
@@ -59,8 +60,18 @@ class ChatResponse(BaseModel):
     timings: Timings
 
 
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+def _check_length(body: ChatRequest, max_chars: int) -> None:
+    if len(body.message) > max_chars:
+        raise HTTPException(
+            422,
+            detail=[
+                {
+                    "loc": ["body", "message"],
+                    "msg": f"String should have at most {max_chars} characters",
+                    "type": "string_too_long",
+                }
+            ],
+        )
 
 
 def _too_busy(retry_after: int) -> HTTPException:
@@ -71,19 +82,20 @@ def _too_busy(retry_after: int) -> HTTPException:
     )
 
 
-@router.post("/chat", response_model=ChatResponse)
-async def chat(body: ChatRequest, service: ChatDep, request: Request) -> dict[str, Any]:
+CHAT_ERRORS: Responses = {**POST_ERRORS, **BUSY, **UNAVAILABLE}
+
+
+@router.post("/chat", response_model=ChatResponse, responses=CHAT_ERRORS)
+async def chat(
+    body: ChatRequest, service: ChatDep, settings: SettingsDep, client: ClientDep
+) -> dict[str, Any]:
+    _check_length(body, settings.chat.max_message_chars)
     if service.limiter.full:
         raise _too_busy(service.limiter.retry_after_s)
     record: dict[str, Any] | None = None
-    try:
-        async for event in service.respond(body.message, body.session_id, _client(request)):
-            if event.kind == "done":
-                record = event.data
-    except Overloaded as exc:
-        raise _too_busy(exc.retry_after_s) from exc
-    except IndexStoreError as exc:
-        raise HTTPException(503, detail=f"the FAQ index is not ready: {exc}") from exc
+    async for event in service.respond(body.message, body.session_id, client):
+        if event.kind == "done":
+            record = event.data
     assert record is not None  # respond() always ends with "done"
     return record
 
@@ -92,21 +104,37 @@ def _sse(event: str, data: dict[str, Any]) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-@router.post("/chat/stream", response_class=StreamingResponse)
-async def chat_stream(body: ChatRequest, service: ChatDep, request: Request) -> StreamingResponse:
+@router.post(
+    "/chat/stream",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "description": "Server-Sent Events: sources, token..., done (or error)",
+        },
+        **CHAT_ERRORS,
+    },
+)
+async def chat_stream(
+    body: ChatRequest, service: ChatDep, settings: SettingsDep, client: ClientDep
+) -> StreamingResponse:
+    _check_length(body, settings.chat.max_message_chars)
     if service.limiter.full:
         raise _too_busy(service.limiter.retry_after_s)
 
-    client = _client(request)
-
     async def events() -> AsyncIterator[str]:
+        # Once the 200 is sent, failures can only be reported as an event.
         try:
             async for event in service.respond(body.message, body.session_id, client):
                 yield _sse(event.kind, event.data)
         except Overloaded as exc:
             yield _sse("error", {"status": 429, "retry_after": exc.retry_after_s})
         except IndexStoreError as exc:
-            yield _sse("error", {"status": 503, "detail": f"the FAQ index is not ready: {exc}"})
+            log.warning("index not ready: %s", exc)
+            yield _sse("error", {"status": 503, "detail": "the FAQ index is not ready"})
+        except Exception:
+            log.exception("chat stream failed")
+            yield _sse("error", {"status": 500, "detail": "internal error"})
 
     return StreamingResponse(
         events(),

@@ -1,14 +1,16 @@
-"""Dependencies: the parts built by the app's lifespan, taken from app.state."""
+"""Dependencies: the parts built by the app's lifespan, taken from app.state. Routes get
+their parts only through these."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 
 from service.chat.service import ChatService
 from service.config import Settings
 from service.db.chat_store import ChatStore
+from service.orders.assistant import OrderAssistant
 
 
 def get_chat(request: Request) -> ChatService:
@@ -23,6 +25,20 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
+def get_orders(request: Request) -> OrderAssistant:
+    assistant: OrderAssistant | None = request.app.state.orders
+    if assistant is None:
+        raise HTTPException(503, detail="order lookup is not enabled")
+    return assistant
+
+
+def get_client(request: Request) -> str:
+    """The client's address as ClientAddress middleware decided it."""
+    return request.client.host if request.client else "unknown"
+
+
 ChatDep = Annotated[ChatService, Depends(get_chat)]
 StoreDep = Annotated[ChatStore, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+OrdersDep = Annotated[OrderAssistant, Depends(get_orders)]
+ClientDep = Annotated[str, Depends(get_client)]

@@ -7,7 +7,9 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
-from service.api.deps import StoreDep
+from service.api.deps import ChatDep, StoreDep
+from service.api.errors import POST_ERRORS, UNAVAILABLE, ErrorBody
+from service.api.text import ReadableText
 from service.db.chat_store import UnknownMessage
 
 router = APIRouter(prefix="/v1", tags=["feedback"])
@@ -16,13 +18,28 @@ router = APIRouter(prefix="/v1", tags=["feedback"])
 class FeedbackRequest(BaseModel):
     message_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
     rating: Literal["up", "down"]
-    comment: str | None = Field(default=None, max_length=2000)
+    comment: ReadableText | None = Field(default=None, max_length=2000)
 
 
-@router.post("/feedback", status_code=201)
-async def feedback(body: FeedbackRequest, store: StoreDep) -> dict[str, str]:
+class FeedbackStored(BaseModel):
+    status: Literal["stored"]
+
+
+@router.post(
+    "/feedback",
+    status_code=201,
+    response_model=FeedbackStored,
+    responses={
+        404: {"model": ErrorBody, "description": "No answer with that message_id"},
+        **POST_ERRORS,
+        **UNAVAILABLE,
+    },
+)
+async def feedback(body: FeedbackRequest, store: StoreDep, service: ChatDep) -> dict[str, str]:
+    # The answer may still be on its way to the database (written after it was sent).
+    await service.history_writer.settled(body.message_id, timeout_s=5.0)
     try:
         await store.add_feedback(body.message_id, body.rating, body.comment)
     except UnknownMessage:
-        raise HTTPException(404, detail=f"no answer with message_id {body.message_id}") from None
+        raise HTTPException(404, detail="no answer with that message_id") from None
     return {"status": "stored"}

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from service.orders.assistant import OrderAssistant, describe_order, return_eligibility
+from service.api.deps import ChatDep, ClientDep, OrdersDep, SettingsDep
+from service.api.errors import BUSY, POST_ERRORS, UNAVAILABLE, ErrorBody
+from service.orders.assistant import describe_order, return_eligibility
 from service.orders.extract import clean_text, find_order_numbers
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
@@ -51,20 +52,66 @@ class LookupRequest(BaseModel):
         return self
 
 
-def _assistant(request: Request) -> OrderAssistant:
-    assistant: OrderAssistant | None = request.app.state.orders
-    if assistant is None:
-        raise HTTPException(503, detail="order lookup is not enabled")
-    return assistant
+class OrderItemOut(BaseModel):
+    name: str
+    quantity: int
 
 
-@router.post("/lookup")
-async def lookup(body: LookupRequest, request: Request) -> dict[str, Any]:
-    assistant = _assistant(request)
-    session = body.session_id or uuid.uuid4().hex
-    client = request.client.host if request.client else "unknown"
+class OrderEventOut(BaseModel):
+    status: str
+    at: str
+    location: str | None
+
+
+class LookupResponse(BaseModel):
+    session_id: str
+    order_number: str
+    status: str
+    placed_at: str
+    expected_delivery: str | None
+    delivered_at: str | None
+    items: list[OrderItemOut]
+    carrier: str | None
+    tracking_number: str | None
+    events: list[OrderEventOut]
+    returns: str
+    summary: str
+
+
+@router.post(
+    "/lookup",
+    response_model=LookupResponse,
+    responses={
+        403: {
+            "model": ErrorBody,
+            "description": "Not verified: the same reply for a wrong detail and a missing order",
+        },
+        **POST_ERRORS,
+        **BUSY,
+        **UNAVAILABLE,
+    },
+)
+async def lookup(
+    body: LookupRequest,
+    assistant: OrdersDep,
+    service: ChatDep,
+    settings: SettingsDep,
+    client: ClientDep,
+) -> dict[str, Any]:
+    if not settings.orders.allow_postal_code and not body.email:
+        raise HTTPException(
+            422,
+            detail=[
+                {
+                    "loc": ["body", "email"],
+                    "msg": "this shop verifies orders by the email address only",
+                    "type": "missing",
+                }
+            ],
+        )
+    session, _ = await service.resolve_session(body.session_id)
     reply = await assistant.lookup(session, body.order_number, body.email, body.postal_code, client)
-    if reply.outcome in ("locked", "rate_limited"):
+    if reply.outcome in ("locked", "order_locked", "rate_limited"):
         raise HTTPException(429, detail=reply.text, headers={"Retry-After": "60"})
     if reply.outcome == "unavailable":
         raise HTTPException(503, detail=reply.text)
@@ -73,7 +120,7 @@ async def lookup(body: LookupRequest, request: Request) -> dict[str, Any]:
         raise HTTPException(403, detail=reply.text)
     f = reply.facts
     now = datetime.now(UTC)
-    window = request.app.state.settings.orders.returns_window_days
+    window = settings.orders.returns_window_days
     return {
         "session_id": session,
         "order_number": f.order_number,

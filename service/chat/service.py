@@ -10,15 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from service.chat.cache import AnswerCache
+from service.chat.history import HistoryWriter
 from service.chat.limits import GenerationLimiter
 from service.chat.prompt import (
     BuiltPrompt,
@@ -30,7 +28,7 @@ from service.chat.prompt import (
     strip_fences,
 )
 from service.config import Settings
-from service.db.chat_store import ChatStore
+from service.db.chat_store import ChatStore, ChatStoreError, Exchange
 from service.llm.base import ChatModel, GenerationOptions, ModelError
 from service.orders.assistant import OrderAssistant, OrderReply, describe_order, facts_block
 from service.retrieval.retriever import Hit, Retriever, SearchResult
@@ -58,14 +56,19 @@ class ChatService:
         limiter: GenerationLimiter | None = None,
         cache: AnswerCache | None = None,
         orders: OrderAssistant | None = None,
+        history: HistoryWriter | None = None,
     ) -> None:
         self._settings = settings
         self._chat = settings.chat
         self._retriever = retriever
         self._model = model
         self._store = store
+        self._history = history or HistoryWriter(store)
+        # Admit no more generations than the model can run at once: the in-process model
+        # runs one, and a second admitted one would only wait out its own timeout.
+        model_limit = model.max_concurrency or settings.llm.max_concurrent
         self._limiter = limiter or GenerationLimiter(
-            settings.llm.max_concurrent, settings.llm.max_queue
+            min(settings.llm.max_concurrent, model_limit), settings.llm.max_queue
         )
         self._cache = cache if cache is not None else AnswerCache(settings.chat.cache_size)
         self._orders = orders
@@ -75,6 +78,29 @@ class ChatService:
     @property
     def limiter(self) -> GenerationLimiter:
         return self._limiter
+
+    @property
+    def history_writer(self) -> HistoryWriter:
+        return self._history
+
+    async def resolve_session(self, session_id: str | None) -> tuple[str, bool]:
+        """The session to continue and whether it is known. An id the server never
+        minted (or one that expired) starts a new session with a new id: ids are bearer
+        tokens, and one chosen by a client could be shared or guessed."""
+        if session_id:
+            if self._history.knows(session_id):
+                return session_id, True
+            if await self._stored(self._store.session_exists(session_id)):
+                return session_id, True
+        return self._history.mint_session(), False
+
+    async def _turns(self, session: str, known: bool) -> list[Turn]:
+        if not known:
+            return []
+        limit = 2 * self._chat.history_turns
+        stored = await self._stored(self._store.history(session, limit)) or []
+        pending = self._history.pending_turns(session)
+        return [Turn(m.role, m.content) for m in [*stored, *pending][-limit:]] if limit else []
 
     def decline_text(self) -> str:
         return (
@@ -88,21 +114,15 @@ class ChatService:
         started = time.perf_counter()
         timings: dict[str, float | None] = {
             "retrieve_ms": None,
+            "llm_queue_ms": None,
             "llm_first_token_ms": None,
             "llm_total_ms": None,
             "total_ms": None,
         }
         # The database keeps history; when it is down or slow, FAQ answers go on without
-        # history or persistence rather than failing.
-        session = await self._stored(self._store.ensure_session(session_id))
-        if session is None:
-            session = session_id or uuid.uuid4().hex
-            history = []
-        else:
-            history = (
-                await self._stored(self._store.history(session, 2 * self._chat.history_turns)) or []
-            )
-        turns = [Turn(m.role, m.content) for m in history]
+        # history rather than failing, and the exchange is written after the answer.
+        session, known = await self.resolve_session(session_id)
+        turns = await self._turns(session, known)
 
         if self._orders is not None:
             reply = await self._orders.handle_message(session, message, client)
@@ -149,16 +169,18 @@ class ChatService:
             yield ChatEvent("sources", {"sources": sources})
             yield ChatEvent("token", {"text": answer})
         else:
-            prompt = self.prompts.build(message, result.hits, turns)
-            sources = [
-                {"n": p.n, "id": p.entry_id, "title": p.title, "url": p.url}
-                for p in prompt.passages
-            ]
-            yield ChatEvent("sources", {"sources": sources})
             pieces: list[str] = []
             failed: str | None = None
+            sources = []
             fences = FenceFilter()
             try:
+                # Inside the try: counting prompt tokens needs the model, which may be gone.
+                prompt = self.prompts.build(message, result.hits, turns)
+                sources = [
+                    {"n": p.n, "id": p.entry_id, "title": p.title, "url": p.url}
+                    for p in prompt.passages
+                ]
+                yield ChatEvent("sources", {"sources": sources})
                 async for piece in self._generate(prompt, timings):
                     pieces.append(piece)
                     visible = fences.feed(piece)
@@ -173,6 +195,8 @@ class ChatService:
                 log.warning("model failed, canonical fallback: %s", failed)
                 mode, answer, sources = "fallback", top.answer, [self._source(1, top)]
                 if not pieces:
+                    # Nothing shown yet: the FAQ's own text, with its source.
+                    yield ChatEvent("sources", {"sources": sources})
                     yield ChatEvent("token", {"text": answer})
             else:
                 mode = "generated"
@@ -216,9 +240,11 @@ class ChatService:
             window = self._settings.orders.returns_window_days
             answer = describe_order(reply.facts, window, today)
             if self._chat.answer_mode == "generate":
-                prompt = self.prompts.build_order(message, facts_block(reply.facts, window, today))
                 pieces: list[str] = []
                 try:
+                    prompt = self.prompts.build_order(
+                        message, facts_block(reply.facts, window, today)
+                    )
                     async for piece in self._generate(prompt, timings):
                         pieces.append(piece)
                     generated = strip_fences("".join(pieces)).strip()
@@ -235,9 +261,9 @@ class ChatService:
 
     async def _stored(self, call: Awaitable[T]) -> T | None:
         try:
-            return await asyncio.wait_for(call, timeout=self._settings.orders.db_timeout_s)
-        except (SQLAlchemyError, OSError, TimeoutError) as exc:
-            log.warning("chat store unavailable (%s); answering without it", type(exc).__name__)
+            return await asyncio.wait_for(call, timeout=self._settings.db.timeout_s)
+        except (ChatStoreError, TimeoutError) as exc:
+            log.warning("chat store unavailable (%s); answering without it", exc)
             return None
 
     def _search(self, retriever: Retriever, message: str, turns: list[Turn]) -> SearchResult:
@@ -265,15 +291,19 @@ class ChatService:
         self, prompt: BuiltPrompt, timings: dict[str, float | None]
     ) -> AsyncIterator[str]:
         llm = self._settings.llm
-        async with self._limiter.slot():
-            t0 = time.perf_counter()
-            deadline = t0 + llm.total_timeout_s
+        # Both deadlines start when the request asks for the model, so time spent queued
+        # for a slot counts against them.
+        t0 = time.perf_counter()
+        first_by = t0 + llm.first_token_timeout_s
+        deadline = t0 + llm.total_timeout_s
+        async with self._limiter.slot(start_by=min(first_by, deadline)):
+            timings["llm_queue_ms"] = (time.perf_counter() - t0) * 1000
             stream = self._model.stream(prompt.messages, self._options)
             try:
                 first = True
                 while True:
-                    remaining = deadline - time.perf_counter()
-                    timeout = min(llm.first_token_timeout_s, remaining) if first else remaining
+                    now = time.perf_counter()
+                    timeout = min(first_by, deadline) - now if first else deadline - now
                     if timeout <= 0:
                         raise TimeoutError(f"no answer within {llm.total_timeout_s:.0f} s")
                     try:
@@ -305,11 +335,11 @@ class ChatService:
         *,
         cached: bool,
     ) -> dict[str, Any]:
-        message_id = await self._stored(
-            self._store.add_exchange(session, message, answer, mode, retrieved, version)
-        )
-        if message_id is None:
-            message_id = uuid.uuid4().hex  # not stored: feedback on it will get a 404
+        exchange = Exchange(session, message, answer, mode, retrieved, version)
+        # Written after the answer is on its way: a slow or locked chat database must not
+        # hold the customer's answer.
+        self._history.submit(exchange)
+        message_id = exchange.answer_id
         timings["total_ms"] = (time.perf_counter() - started) * 1000
         return {
             "answer": answer,

@@ -1,16 +1,21 @@
-"""Chat sessions, messages and feedback in SQL (SQLite by default, PostgreSQL in production)."""
+"""Chat sessions, messages and feedback in SQL (SQLite by default, PostgreSQL in production).
+
+Emails and postal codes are masked before anything is stored: history is kept for
+follow-up questions and for editors, neither of which needs them.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import sqlalchemy as sa
 
+from service.db.guard import DatabaseGuard, DatabaseUnavailable
 from service.db.tables import chat_messages, chat_sessions, feedback
+from service.privacy import mask_pii
 
 
 @dataclass(frozen=True)
@@ -20,81 +25,80 @@ class StoredMessage:
     content: str
 
 
+@dataclass(frozen=True)
+class Exchange:
+    """One question and its answer, written together."""
+
+    session_id: str
+    question: str
+    answer: str
+    mode: str
+    retrieved: list[dict[str, Any]]
+    index_version: str | None
+    answer_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+class ChatStoreError(RuntimeError):
+    """The chat database failed, timed out or is known to be down."""
+
+
 class UnknownMessage(LookupError):
     pass
 
 
 class ChatStore(Protocol):
-    async def ensure_session(self, session_id: str | None) -> str: ...
+    async def session_exists(self, session_id: str) -> bool: ...
 
     async def history(self, session_id: str, limit: int) -> list[StoredMessage]: ...
 
-    async def add_exchange(
-        self,
-        session_id: str,
-        question: str,
-        answer: str,
-        mode: str,
-        retrieved: list[dict[str, Any]],
-        index_version: str | None,
-    ) -> str:
-        """Store the question and the answer; returns the answer's message id."""
+    async def add_exchange(self, exchange: Exchange) -> None:
+        """Store the question and the answer, creating the session row if needed."""
         ...
 
-    async def add_feedback(self, message_id: str, rating: str, comment: str | None) -> None: ...
+    async def add_feedback(self, message_id: str, rating: str, comment: str | None) -> None:
+        """Raises UnknownMessage if there is no answer with that id."""
+        ...
 
     async def ping(self) -> None: ...
 
-
-def make_engine(url: str) -> sa.Engine:
-    if url.startswith("sqlite"):
-        # One file, many threads: the calls below run in a worker thread pool.
-        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
-
-        @sa.event.listens_for(engine, "connect")
-        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
-            # WAL lets readers work while a write commits; synchronous=NORMAL drops an
-            # fsync per commit (a power cut may lose the last turns, never corrupt the file).
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.close()
-
-        return engine
-    # No pool_pre_ping: it costs a round trip per checkout (measured: order lookup p95
-    # 5.3 -> see docs/benchmarks.md). A connection the server dropped fails once, is
-    # discarded by the pool, and the caller's "temporarily unavailable" path covers it.
-    return sa.create_engine(url, pool_size=5, max_overflow=5, pool_recycle=1800)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+    async def purge(self, older_than: datetime) -> int:
+        """Delete messages, feedback and empty sessions older than that; returns rows."""
+        ...
 
 
 class SqlChatStore:
-    """Blocking SQLAlchemy calls moved off the event loop with asyncio.to_thread."""
+    """Blocking SQLAlchemy calls on the chat database's own bounded threads."""
 
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: sa.Engine, guard: DatabaseGuard) -> None:
         self._engine = engine
+        self._guard = guard
 
-    async def ensure_session(self, session_id: str | None) -> str:
-        return await asyncio.to_thread(self._ensure_session, session_id)
+    @property
+    def guard(self) -> DatabaseGuard:
+        return self._guard
 
-    def _ensure_session(self, session_id: str | None) -> str:
-        with self._engine.begin() as conn:
-            if session_id:
-                found = conn.execute(
+    async def _run(self, fn: Any, *args: Any) -> Any:
+        try:
+            return await self._guard.run(fn, *args)
+        except DatabaseUnavailable as exc:
+            raise ChatStoreError(str(exc)) from exc
+
+    async def session_exists(self, session_id: str) -> bool:
+        return bool(await self._run(self._session_exists, session_id))
+
+    def _session_exists(self, session_id: str) -> bool:
+        with self._engine.connect() as conn:
+            return (
+                conn.execute(
                     sa.select(chat_sessions.c.id).where(chat_sessions.c.id == session_id)
                 ).first()
-                if found:
-                    return session_id
-            new_id = session_id or uuid.uuid4().hex
-            conn.execute(chat_sessions.insert().values(id=new_id, created_at=_now()))
-            return new_id
+                is not None
+            )
 
     async def history(self, session_id: str, limit: int) -> list[StoredMessage]:
-        return await asyncio.to_thread(self._history, session_id, limit)
+        result: list[StoredMessage] = await self._run(self._history, session_id, limit)
+        return result
 
     def _history(self, session_id: str, limit: int) -> list[StoredMessage]:
         if limit <= 0:
@@ -108,60 +112,46 @@ class SqlChatStore:
             ).all()
         return [StoredMessage(r.id, r.role, r.content) for r in reversed(rows)]
 
-    async def add_exchange(
-        self,
-        session_id: str,
-        question: str,
-        answer: str,
-        mode: str,
-        retrieved: list[dict[str, Any]],
-        index_version: str | None,
-    ) -> str:
-        return await asyncio.to_thread(
-            self._add_exchange, session_id, question, answer, mode, retrieved, index_version
-        )
+    async def add_exchange(self, exchange: Exchange) -> None:
+        await self._run(self._add_exchange, exchange)
 
-    def _add_exchange(
-        self,
-        session_id: str,
-        question: str,
-        answer: str,
-        mode: str,
-        retrieved: list[dict[str, Any]],
-        index_version: str | None,
-    ) -> str:
-        now = _now()
-        answer_id = uuid.uuid4().hex
+    def _add_exchange(self, e: Exchange) -> None:
         with self._engine.begin() as conn:
+            exists = conn.execute(
+                sa.select(chat_sessions.c.id).where(chat_sessions.c.id == e.session_id)
+            ).first()
+            if exists is None:
+                conn.execute(
+                    chat_sessions.insert().values(id=e.session_id, created_at=e.created_at)
+                )
+            common = {
+                "session_id": e.session_id,
+                "retrieved": e.retrieved,
+                "index_version": e.index_version,
+                "created_at": e.created_at,
+            }
             conn.execute(
                 chat_messages.insert(),
                 [
                     {
                         "id": uuid.uuid4().hex,
-                        "session_id": session_id,
                         "role": "user",
-                        "content": question,
+                        "content": mask_pii(e.question),
                         "mode": None,
-                        "retrieved": retrieved,
-                        "index_version": index_version,
-                        "created_at": now,
+                        **common,
                     },
                     {
-                        "id": answer_id,
-                        "session_id": session_id,
+                        "id": e.answer_id,
                         "role": "assistant",
-                        "content": answer,
-                        "mode": mode,
-                        "retrieved": retrieved,
-                        "index_version": index_version,
-                        "created_at": now,
+                        "content": mask_pii(e.answer),
+                        "mode": e.mode,
+                        **common,
                     },
                 ],
             )
-        return answer_id
 
     async def add_feedback(self, message_id: str, rating: str, comment: str | None) -> None:
-        await asyncio.to_thread(self._add_feedback, message_id, rating, comment)
+        await self._run(self._add_feedback, message_id, rating, comment)
 
     def _add_feedback(self, message_id: str, rating: str, comment: str | None) -> None:
         with self._engine.begin() as conn:
@@ -186,16 +176,33 @@ class SqlChatStore:
                 feedback.insert().values(
                     message_id=message_id,
                     rating=rating,
-                    comment=comment,
-                    question=question,
+                    comment=mask_pii(comment) if comment else comment,
+                    question=question,  # masked when it was stored
                     retrieved=answer.retrieved,
-                    created_at=_now(),
+                    created_at=datetime.now(UTC),
                 )
             )
 
     async def ping(self) -> None:
-        await asyncio.to_thread(self._ping)
+        await self._run(self._ping)
 
     def _ping(self) -> None:
         with self._engine.connect() as conn:
             conn.execute(sa.select(sa.func.count()).select_from(chat_sessions))
+
+    async def purge(self, older_than: datetime) -> int:
+        return int(await self._run(self._purge, older_than))
+
+    def _purge(self, older_than: datetime) -> int:
+        with self._engine.begin() as conn:
+            n = conn.execute(feedback.delete().where(feedback.c.created_at < older_than)).rowcount
+            n += conn.execute(
+                chat_messages.delete().where(chat_messages.c.created_at < older_than)
+            ).rowcount
+            n += conn.execute(
+                chat_sessions.delete().where(
+                    chat_sessions.c.created_at < older_than,
+                    ~sa.exists().where(chat_messages.c.session_id == chat_sessions.c.id),
+                )
+            ).rowcount
+        return n

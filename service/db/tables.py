@@ -3,12 +3,22 @@ migrations in alembic/versions/, which must stay in step with this file (a test 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
 # Microsecond timestamps everywhere: MariaDB/MySQL DATETIME keeps whole seconds unless told,
 # and message order within a second matters.
 TIMESTAMP = sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """SQLite and MariaDB hand TIMESTAMP values back naive; everything is stored in UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
 
 metadata = sa.MetaData()
 
@@ -128,8 +138,7 @@ shipment_events = sa.Table(
     sa.Index("ix_shipment_events_shipment", "shipment_id", "occurred_at"),
 )
 
-# Verification state per chat session: who proved ownership of which order, until when,
-# and failed attempts (five lock the session).
+# Verification state per chat session: who proved ownership of which order, until when.
 order_access = sa.Table(
     "order_access",
     metadata,
@@ -137,6 +146,17 @@ order_access = sa.Table(
     sa.Column("pending_order", sa.String(16)),
     sa.Column("verified_order", sa.String(16)),
     sa.Column("verified_until", TIMESTAMP),
-    sa.Column("failed_attempts", sa.Integer, nullable=False, server_default="0"),
+)
+
+# Attempt counters shared by every worker and replica: failed verifications per session
+# and per order number, verification attempts per client address. Keys are hashed.
+attempt_counters = sa.Table(
+    "attempt_counters",
+    metadata,
+    sa.Column("scope", sa.String(16), primary_key=True),
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("window_start", TIMESTAMP, nullable=False),
     sa.Column("locked_until", TIMESTAMP),
+    sa.Index("ix_attempt_counters_window", "window_start"),
 )

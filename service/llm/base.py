@@ -35,6 +35,12 @@ class ChatModel(Protocol):
     @property
     def name(self) -> str: ...
 
+    @property
+    def max_concurrency(self) -> int | None:
+        """Generations the model runs at once (None: the server decides, e.g. Ollama's
+        OLLAMA_NUM_PARALLEL). Admission never lets more than this wait on the model."""
+        ...
+
     async def check(self) -> None:
         """Raise ModelUnavailable, with an actionable message, if the model cannot serve."""
         ...

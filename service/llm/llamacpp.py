@@ -44,6 +44,10 @@ class LlamaCppChatModel:
         self._run_lock = threading.Lock()
 
     @property
+    def max_concurrency(self) -> int | None:
+        return 1  # one Llama instance, one generation at a time
+
+    @property
     def name(self) -> str:
         return f"llamacpp:{self._path.name}"
 
@@ -58,20 +62,28 @@ class LlamaCppChatModel:
                     raise ModelUnavailable(
                         "llama-cpp-python is not installed (see the README's build flags)"
                     ) from exc
-                self._llm = Llama(
-                    model_path=str(self._path),
-                    n_ctx=self._n_ctx,
-                    n_threads=self._threads,
-                    verbose=False,
-                )
+                try:
+                    self._llm = Llama(
+                        model_path=str(self._path),
+                        n_ctx=self._n_ctx,
+                        n_threads=self._threads,
+                        verbose=False,
+                    )
+                except (ValueError, RuntimeError, OSError) as exc:
+                    # llama.cpp says "Failed to load model from file" for a truncated or
+                    # garbage GGUF; the service must start anyway and fall back.
+                    raise ModelUnavailable(
+                        f"GGUF model file {self._path.name} could not be loaded: {exc}"
+                    ) from exc
             return self._llm
 
     async def check(self) -> None:
         await asyncio.to_thread(self._load)
 
     def count_tokens(self, text: str) -> int:
+        """The model's own count; raises ModelUnavailable if the model cannot load."""
         llm = self._load()
-        return len(llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+        return len(llm.tokenize(text.encode("utf-8", "replace"), add_bos=False, special=True))
 
     async def stream(
         self, messages: Sequence[ChatMessage], options: GenerationOptions

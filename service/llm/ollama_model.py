@@ -42,6 +42,10 @@ class OllamaChatModel:
         )
 
     @property
+    def max_concurrency(self) -> int | None:
+        return None
+
+    @property
     def name(self) -> str:
         return f"ollama:{self._model}"
 

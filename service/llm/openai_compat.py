@@ -38,6 +38,10 @@ class OpenAICompatChatModel:
         )
 
     @property
+    def max_concurrency(self) -> int | None:
+        return None
+
+    @property
     def name(self) -> str:
         return f"openai:{self._model}"
 

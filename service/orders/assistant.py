@@ -5,37 +5,37 @@ given in the same session; nothing before that reveals whether an order exists.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy.exc import SQLAlchemyError
-
-from service.config import OrderSettings
+from service.config import DatabaseSettings, OrderSettings
+from service.db.guard import DatabaseGuard, DatabaseUnavailable, guard_for
+from service.orders.attempts import AttemptCounter, Count, Scope, SqlAttemptCounter
 from service.orders.extract import (
     find_email,
     find_order_numbers,
     find_postal_code,
     mentions_orders,
 )
-from service.orders.ratelimit import AddressLimiter
 from service.orders.repository import AccessState, OrderFacts, OrderRepository
 
 log = logging.getLogger("faqbot.orders")
 T = TypeVar("T")
 
-Outcome = Literal["facts", "ask_contact", "not_verified", "locked", "rate_limited", "unavailable"]
+Outcome = Literal[
+    "facts", "ask_contact", "not_verified", "locked", "order_locked", "rate_limited", "unavailable"
+]
 
 ASK_CONTACT = (
     "I can look that up. To protect your privacy, please also tell me the email address "
     "(or the postal code) the order was placed with."
 )
-ASK_ORDER_NUMBER = (
-    "Please tell me your order number (it starts with NW-, for example NW-100234) and the "
-    "email address or postal code you ordered with."
+ASK_EMAIL = (
+    "I can look that up. To protect your privacy, please also tell me the email address "
+    "the order was placed with."
 )
 NOT_VERIFIED = (
     "I couldn't verify these details. Please check the order number and the email address "
@@ -45,15 +45,15 @@ LOCKED = (
     "For your security, order lookup is paused for this conversation after several "
     "unsuccessful attempts. Please try again later or contact our team."
 )
+ORDER_LOCKED = (
+    "For your security, lookups of this order are paused for a while after several "
+    "unsuccessful attempts. Please contact {contact}; a person will help you with it."
+)
 RATE_LIMITED = "Too many lookup attempts. Please wait a few minutes and try again."
 UNAVAILABLE = (
     "Order lookup is temporarily unavailable. Please try again in a few minutes; "
     "questions about our policies I can still answer."
 )
-
-
-class LookupUnavailable(RuntimeError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -72,24 +72,34 @@ class OrderAssistant:
         self,
         repository: OrderRepository,
         settings: OrderSettings,
-        limiter: AddressLimiter | None = None,
+        *,
+        counter: AttemptCounter | None = None,
+        guard: DatabaseGuard | None = None,
+        contact: str = "our customer service team",
         clock: Callable[[], datetime] = _now,
     ) -> None:
         self._repo = repository
         self._settings = settings
-        self._limiter = limiter or AddressLimiter(
-            settings.attempts_per_address, settings.address_window_minutes * 60
+        self._counter = counter or SqlAttemptCounter(
+            repository.engine, self._window_s(settings.failure_window_minutes)
         )
+        self._guard = guard or guard_for("orders", DatabaseSettings(), settings.db_timeout_s)
+        self._order_locked = ORDER_LOCKED.format(contact=contact)
         self._clock = clock
 
+    @staticmethod
+    def _window_s(minutes: int) -> float:
+        return minutes * 60.0
+
+    @property
+    def guard(self) -> DatabaseGuard:
+        return self._guard
+
     async def _db(self, fn: Callable[..., T], *args: Any) -> T:
-        try:
-            return await asyncio.wait_for(
-                asyncio.to_thread(fn, *args), timeout=self._settings.db_timeout_s
-            )
-        except (SQLAlchemyError, TimeoutError, OSError) as exc:
-            log.warning("order database unavailable: %s", type(exc).__name__)
-            raise LookupUnavailable(str(exc)) from exc
+        return await self._guard.run(fn, *args)
+
+    async def ping(self) -> None:
+        await self._db(self._repo.ping)
 
     async def handle_message(self, session_id: str, message: str, client: str) -> OrderReply | None:
         """The reply to an order question, or None when the message is not one (the FAQ
@@ -101,27 +111,21 @@ class OrderAssistant:
             return None  # plainly an FAQ question: no database round trip
         try:
             state = await self._db(self._repo.access, session_id)
-        except LookupUnavailable:
+        except DatabaseUnavailable:
             if numbers:
                 return OrderReply("unavailable", UNAVAILABLE)
             return None
         now = self._clock()
-        verified = (
-            state.verified_order
-            if state.verified_until is not None and state.verified_until > now
-            else None
-        )
         if not numbers:
             if state.pending_order and (email or postal):
                 numbers = [state.pending_order]
-            elif verified and mentions_orders(message):
-                numbers = [verified]
+            elif state.verified(None, now) and mentions_orders(message):
+                numbers = [str(state.verified_order)]
             else:
                 return None
-        order_number = numbers[0]
         try:
-            return await self._lookup(session_id, state, order_number, email, postal, client)
-        except LookupUnavailable:
+            return await self._lookup(session_id, state, numbers[0], email, postal, client)
+        except DatabaseUnavailable:
             return OrderReply("unavailable", UNAVAILABLE)
 
     async def lookup(
@@ -131,7 +135,7 @@ class OrderAssistant:
         try:
             state = await self._db(self._repo.access, session_id)
             return await self._lookup(session_id, state, order_number, email, postal, client)
-        except LookupUnavailable:
+        except DatabaseUnavailable:
             return OrderReply("unavailable", UNAVAILABLE)
 
     async def _lookup(
@@ -144,50 +148,81 @@ class OrderAssistant:
         client: str,
     ) -> OrderReply:
         now = self._clock()
-        if state.locked_until is not None and state.locked_until > now:
+        if not self._settings.allow_postal_code:
+            postal = None  # the shop accepts the email only
+        session_state = await self._db(self._counter.peek, "session", session_id, now)
+        if session_state.locked(now):
             return OrderReply("locked", LOCKED)
-        still_verified = (
-            state.verified_order == order_number
-            and state.verified_until is not None
-            and state.verified_until > now
-        )
-        if still_verified:
-            facts = await self._db(self._repo.facts, order_number)
-            if facts is not None:
-                return OrderReply("facts", "", facts)
         if not (email or postal):
+            if state.verified(order_number, now):
+                facts = await self._db(self._repo.facts, order_number)
+                if facts is not None:
+                    return OrderReply("facts", "", facts)
             await self._db(
                 self._repo.save_access, session_id, replace(state, pending_order=order_number)
             )
-            return OrderReply("ask_contact", ASK_CONTACT)
-        if not self._limiter.allow(client):
+            ask = ASK_CONTACT if self._settings.allow_postal_code else ASK_EMAIL
+            return OrderReply("ask_contact", ask)
+        # Details given: they are checked every time, even in a verified session, so
+        # wrong details never ride on an earlier verification.
+        return await self._verify(session_id, order_number, email, postal, client, now)
+
+    async def _verify(
+        self,
+        session_id: str,
+        order_number: str,
+        email: str | None,
+        postal: str | None,
+        client: str,
+        now: datetime,
+    ) -> OrderReply:
+        s = self._settings
+        address = await self._hit("address", client, s.address_window_minutes, now)
+        if address.count > s.attempts_per_address:
             return OrderReply("rate_limited", RATE_LIMITED)
+        session = await self._hit("session", session_id, s.failure_window_minutes, now)
+        order = await self._hit("order", order_number, s.failure_window_minutes, now)
+        if session.locked(now) or session.count > s.max_failed_attempts:
+            return OrderReply("locked", LOCKED)
+        if order.locked(now) or order.count > s.max_order_failures:
+            return OrderReply("order_locked", self._order_locked)
         facts = await self._db(self._repo.verified_facts, order_number, email, postal)
         if facts is not None:
+            # Counted before the check; a success is not a failure.
+            await self._db(self._counter.reset, "session", session_id)
+            await self._db(self._counter.forgive, "order", order_number)
             await self._db(
                 self._repo.save_access,
                 session_id,
                 AccessState(
                     verified_order=order_number,
-                    verified_until=now + timedelta(minutes=self._settings.verified_minutes),
-                    failed_attempts=0,
+                    verified_until=now + timedelta(minutes=s.verified_minutes),
                 ),
             )
             return OrderReply("facts", "", facts)
-        failures = state.failed_attempts + 1
-        locked = failures >= self._settings.max_failed_attempts
-        await self._db(
-            self._repo.save_access,
-            session_id,
-            AccessState(
-                pending_order=order_number,
-                failed_attempts=0 if locked else failures,
-                locked_until=now + timedelta(minutes=self._settings.lock_minutes)
-                if locked
-                else None,
-            ),
+        await self._db(self._repo.save_access, session_id, AccessState(pending_order=order_number))
+        return await self._after_failure(session_id, order_number, session, order, now)
+
+    async def _after_failure(
+        self, session_id: str, order_number: str, session: Count, order: Count, now: datetime
+    ) -> OrderReply:
+        s = self._settings
+        reply = OrderReply("not_verified", NOT_VERIFIED)
+        if order.count >= s.max_order_failures:
+            until = now + timedelta(minutes=s.order_lock_minutes)
+            await self._db(self._counter.lock, "order", order_number, until)
+            log.warning("order lookup locked after %d failed verifications", order.count)
+            reply = OrderReply("order_locked", self._order_locked)
+        if session.count >= s.max_failed_attempts:
+            until = now + timedelta(minutes=s.lock_minutes)
+            await self._db(self._counter.lock, "session", session_id, until)
+            reply = OrderReply("locked", LOCKED)
+        return reply
+
+    async def _hit(self, scope: Scope, key: str, window_minutes: int, now: datetime) -> Count:
+        return await self._db(
+            lambda: self._counter.hit(scope, key, window_s=window_minutes * 60.0, now=now)
         )
-        return OrderReply("locked", LOCKED) if locked else OrderReply("not_verified", NOT_VERIFIED)
 
 
 def describe_order(facts: OrderFacts, returns_window_days: int, today: datetime) -> str:

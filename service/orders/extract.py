@@ -21,11 +21,14 @@ _ORDER_FORMS = re.compile(
     """
 )
 _BARE = re.compile(r"(?<![\d-])(\d{6})(?!\d)")
-_EMAIL = re.compile(r"(?i)\b[a-z0-9._%+-]{1,64}@[a-z0-9.-]{1,253}\.[a-z]{2,24}\b")
-_POSTCODE = re.compile(
+# Shared with service.privacy, which masks what these find.
+EMAIL_PATTERN = r"(?i)\b[a-z0-9._%+-]{1,64}@[a-z0-9.-]{1,253}\.[a-z]{2,24}\b"
+POSTCODE_PATTERN = (
     r"(?i)\b(?:post(?:al)?\s*code|postcode|zip|plz)\s*(?:is|:)?\s*"
     r"(?P<code>[a-z0-9]{2,4}\s?[a-z0-9]{2,4})\b"
 )
+_EMAIL = re.compile(EMAIL_PATTERN)
+_POSTCODE = re.compile(POSTCODE_PATTERN)
 _ORDER_TALK = re.compile(
     r"(?i)\b(order|orders|parcel|package|delivery|shipment|tracking|track|bestellung|"
     r"where is my|wo ist meine)\b"

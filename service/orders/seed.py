@@ -37,18 +37,29 @@ CATALOGUE = [
     ("NW-BE-09", "Merino beanie", 2900),
     ("NW-TP-10", "Carbon trekking poles", 8900),
 ]
-PLACES = [
-    ("Berlin", "10115", "DE"),
-    ("München", "80331", "DE"),
-    ("Hamburg", "20095", "DE"),
-    ("Wien", "1010", "AT"),
-    ("Graz", "8010", "AT"),
-    ("Zürich", "8001", "CH"),
-    ("Amsterdam", "1012 AB", "NL"),
-    ("København", "1050", "DK"),
-    ("Oslo", "0150", "NO"),
-    ("London", "SW1A 1AA", "GB"),
+# City, country and a postal-code maker: every customer gets a code of the real format
+# drawn from the country's range, so codes repeat about as rarely as in a real shop
+# (a demo set of ten codes made order lookups guessable).
+PLACES: list[tuple[str, str, Callable[[random.Random], str]]] = [
+    ("Berlin", "DE", lambda r: f"{r.randint(10115, 14199):05d}"),
+    ("München", "DE", lambda r: f"{r.randint(80331, 81929):05d}"),
+    ("Hamburg", "DE", lambda r: f"{r.randint(20095, 22769):05d}"),
+    ("Köln", "DE", lambda r: f"{r.randint(50667, 51149):05d}"),
+    ("Leipzig", "DE", lambda r: f"{r.randint(4103, 4357):05d}"),
+    ("Wien", "AT", lambda r: f"1{r.randint(10, 23):02d}0"),
+    ("Graz", "AT", lambda r: f"80{r.randint(10, 64):02d}"),
+    ("Zürich", "CH", lambda r: f"80{r.randint(1, 99):02d}"),
+    ("Amsterdam", "NL", lambda r: f"10{r.randint(11, 99)} {_letters(r)}"),
+    ("København", "DK", lambda r: f"{r.randint(1050, 2990)}"),
+    ("Oslo", "NO", lambda r: f"0{r.randint(150, 1295):03d}"),
+    ("London", "GB", lambda r: f"SW{r.randint(1, 20)} {r.randint(1, 9)}{_letters(r)}"),
 ]
+
+
+def _letters(r: random.Random) -> str:
+    return "".join(r.choice("ABDEFGHJLNPRSTUWXYZ") for _ in range(2))
+
+
 STREETS = ["Hauptstraße", "Ringweg", "Seestraße", "Bergweg"]
 CARRIERS = {"DE": "DHL", "AT": "Austrian Post", "GB": "DPD UK"}
 FIRST = ["Anna", "Lukas", "Mia", "Jonas", "Emma", "Felix", "Lea", "Paul", "Sofia", "Noah"]
@@ -75,7 +86,7 @@ def seed_demo(
         people: list[dict[str, Any]] = []
         for i in range(n_customers):
             first, last = FIRST[i % len(FIRST)], LAST[(i // len(FIRST)) % len(LAST)]
-            city, code, country = PLACES[i % len(PLACES)]
+            city, country, postal_code = PLACES[i % len(PLACES)]
             people.append(
                 {
                     "id": i + 1,
@@ -83,7 +94,7 @@ def seed_demo(
                     "name": f"{first} {last}",
                     "street": f"{rng.choice(STREETS)} {rng.randint(1, 199)}",
                     "city": city,
-                    "postal_code": code,
+                    "postal_code": postal_code(rng),
                     "country": country,
                 }
             )

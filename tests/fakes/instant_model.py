@@ -15,6 +15,10 @@ class InstantChatModel:
         self.prompts: list[list[ChatMessage]] = []
 
     @property
+    def max_concurrency(self) -> int | None:
+        return None
+
+    @property
     def name(self) -> str:
         return "instant"
 

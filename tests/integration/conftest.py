@@ -9,6 +9,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -82,3 +83,12 @@ def mariadb_url() -> Iterator[str]:
 
 
 BACKENDS = ["sqlite_url", "postgres_url", "mariadb_url"]
+
+
+@pytest.fixture
+def seeded(chat_settings: Any) -> Any:
+    """chat_settings, with Alice's and Bob's orders in its database."""
+    from tests.integration.shop import seed_two_customers
+
+    seed_two_customers(chat_settings.db.url)
+    return chat_settings

@@ -40,7 +40,13 @@ def test_generated_answer_with_sources_and_timings(make_client: MakeClient) -> N
         "title": "How long do I have to return an item?",
         "url": "https://help.example/returns#returns-window",
     }
-    assert set(body["timings"]) == {"retrieve_ms", "llm_first_token_ms", "llm_total_ms", "total_ms"}
+    assert set(body["timings"]) == {
+        "retrieve_ms",
+        "llm_queue_ms",
+        "llm_first_token_ms",
+        "llm_total_ms",
+        "total_ms",
+    }
     assert body["timings"]["llm_first_token_ms"] is not None
     # the prompt: fixed system prefix, then the fenced passage and the question
     system, user = model.prompts[0]
@@ -93,7 +99,9 @@ def test_model_failure_falls_back_to_the_canonical_answer(make_client: MakeClien
     assert body["answer"] == "You can return unworn items within 30 days of delivery."
 
 
-def test_ollama_down_falls_back_and_readyz_names_the_part(make_client: MakeClient) -> None:
+def test_ollama_down_falls_back_and_readyz_names_the_part(
+    make_client: MakeClient, caplog: pytest.LogCaptureFixture
+) -> None:
     from service.config import LLMSettings
     from service.llm.factory import make_chat_model
 
@@ -106,9 +114,12 @@ def test_ollama_down_falls_back_and_readyz_names_the_part(make_client: MakeClien
     assert "EU" in body["answer"]
     ready = client.get("/readyz")
     assert ready.status_code == 503
-    checks = ready.json()["checks"]
-    assert checks["model"]["ok"] is False and "not reachable" in checks["model"]["error"]
-    assert checks["index"]["ok"] is True and checks["database"]["ok"] is True
+    # The public body names the part; what went wrong is in the log only.
+    assert ready.json() == {
+        "ready": False,
+        "checks": {"index": "ok", "model": "down", "database": "ok", "orders": "ok"},
+    }
+    assert "not reachable" in caplog.text and "not reachable" not in ready.text
     assert client.get("/healthz").json() == {"status": "ok"}
 
 

@@ -25,6 +25,7 @@ class Recording:
         self.model = model
         self.prompts: list[list[ChatMessage]] = []
         self.name = model.name
+        self.max_concurrency = model.max_concurrency
 
     async def check(self) -> None:
         await self.model.check()

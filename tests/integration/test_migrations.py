@@ -43,19 +43,26 @@ def test_upgrade_matches_the_table_definitions_and_downgrade_removes_them(
 def test_chat_store_round_trip(backend: str, request: pytest.FixtureRequest) -> None:
     import asyncio
 
-    from service.db.chat_store import SqlChatStore, UnknownMessage, make_engine
+    from service.config import DatabaseSettings
+    from service.db.chat_store import Exchange, SqlChatStore, UnknownMessage
+    from service.db.engine import make_engine
+    from service.db.guard import guard_for
 
     url = request.getfixturevalue(backend)
     upgrade(url)
     engine = make_engine(url)
-    store = SqlChatStore(engine)
+    store = SqlChatStore(engine, guard_for("chat", DatabaseSettings(), 5.0))
 
     async def scenario() -> None:
-        session = await store.ensure_session(None)
-        assert await store.ensure_session(session) == session
+        session = "s" * 32
+        assert not await store.session_exists(session)
         retrieved = [{"id": "returns-window", "score": 1.2}]
-        await store.add_exchange(session, "q1", "a1", "generated", retrieved, "v000001")
-        answer_id = await store.add_exchange(session, "q2", "a2", "canonical", retrieved, "v000001")
+        # the first exchange creates the session row
+        await store.add_exchange(Exchange(session, "q1", "a1", "generated", retrieved, "v1"))
+        assert await store.session_exists(session)
+        second = Exchange(session, "q2", "a2", "canonical", retrieved, "v1")
+        await store.add_exchange(second)
+        answer_id = second.answer_id
         history = await store.history(session, 4)
         assert [(m.role, m.content) for m in history] == [
             ("user", "q1"),

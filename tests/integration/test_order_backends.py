@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from service.config import OrderSettings
-from service.db.chat_store import make_engine
+from service.db.engine import make_engine
 from service.db.migrations import upgrade
 from service.orders.assistant import OrderAssistant
 from service.orders.repository import OrderRepository

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -16,7 +17,7 @@ def test_limiter_refuses_beyond_the_queue_bound() -> None:
 
         async def user(name: str) -> None:
             try:
-                async with limiter.slot():
+                async with limiter.slot(start_by=time.perf_counter() + 60):
                     outcomes.append(f"{name} ran")
                     await release.wait()
             except Overloaded as exc:

@@ -9,12 +9,13 @@ import pytest
 import sqlalchemy as sa
 
 from service.config import OrderSettings
-from service.db.chat_store import make_engine
+from service.db.engine import make_engine
 from service.db.migrations import upgrade
-from service.logging_setup import PiiFilter, mask_pii
+from service.logging_setup import PiiFilter
 from service.orders.assistant import OrderAssistant
 from service.orders.repository import OrderRepository
 from service.orders.seed import STATUSES, seed_demo
+from service.privacy import mask_pii
 
 
 def test_mask_pii() -> None:

@@ -1,0 +1,128 @@
+"""ASGI middleware: the client's real address, and a hard limit on request bodies.
+
+Both are plain ASGI so they run before any routing or body parsing, and behave the same
+under uvicorn, behind a proxy, and in tests.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+
+
+class ClientAddress:
+    """Sets scope["client"] to the address that limits and logs should use.
+
+    X-Forwarded-For is believed only from a trusted proxy, and then read from the right:
+    the first address that is not itself a trusted proxy is the client. Anything a client
+    writes into the header further left is ignored, so a new value buys no new allowance.
+    With no trusted proxies (the default) the peer address is the client."""
+
+    def __init__(self, app: ASGIApp, trusted: Iterable[str]) -> None:
+        self.app = app
+        self.trusted: list[Network] = [ipaddress.ip_network(t, strict=False) for t in trusted]
+
+    def _trusted(self, address: str) -> bool:
+        ip = _ip(address)
+        return ip is not None and any(ip in net for net in self.trusted)
+
+    def client_of(self, peer: str, forwarded: list[str]) -> str:
+        if not self.trusted or not self._trusted(peer):
+            return peer
+        hops = [h.strip() for value in forwarded for h in value.split(",") if h.strip()]
+        for hop in reversed(hops):
+            if _ip(hop) is None:
+                return peer  # a malformed chain: trust none of it
+            if not self._trusted(hop):
+                return hop
+        return peer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket") and scope.get("client"):
+            peer, port = scope["client"]
+            forwarded = [
+                v.decode("latin-1") for k, v in scope["headers"] if k == b"x-forwarded-for"
+            ]
+            scope = dict(scope, client=(self.client_of(peer, forwarded), port))
+        await self.app(scope, receive, send)
+
+
+class BodyLimit:
+    """413 for a body over max_bytes: at once from Content-Length, or as soon as a
+    chunked body passes the limit (the rest is not read)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        lengths = [v for k, v in scope["headers"] if k == b"content-length"]
+        if lengths:
+            try:
+                declared = int(lengths[0])
+                if declared < 0 or len(set(lengths)) > 1:
+                    raise ValueError
+            except ValueError:
+                await _reply(send, 400, "malformed Content-Length header")
+                return
+            if declared > self.max_bytes:
+                await _reply(send, 413, self._too_large())
+                return
+
+        received = 0
+        started = False
+        refused = False
+
+        async def limited_receive() -> Message:
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    refused = True
+                    if not started:
+                        await _reply(send, 413, self._too_large())
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if refused:
+                return  # our 413 went out instead
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        await self.app(scope, limited_receive, guarded_send)
+
+    def _too_large(self) -> str:
+        return f"request body too large (limit {self.max_bytes} bytes)"
+
+
+async def _reply(send: Send, status: int, detail: str) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    headers: list[Any] = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
