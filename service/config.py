@@ -10,12 +10,13 @@ import ipaddress
 import json
 import os
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import yaml
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
@@ -281,7 +282,7 @@ class DatabaseSettings(BaseModel):
 
 
 class ServerSettings(BaseModel):
-    trusted_proxies: list[str] = Field(
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Addresses or networks (CIDR) of reverse proxies whose X-Forwarded-For "
         "is believed. Empty: the peer address is the client, whatever the headers say. "
@@ -299,6 +300,8 @@ class ServerSettings(BaseModel):
     def _split(cls, v: Any) -> Any:
         # From the environment: "10.0.0.1,172.16.0.0/12" as well as a JSON list.
         if isinstance(v, str):
+            if v.lstrip().startswith("["):
+                return json.loads(v)
             return [p.strip() for p in v.split(",") if p.strip()]
         return v
 

@@ -100,6 +100,16 @@ async def chat(
     return record
 
 
+SSE_EVENT = {
+    "type": "object",
+    "properties": {
+        "event": {"type": "string", "enum": ["sources", "token", "replace", "done", "error"]},
+        "data": {"type": "string", "contentMediaType": "application/json"},
+    },
+    "required": ["event", "data"],
+}
+
+
 def _sse(event: str, data: dict[str, Any]) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
@@ -109,8 +119,9 @@ def _sse(event: str, data: dict[str, Any]) -> str:
     response_class=StreamingResponse,
     responses={
         200: {
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
-            "description": "Server-Sent Events: sources, token..., done (or error)",
+            "content": {"text/event-stream": {"schema": SSE_EVENT}},
+            "description": "Server-Sent Events: sources, token..., (replace), done; or error. "
+            "Each event's data is JSON.",
         },
         **CHAT_ERRORS,
     },

@@ -1,7 +1,9 @@
 """One chat turn: retrieve, decide the answer mode, generate or not, cite, persist.
 
 Events are yielded as they happen so the HTTP layer can stream them: ``sources`` first,
-then ``token`` pieces, then ``done`` with the full record. The non-streaming endpoint
+then ``token`` pieces, then ``done`` with the full record. When tokens were streamed
+but the answer is not used (the model failed midway, or a check refused its text), a
+``replace`` event carries the text that stands instead. The non-streaming endpoint
 collects the same events.
 """
 
@@ -16,8 +18,9 @@ from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
 from service.chat.cache import AnswerCache
+from service.chat.grounding import has_markup, strip_markup, unsupported_numbers
 from service.chat.history import HistoryWriter
-from service.chat.limits import GenerationLimiter
+from service.chat.limits import GenerationLimiter, Overloaded
 from service.chat.prompt import (
     BuiltPrompt,
     FenceFilter,
@@ -37,13 +40,19 @@ log = logging.getLogger("faqbot.chat")
 T = TypeVar("T")
 
 Mode = Literal["generated", "canonical", "abstained", "fallback", "order"]
-EventKind = Literal["sources", "token", "done"]
+EventKind = Literal["sources", "token", "replace", "done"]
 
 
 @dataclass(frozen=True)
 class ChatEvent:
     kind: EventKind
     data: dict[str, Any]
+
+
+def faq_text(hit: Hit) -> str:
+    """An entry's own answer as a customer sees it: FAQ sources are data too, and markup
+    planted in one (a script, our prompt fences) is removed, never passed on."""
+    return strip_markup(hit.answer)
 
 
 class ChatService:
@@ -165,7 +174,7 @@ class ChatService:
             yield ChatEvent("sources", {"sources": sources})
             yield ChatEvent("token", {"text": answer})
         elif self._use_canonical(result):
-            mode, answer, sources = "canonical", top.answer, [self._source(1, top)]
+            mode, answer, sources = "canonical", faq_text(top), [self._source(1, top)]
             yield ChatEvent("sources", {"sources": sources})
             yield ChatEvent("token", {"text": answer})
         else:
@@ -191,20 +200,25 @@ class ChatService:
                     yield ChatEvent("token", {"text": tail})
             except (ModelError, TimeoutError) as exc:
                 failed = str(exc) or type(exc).__name__
-            if failed is not None:
-                log.warning("model failed, canonical fallback: %s", failed)
-                mode, answer, sources = "fallback", top.answer, [self._source(1, top)]
-                if not pieces:
-                    # Nothing shown yet: the FAQ's own text, with its source.
-                    yield ChatEvent("sources", {"sources": sources})
-                    yield ChatEvent("token", {"text": answer})
-            else:
-                mode = "generated"
+            except Overloaded:
+                raise
+            except Exception as exc:  # an adapter bug must not cost the customer an answer
+                log.warning("model adapter failed unexpectedly", exc_info=True)
+                failed = type(exc).__name__
+            if failed is None:
                 raw = "".join(pieces)
                 answer = clean_citations(strip_fences(raw), len(prompt.passages))
-                if not answer or leaks_prompt(raw, self.prompts.system_prefix):
-                    # Nothing usable, or the model echoed its rules: show the FAQ's own text.
-                    mode, answer, sources = "fallback", top.answer, [self._source(1, top)]
+                failed = self._unusable(raw, answer, prompt, message)
+                mode = "generated"
+            if failed is not None:
+                log.warning("generated answer not used (%s); canonical fallback", failed)
+                mode, answer, sources = "fallback", faq_text(top), [self._source(1, top)]
+                if pieces:
+                    # The customer saw tokens that are not the answer: replace them.
+                    yield ChatEvent("replace", {"text": answer, "sources": sources})
+                else:
+                    yield ChatEvent("sources", {"sources": sources})
+                    yield ChatEvent("token", {"text": answer})
         record = await self._finish(
             session,
             message,
@@ -276,6 +290,19 @@ class ChatService:
             if combined.confidence > result.confidence:
                 return combined
         return result
+
+    def _unusable(self, raw: str, answer: str, prompt: BuiltPrompt, message: str) -> str | None:
+        """Why a generated answer must not be shown, or None."""
+        if not answer:
+            return "empty answer"
+        if leaks_prompt(raw, self.prompts.system_prefix):
+            return "the model echoed its rules"
+        if has_markup(answer):
+            return "markup in the answer"
+        invented = unsupported_numbers(answer, message, *(p.text for p in prompt.passages))
+        if invented:
+            return f"numbers not in the passages: {', '.join(invented[:3])}"
+        return None
 
     def _use_canonical(self, result: SearchResult) -> bool:
         mode = self._chat.answer_mode

@@ -1,5 +1,5 @@
-"""A ChatModel that runs one generation at a time and answers only when released:
-for admission, queueing and deadline tests."""
+"""A ChatModel that runs one generation at a time: it sends its first word at once and
+the rest only when released. For admission, queueing and deadline tests."""
 
 from __future__ import annotations
 
@@ -34,9 +34,11 @@ class GatedChatModel:
         self, messages: Sequence[ChatMessage], options: GenerationOptions
     ) -> AsyncIterator[str]:
         self.started += 1
+        first, _, rest = self.reply.partition(" ")
+        yield first + " "
         while not self.release.is_set():
             await asyncio.sleep(0.01)
-        yield self.reply
+        yield rest
 
     async def close(self) -> None:
         self.release.set()
