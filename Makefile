@@ -42,6 +42,7 @@ bench: install
 	$(BIN)/python bench/ingest_retrieval.py
 	$(BIN)/python bench/chat_service.py
 	$(BIN)/python bench/order_lookup.py
+	$(BIN)/python bench/faults.py
 
 eval: install
 	$(BIN)/faqbot eval --faqs ../shared/eval/stackfaq/faqs.jsonl --queries ../shared/eval/stackfaq/queries.jsonl
