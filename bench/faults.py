@@ -25,7 +25,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.report import machine_description, write_section  # noqa: E402
+from bench.report import machine_description, table, write_section  # noqa: E402
 from ingest.pipeline import IngestPipeline  # noqa: E402
 from service.app import create_app  # noqa: E402
 from service.config import OrderSettings, Settings  # noqa: E402
@@ -195,11 +195,7 @@ def main() -> None:
             f"({distinct} distinct postal codes among 120 demo customers)"
         ),
     }
-    for k, v in rows.items():
-        print(f"{k}: {v}")
-    body = "| measure | result |\n|---|---|\n" + "".join(
-        f"| {k} | {v} |\n" for k, v in rows.items()
-    )
+    body = table(rows)
     write_section(
         "Faults and attacks (bench/faults.py)",
         f"{machine_description()}, Python {platform.python_version()}; an instant model, "

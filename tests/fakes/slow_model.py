@@ -7,12 +7,13 @@ import asyncio
 import threading
 from collections.abc import AsyncIterator, Sequence
 
-from service.llm.base import ChatMessage, GenerationOptions, approximate_tokens
+from service.llm.base import ChatMessage, GenerationOptions
+from tests.fakes.instant_model import InstantChatModel
 
 
-class GatedChatModel:
+class GatedChatModel(InstantChatModel):
     def __init__(self, reply: str = "Thirty days [1].") -> None:
-        self.reply = reply
+        super().__init__(reply)
         self.started = 0
         self.release = threading.Event()
 
@@ -24,17 +25,11 @@ class GatedChatModel:
     def name(self) -> str:
         return "gated"
 
-    async def check(self) -> None:
-        return None
-
-    def count_tokens(self, text: str) -> int:
-        return approximate_tokens(text)
-
     async def stream(
         self, messages: Sequence[ChatMessage], options: GenerationOptions
     ) -> AsyncIterator[str]:
         self.started += 1
-        first, _, rest = self.reply.partition(" ")
+        first, _, rest = self.default_reply.partition(" ")
         yield first + " "
         while not self.release.is_set():
             await asyncio.sleep(0.01)

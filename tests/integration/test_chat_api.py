@@ -12,18 +12,11 @@ from fastapi.testclient import TestClient
 from service.llm.base import ModelError
 from tests.fakes.instant_model import InstantChatModel
 from tests.fakes.ollama_server import FakeOllama, FakeOllamaBehaviour
+from tests.sse import sse_events
 
 pytestmark = pytest.mark.integration
 MakeClient = Callable[..., TestClient]
 GENERATE = {"chat": {"answer_mode": "generate"}}
-
-
-def sse_events(text: str) -> list[tuple[str, dict[str, object]]]:
-    events = []
-    for block in text.strip().split("\n\n"):
-        lines = dict(line.split(": ", 1) for line in block.splitlines())
-        events.append((lines["event"], json.loads(lines["data"])))
-    return events
 
 
 def test_generated_answer_with_sources_and_timings(make_client: MakeClient) -> None:

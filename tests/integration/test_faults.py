@@ -23,20 +23,13 @@ from tests.fakes.blackhole import Blackhole
 from tests.fakes.instant_model import InstantChatModel
 from tests.fakes.slow_model import GatedChatModel
 from tests.integration.shop import ALICE
+from tests.sse import sse_events
 
 pytestmark = pytest.mark.integration
 MakeClient = Callable[..., TestClient]
 LiveServer = Callable[..., str]
 GENERATE = {"answer_mode": "generate"}
 FAQ_QUESTION = "How long do I have to return an item?"
-
-
-def sse_events(text: str) -> list[tuple[str, dict[str, object]]]:
-    events = []
-    for block in text.strip().split("\n\n"):
-        lines = dict(line.split(": ", 1) for line in block.splitlines())
-        events.append((lines["event"], json.loads(lines["data"])))
-    return events
 
 
 # -- one slow part must not stall the rest ------------------------------------------------
