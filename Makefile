@@ -34,8 +34,8 @@ test: install
 	$(BIN)/python -m pytest
 
 lint: install
-	$(BIN)/ruff check service ingest tests bench
-	$(BIN)/ruff format --check service ingest tests bench
+	$(BIN)/ruff check service ingest cli tests bench
+	$(BIN)/ruff format --check service ingest cli tests bench
 	$(BIN)/mypy
 
 bench: install

@@ -14,12 +14,14 @@ import numpy as np
 from ingest.chunking import entry_records
 from ingest.sources import parse_sources
 from service.config import Settings
-from service.evaluation.metrics import Metrics, load_queries, run_queries, summarize
 from service.retrieval.classifier import PhrasingClassifier
 from service.retrieval.embedder import Embedder, ProgressCallback
+from service.retrieval.evaluation import Metrics, load_queries, run_queries, summarize
 from service.retrieval.lexical import LexicalIndex
-from service.retrieval.retriever import CLASSIFIER_FILE, LEXICAL_DIR, Retriever
+from service.retrieval.retriever import Retriever
 from service.retrieval.schema import (
+    CLASSIFIER_FILE,
+    LEXICAL_DIR,
     SCHEMA_VERSION,
     FaqEntry,
     IndexRecord,

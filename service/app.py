@@ -15,8 +15,9 @@ from service.api.errors import register_error_handlers
 from service.api.middleware import BodyLimit, ClientAddress
 from service.chat.history import HistoryWriter
 from service.chat.service import ChatService
+from service.chat.store import ChatStore
 from service.config import Settings
-from service.db.chat_store import ChatStore, SqlChatStore
+from service.db.chat_store import SqlChatStore
 from service.db.engine import engine_for
 from service.db.guard import DatabaseGuard, guard_for
 from service.llm.base import ChatModel, ModelError

@@ -15,6 +15,7 @@ from service.api.deps import ChatDep, ClientDep, SettingsDep
 from service.api.errors import BUSY, POST_ERRORS, UNAVAILABLE, Responses
 from service.api.text import ReadableText
 from service.chat.limits import Overloaded
+from service.chat.turn import TurnRecord
 from service.retrieval.store import IndexStoreError
 
 router = APIRouter(prefix="/v1", tags=["chat"])
@@ -33,31 +34,6 @@ class ChatRequest(BaseModel):
         description="The session_id of an earlier answer. An unknown id starts a new "
         "session with a new id: ids are minted by the server.",
     )
-
-
-class Source(BaseModel):
-    n: int
-    id: str
-    title: str
-    url: str
-
-
-class Timings(BaseModel):
-    retrieve_ms: float | None
-    llm_queue_ms: float | None = None
-    llm_first_token_ms: float | None
-    llm_total_ms: float | None
-    total_ms: float | None
-
-
-class ChatResponse(BaseModel):
-    answer: str
-    sources: list[Source]
-    mode: str
-    session_id: str
-    message_id: str
-    cached: bool
-    timings: Timings
 
 
 def _check_length(body: ChatRequest, max_chars: int) -> None:
@@ -85,7 +61,7 @@ def _too_busy(retry_after: int) -> HTTPException:
 CHAT_ERRORS: Responses = {**POST_ERRORS, **BUSY, **UNAVAILABLE}
 
 
-@router.post("/chat", response_model=ChatResponse, responses=CHAT_ERRORS)
+@router.post("/chat", response_model=TurnRecord, responses=CHAT_ERRORS)
 async def chat(
     body: ChatRequest, service: ChatDep, settings: SettingsDep, client: ClientDep
 ) -> dict[str, Any]:

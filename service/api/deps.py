@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 
 from service.chat.service import ChatService
+from service.chat.store import ChatStore
 from service.config import Settings
-from service.db.chat_store import ChatStore
 from service.orders.assistant import OrderAssistant
 
 

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from service.chat.limits import Overloaded
-from service.db.chat_store import ChatStoreError
+from service.chat.store import ChatStoreError
 from service.retrieval.store import IndexStoreError
 
 log = logging.getLogger("faqbot.api")

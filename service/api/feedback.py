@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from service.api.deps import ChatDep, StoreDep
 from service.api.errors import POST_ERRORS, UNAVAILABLE, ErrorBody
 from service.api.text import ReadableText
-from service.db.chat_store import UnknownMessage
+from service.chat.store import UnknownMessage
 
 router = APIRouter(prefix="/v1", tags=["feedback"])
 

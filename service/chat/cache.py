@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import OrderedDict
-from typing import Any
+from dataclasses import dataclass
+
+from service.chat.turn import Answer, Retrieved
 
 _PUNCT = re.compile(r"[^\w\s]")
 
@@ -15,10 +17,16 @@ def normalise_question(text: str) -> str:
     return " ".join(_PUNCT.sub(" ", text).split())
 
 
+@dataclass(frozen=True)
+class CachedAnswer:
+    answer: Answer
+    retrieved: tuple[Retrieved, ...]
+
+
 class AnswerCache:
     def __init__(self, max_entries: int) -> None:
         self._max = max_entries
-        self._data: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
+        self._data: OrderedDict[tuple[str, str], CachedAnswer] = OrderedDict()
         self._version: str | None = None
 
     def _sync(self, version: str) -> None:
@@ -27,7 +35,7 @@ class AnswerCache:
             self._data.clear()
             self._version = version
 
-    def get(self, question: str, version: str) -> dict[str, Any] | None:
+    def get(self, question: str, version: str) -> CachedAnswer | None:
         self._sync(version)
         key = (normalise_question(question), version)
         record = self._data.get(key)
@@ -35,7 +43,7 @@ class AnswerCache:
             self._data.move_to_end(key)
         return record
 
-    def put(self, question: str, version: str, record: dict[str, Any]) -> None:
+    def put(self, question: str, version: str, record: CachedAnswer) -> None:
         if self._max == 0:
             return
         self._sync(version)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from service.chat.prompt import leaks_prompt
+
 # 30, 4.95, 4,95, 1,000, 100% and the like; a number glued to letters ("NW-100234",
 # "L6") is an identifier and counted as a whole token below.
 _NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?![\w])")
@@ -38,6 +40,21 @@ def unsupported_numbers(answer: str, *sources: str) -> list[str]:
         known |= _numbers(source)
     said = _NUMBER.finditer(_CITATION.sub(" ", answer))  # [1] cites, it states nothing
     return [m.group(0) for m in said if not (_numbers(m.group(0)) & known)]
+
+
+def refusal_reason(raw: str, answer: str, system_prefix: str, *sources: str) -> str | None:
+    """Why a generated answer must not be shown (None: it may be). `raw` is the model's
+    text as it came, `answer` the cleaned one, `sources` what it may draw on."""
+    if not answer:
+        return "empty answer"
+    if leaks_prompt(raw, system_prefix):
+        return "the model echoed its rules"
+    if has_markup(answer):
+        return "markup in the answer"
+    invented = unsupported_numbers(answer, *sources)
+    if invented:
+        return f"numbers not in the passages: {', '.join(invented[:3])}"
+    return None
 
 
 def has_markup(answer: str) -> bool:

@@ -15,7 +15,7 @@ import logging
 import secrets
 from collections import OrderedDict
 
-from service.db.chat_store import ChatStore, ChatStoreError, Exchange, StoredMessage
+from service.chat.store import ChatStore, ChatStoreError, Exchange, StoredMessage
 
 log = logging.getLogger("faqbot.chat.history")
 

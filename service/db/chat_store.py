@@ -1,4 +1,5 @@
-"""Chat sessions, messages and feedback in SQL (SQLite by default, PostgreSQL in production).
+"""Chat sessions, messages and feedback in SQL (SQLite by default, PostgreSQL in production):
+the ChatStore of service/chat/store.py.
 
 Emails and postal codes are masked before anything is stored: history is kept for
 follow-up questions and for editors, neither of which needs them.
@@ -7,64 +8,16 @@ follow-up questions and for editors, neither of which needs them.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 import sqlalchemy as sa
 
+from service.chat.store import ChatStoreError, Exchange, StoredMessage, UnknownMessage
 from service.db.guard import DatabaseGuard, DatabaseUnavailable
 from service.db.tables import chat_messages, chat_sessions, feedback
 from service.privacy import mask_pii
-
-
-@dataclass(frozen=True)
-class StoredMessage:
-    id: str
-    role: str
-    content: str
-
-
-@dataclass(frozen=True)
-class Exchange:
-    """One question and its answer, written together."""
-
-    session_id: str
-    question: str
-    answer: str
-    mode: str
-    retrieved: list[dict[str, Any]]
-    index_version: str | None
-    answer_id: str = field(default_factory=lambda: uuid.uuid4().hex)
-    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-
-
-class ChatStoreError(RuntimeError):
-    """The chat database failed, timed out or is known to be down."""
-
-
-class UnknownMessage(LookupError):
-    pass
-
-
-class ChatStore(Protocol):
-    async def session_exists(self, session_id: str) -> bool: ...
-
-    async def history(self, session_id: str, limit: int) -> list[StoredMessage]: ...
-
-    async def add_exchange(self, exchange: Exchange) -> None:
-        """Store the question and the answer, creating the session row if needed."""
-        ...
-
-    async def add_feedback(self, message_id: str, rating: str, comment: str | None) -> None:
-        """Raises UnknownMessage if there is no answer with that id."""
-        ...
-
-    async def ping(self) -> None: ...
-
-    async def purge(self, older_than: datetime) -> int:
-        """Delete messages, feedback and empty sessions older than that; returns rows."""
-        ...
 
 
 class SqlChatStore:
@@ -126,7 +79,7 @@ class SqlChatStore:
                 )
             common = {
                 "session_id": e.session_id,
-                "retrieved": e.retrieved,
+                "retrieved": [asdict(r) for r in e.retrieved],
                 "index_version": e.index_version,
                 "created_at": e.created_at,
             }

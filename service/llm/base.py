@@ -58,6 +58,11 @@ class ChatModel(Protocol):
     async def close(self) -> None: ...
 
 
+def as_role_dicts(messages: Sequence[ChatMessage]) -> list[dict[str, str]]:
+    """The chat-API wire form every backend takes: [{"role", "content"}]."""
+    return [{"role": m.role, "content": m.content} for m in messages]
+
+
 def approximate_tokens(text: str) -> int:
     """About 4 characters a token for English with BPE tokenizers; used only where the
     model's tokenizer is not reachable from here (Ollama, OpenAI-compatible servers)."""

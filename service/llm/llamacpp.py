@@ -16,7 +16,13 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from service.llm.base import ChatMessage, GenerationOptions, ModelError, ModelUnavailable
+from service.llm.base import (
+    ChatMessage,
+    GenerationOptions,
+    ModelError,
+    ModelUnavailable,
+    as_role_dicts,
+)
 
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 _DONE = object()
@@ -91,7 +97,7 @@ class LlamaCppChatModel:
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[object] = asyncio.Queue()
         cancelled = threading.Event()
-        payload = [{"role": m.role, "content": m.content} for m in messages]
+        payload = as_role_dicts(messages)
 
         def post(item: object) -> None:
             try:

@@ -13,6 +13,7 @@ from service.llm.base import (
     ModelError,
     ModelUnavailable,
     approximate_tokens,
+    as_role_dicts,
 )
 
 
@@ -75,7 +76,7 @@ class OllamaChatModel:
         try:
             response = await self._client.chat(
                 model=self._model,
-                messages=[{"role": m.role, "content": m.content} for m in messages],
+                messages=as_role_dicts(messages),
                 stream=True,
                 keep_alive=self._keep_alive,
                 options={

@@ -11,6 +11,7 @@ from service.llm.base import (
     ModelError,
     ModelUnavailable,
     approximate_tokens,
+    as_role_dicts,
 )
 
 
@@ -70,7 +71,7 @@ class OpenAICompatChatModel:
         try:
             response = await self._client.chat.completions.create(
                 model=self._model,
-                messages=[{"role": m.role, "content": m.content} for m in messages],  # type: ignore[misc]
+                messages=as_role_dicts(messages),  # type: ignore[arg-type]
                 max_tokens=options.max_tokens,
                 temperature=options.temperature,
                 stream=True,

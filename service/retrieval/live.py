@@ -8,7 +8,8 @@ import time
 from collections.abc import Callable
 
 from service.retrieval.retriever import Retriever
-from service.retrieval.store import POINTER_FILE, IndexStore
+from service.retrieval.schema import POINTER_FILE
+from service.retrieval.store import IndexStore
 
 
 class LiveRetriever:

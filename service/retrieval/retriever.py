@@ -25,12 +25,9 @@ from service.config import RetrievalSettings
 from service.retrieval.classifier import PhrasingClassifier
 from service.retrieval.embedder import Embedder, Vectors
 from service.retrieval.lexical import LexicalIndex
-from service.retrieval.schema import parse_record_id
+from service.retrieval.schema import CLASSIFIER_FILE, LEXICAL_DIR, parse_record_id
 from service.retrieval.store import IndexStore, IndexStoreError, Manifest
 from service.retrieval.vector_index import VectorBackend, VectorIndex
-
-LEXICAL_DIR = "lexical"
-CLASSIFIER_FILE = "classifier.npz"
 
 
 @dataclass(frozen=True)

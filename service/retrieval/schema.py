@@ -15,6 +15,21 @@ from typing import Literal
 
 RecordKind = Literal["question", "phrasing", "chunk"]
 
+# The on-disk layout under FAQBOT_INDEX__PATH, named once for ingest and the service:
+#   CURRENT.json                   the publish pointer (live and previous version)
+#   ingest.lock                    held by the one ingest that may run
+#   versions/vNNNNNN/manifest.json entries, their text and hashes, the model identity
+#   versions/vNNNNNN/chroma/       embedded Chroma (absent with a Chroma server)
+#   versions/vNNNNNN/lexical/      BM25 over the entries
+#   versions/vNNNNNN/classifier.npz  the phrasing classifier
+POINTER_FILE = "CURRENT.json"
+LOCK_FILE = "ingest.lock"
+VERSIONS_DIR = "versions"
+MANIFEST_FILE = "manifest.json"
+CHROMA_DIR = "chroma"
+LEXICAL_DIR = "lexical"
+CLASSIFIER_FILE = "classifier.npz"
+
 # Bump when the way entries become records changes: old indexes then need --rebuild.
 SCHEMA_VERSION = 1
 COLLECTION_PREFIX = "faq_"

@@ -24,9 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-POINTER_FILE = "CURRENT.json"
-LOCK_FILE = "ingest.lock"
-MANIFEST_FILE = "manifest.json"
+from service.retrieval.schema import LOCK_FILE, MANIFEST_FILE, POINTER_FILE, VERSIONS_DIR
 
 
 class IndexStoreError(RuntimeError):
@@ -96,7 +94,7 @@ def _atomic_write(path: Path, text: str) -> None:
 class IndexStore:
     def __init__(self, root: Path, keep_versions: int = 2) -> None:
         self.root = root
-        self.versions_dir = root / "versions"
+        self.versions_dir = root / VERSIONS_DIR
         self.keep_versions = keep_versions
 
     # -- reading -----------------------------------------------------------------------
@@ -132,12 +130,6 @@ class IndexStore:
             )
         return manifest
 
-    def complete_versions(self) -> list[str]:
-        if not self.versions_dir.is_dir():
-            return []
-        return sorted(p.parent.name for p in self.versions_dir.glob(f"*/{MANIFEST_FILE}"))
-
-    # -- writing (call with the lock held) -------------------------------------------------
     def new_version_id(self) -> str:
         """One above every version on disk or in the history. Called after garbage
         collection, so the number of a version that was never published (and so never

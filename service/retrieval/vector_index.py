@@ -19,7 +19,7 @@ import numpy as np
 
 from service.config import IndexSettings
 from service.retrieval.embedder import Embedder, Vectors
-from service.retrieval.schema import COLLECTION_PREFIX, collection_name
+from service.retrieval.schema import CHROMA_DIR, COLLECTION_PREFIX, VERSIONS_DIR, collection_name
 
 
 @dataclass(frozen=True)
@@ -186,7 +186,7 @@ class EmbeddedChromaBackend:
         self._ef: Any = _ChromaEmbeddingFunction(embedder)
 
     def _path(self, version: str) -> Path:
-        return self._dir / version / "chroma"
+        return self._dir / version / CHROMA_DIR
 
     def _collection(self, version: str, create: bool) -> ChromaVectorIndex:
         import chromadb
@@ -256,4 +256,4 @@ class HttpChromaBackend:
 def make_vector_backend(settings: IndexSettings, embedder: Embedder) -> VectorBackend:
     if settings.host:
         return HttpChromaBackend(settings.host, settings.port, embedder)
-    return EmbeddedChromaBackend(settings.path / "versions", embedder)
+    return EmbeddedChromaBackend(settings.path / VERSIONS_DIR, embedder)

@@ -51,7 +51,7 @@ QUERIES = [
 
 def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "service.cli", *args],
+        [sys.executable, "-m", "cli.main", *args],
         env=env,
         cwd=cwd,
         capture_output=True,

@@ -53,7 +53,7 @@ def test_sigkill_mid_ingest_leaves_the_live_index_intact_and_the_next_run_comple
     write_big_jsonl(big, 1500)
     env = {**os.environ, "FAQBOT_INDEX__PATH": str(settings.index.path)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "ingest", str(faq_dir), str(big)],
+        [sys.executable, "-m", "cli.main", "ingest", str(faq_dir), str(big)],
         env=env,
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,

@@ -43,8 +43,10 @@ def test_upgrade_matches_the_table_definitions_and_downgrade_removes_them(
 def test_chat_store_round_trip(backend: str, request: pytest.FixtureRequest) -> None:
     import asyncio
 
+    from service.chat.store import Exchange, UnknownMessage
+    from service.chat.turn import Retrieved
     from service.config import DatabaseSettings
-    from service.db.chat_store import Exchange, SqlChatStore, UnknownMessage
+    from service.db.chat_store import SqlChatStore
     from service.db.engine import make_engine
     from service.db.guard import guard_for
 
@@ -56,7 +58,7 @@ def test_chat_store_round_trip(backend: str, request: pytest.FixtureRequest) -> 
     async def scenario() -> None:
         session = "s" * 32
         assert not await store.session_exists(session)
-        retrieved = [{"id": "returns-window", "score": 1.2}]
+        retrieved = (Retrieved("returns-window", 1.2),)
         # the first exchange creates the session row
         await store.add_exchange(Exchange(session, "q1", "a1", "generated", retrieved, "v1"))
         assert await store.session_exists(session)

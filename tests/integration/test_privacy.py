@@ -12,7 +12,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from service.cli import main
+from cli.main import main
 from service.config import Settings
 from service.db.tables import chat_messages, chat_sessions, feedback
 from service.llm.base import ChatMessage, GenerationOptions

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from service.evaluation.metrics import Outcome, QueryFileError, load_queries, summarize, sweep
+from service.retrieval.evaluation import Outcome, QueryFileError, load_queries, summarize, sweep
 
 
 def outcomes() -> list[Outcome]:

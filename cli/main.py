@@ -157,10 +157,10 @@ def _cmd_ask(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
+    from ingest.evaluate import evaluate_files
     from ingest.pipeline import IngestError
     from ingest.progress import Progress
-    from service.evaluation.metrics import QueryFileError
-    from service.evaluation.run import evaluate_files
+    from service.retrieval.evaluation import QueryFileError
 
     settings = load_settings(args.config)
     if args.threshold is not None:

@@ -12,9 +12,9 @@ import numpy as np
 
 from ingest.pipeline import IngestPipeline, ProgressFactory
 from service.config import Settings
-from service.evaluation.metrics import Metrics, load_queries, run_queries, summarize, sweep
 from service.retrieval.components import build_backend, build_embedder
 from service.retrieval.embedder import Embedder
+from service.retrieval.evaluation import Metrics, load_queries, run_queries, summarize, sweep
 from service.retrieval.retriever import Retriever
 from service.retrieval.store import IndexStore
 

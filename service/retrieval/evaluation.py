@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +34,14 @@ class Outcome:
     ranked: tuple[str, ...]
     confidence: float
 
+    def handled_right(self, threshold: float) -> bool:
+        """The one rule every figure uses: an in-scope query has the right entry on top
+        and is answered (confidence at or above the threshold); an out-of-scope query is
+        declined."""
+        if self.faq_id is None:
+            return self.confidence < threshold
+        return bool(self.ranked) and self.ranked[0] == self.faq_id and self.confidence >= threshold
+
 
 @dataclass(frozen=True)
 class Metrics:
@@ -47,9 +55,6 @@ class Metrics:
     n_in_scope: int
     n_out_of_scope: int
     threshold: float
-
-    def as_dict(self) -> dict[str, float | int | None]:
-        return asdict(self)
 
 
 def load_queries(path: Path, known_ids: set[str] | None = None) -> list[LabelledQuery]:
@@ -109,8 +114,8 @@ def summarize(outcomes: Sequence[Outcome], threshold: float) -> Metrics:
 
     ranks = [rank(o) for o in in_scope]
     hit1 = [r == 1 for r in ranks]
-    answered_right = [h and o.confidence >= threshold for h, o in zip(hit1, in_scope, strict=True)]
-    declined = [o.confidence < threshold for o in oos]
+    answered_right = [o.handled_right(threshold) for o in in_scope]
+    declined = [o.handled_right(threshold) for o in oos]
     n = len(outcomes)
 
     def mean(xs: Sequence[bool | float]) -> float | None:
@@ -135,13 +140,10 @@ def sweep(outcomes: Sequence[Outcome], thresholds: Sequence[float]) -> list[dict
     it shows what abstention costs), out-of-scope recall (NaN without such queries)."""
     in_scope = [o for o in outcomes if o.faq_id is not None]
     oos = [o for o in outcomes if o.faq_id is None]
-    right = np.array([bool(o.ranked) and o.ranked[0] == o.faq_id for o in in_scope])
-    conf_in = np.array([o.confidence for o in in_scope])
-    conf_oos = np.array([o.confidence for o in oos])
     rows = []
     for t in thresholds:
-        answered_right = int((right & (conf_in >= t)).sum()) if in_scope else 0
-        declined = int((conf_oos < t).sum()) if oos else 0
+        answered_right = sum(o.handled_right(t) for o in in_scope)
+        declined = sum(o.handled_right(t) for o in oos)
         rows.append(
             {
                 "threshold": round(float(t), 4),

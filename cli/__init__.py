@@ -1,0 +1,1 @@
+"""The `faqbot` command: the top layer, over ingest and the service."""

@@ -1,0 +1,63 @@
+"""What the chat needs from a history store: the interface, its values and its errors.
+Implementations: SqlChatStore (service/db/chat_store.py), and an in-memory one for tests."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+from service.chat.turn import Mode, Retrieved
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    id: str
+    role: str
+    content: str
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One question and its answer, written together."""
+
+    session_id: str
+    question: str
+    answer: str
+    mode: Mode
+    retrieved: tuple[Retrieved, ...]
+    index_version: str | None
+    answer_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+class ChatStoreError(RuntimeError):
+    """The history store failed, timed out or is known to be down."""
+
+
+class UnknownMessage(LookupError):
+    pass
+
+
+class ChatStore(Protocol):
+    async def session_exists(self, session_id: str) -> bool: ...
+
+    async def history(self, session_id: str, limit: int) -> list[StoredMessage]:
+        """The last `limit` messages of the session, oldest first."""
+        ...
+
+    async def add_exchange(self, exchange: Exchange) -> None:
+        """Store the question and the answer, creating the session if needed. Emails and
+        postal codes are masked before anything is kept."""
+        ...
+
+    async def add_feedback(self, message_id: str, rating: str, comment: str | None) -> None:
+        """Raises UnknownMessage if there is no answer with that id."""
+        ...
+
+    async def ping(self) -> None: ...
+
+    async def purge(self, older_than: datetime) -> int:
+        """Delete messages, feedback and empty sessions older than that; returns rows."""
+        ...

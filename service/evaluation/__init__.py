@@ -1,1 +1,0 @@
-"""Retrieval quality: labelled queries, metrics, threshold sweeps."""
