@@ -203,19 +203,34 @@ class IngestPipeline:
         paths: Sequence[Path],
         gate_questions: Path | None,
     ) -> None:
-        plan = report.plan
         version = self.store.new_version_id()
         report.version = version
-        self._log(f"building index version {version}: {plan.summary()}")
+        self._log(f"building index version {version}: {report.plan.summary()}")
         # Created first so that even a run killed while embedding leaves a visible,
         # unpublished version for the next run's garbage collection.
         index = self.backend.create(version)
-        records: list[IndexRecord] = []
-        hashes = {e.id: e.content_hash() for e in entries}
-        for entry in entries:
-            records.extend(entry_records(entry))
+        records = [r for entry in entries for r in entry_records(entry)]
+        vectors = self._vectors(records, report, live)
+        stages = report.stage_seconds
+        with _timed(stages, "vector store"):
+            index.add([r.id for r in records], vectors)
+        self._derived_files(version, entries, records, vectors, stages)
+        # The manifest is written last: a version without one is unfinished and is
+        # removed by the next run.
+        self.store.write_manifest(self._manifest(version, entries, records, vectors, paths))
+        if gate_questions is not None:
+            with _timed(stages, "gate"):
+                report.gate = self._gate(version, gate_questions)
+        self.store.publish(version)
+        report.published = True
+        self._collect_garbage()
 
-        # Vectors of unchanged entries are copied from the live version, not re-embedded.
+    def _vectors(
+        self, records: list[IndexRecord], report: IngestReport, live: Manifest | None
+    ) -> np.ndarray:
+        """One vector per record, in order: unchanged entries' vectors are copied from the
+        live version, only new and changed ones are embedded."""
+        plan = report.plan
         reuse_ids = set() if plan.rebuild else set(plan.unchanged)
         reused: dict[str, np.ndarray] = {}
         if reuse_ids and live is not None:
@@ -225,15 +240,21 @@ class IngestPipeline:
                     reused[rid] = vec
         to_embed = [r for r in records if r.id not in reused]
         report.reused_vectors = len(records) - len(to_embed)
-        stages = report.stage_seconds
-        with _timed(stages, "embed"):
+        with _timed(report.stage_seconds, "embed"):
             new_vectors = self._embed([r.text for r in to_embed])
         report.embedded_texts = len(to_embed)
         fresh = {r.id: v for r, v in zip(to_embed, new_vectors, strict=True)}
-        vectors = np.stack([reused[r.id] if r.id in reused else fresh[r.id] for r in records])
+        return np.stack([reused[r.id] if r.id in reused else fresh[r.id] for r in records])
 
-        with _timed(stages, "vector store"):
-            index.add([r.id for r in records], vectors)
+    def _derived_files(
+        self,
+        version: str,
+        entries: list[FaqEntry],
+        records: list[IndexRecord],
+        vectors: np.ndarray,
+        stages: dict[str, float],
+    ) -> None:
+        """The BM25 index and the phrasing classifier, next to the version's vectors."""
         folder = self.store.version_dir(version)
         with _timed(stages, "lexical"):
             LexicalIndex.build(
@@ -244,7 +265,16 @@ class IngestPipeline:
             PhrasingClassifier.fit(
                 vectors, [r.entry_id for r in records], [r.kind != "chunk" for r in records]
             ).save(folder / CLASSIFIER_FILE)
-        manifest = Manifest(
+
+    def _manifest(
+        self,
+        version: str,
+        entries: list[FaqEntry],
+        records: list[IndexRecord],
+        vectors: np.ndarray,
+        paths: Sequence[Path],
+    ) -> Manifest:
+        return Manifest(
             version=version,
             created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             model_id=self.embedder.model_id,
@@ -253,7 +283,7 @@ class IngestPipeline:
             records=len(records),
             entries={
                 e.id: EntryInfo(
-                    hash=hashes[e.id],
+                    hash=e.content_hash(),
                     question=e.question,
                     title=e.display_title,
                     url=e.url,
@@ -264,15 +294,6 @@ class IngestPipeline:
             },
             sources=[str(p) for p in paths],
         )
-        # The manifest is written last: a version without one is unfinished and is
-        # removed by the next run.
-        self.store.write_manifest(manifest)
-        if gate_questions is not None:
-            with _timed(stages, "gate"):
-                report.gate = self._gate(version, gate_questions)
-        self.store.publish(version)
-        report.published = True
-        self._collect_garbage()
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         if not texts:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from fastapi import FastAPI
@@ -32,6 +33,30 @@ from service.retrieval.retriever import Retriever
 log = logging.getLogger("faqbot")
 
 
+@dataclass
+class _Parts:
+    """What the lifespan builds and closes: the engines and thread pools it owns."""
+
+    engines: list[sa.Engine] = field(default_factory=list)
+    guards: list[DatabaseGuard] = field(default_factory=list)
+
+    def close(self) -> None:
+        for g in self.guards:
+            g.close()
+        for e in self.engines:
+            e.dispose()
+
+
+@dataclass(frozen=True)
+class _Given:
+    """Parts handed in by tests and benchmarks instead of being built from settings."""
+
+    model: ChatModel | None
+    retriever: Callable[[], Retriever] | None
+    store: ChatStore | None
+    orders: OrderAssistant | None
+
+
 def create_app(
     settings: Settings,
     *,
@@ -42,68 +67,71 @@ def create_app(
 ) -> FastAPI:
     """Parts not given are built from settings when the app starts (tests and benchmarks
     pass their own, e.g. an instant model)."""
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engines: list[sa.Engine] = []
-        guards: list[DatabaseGuard] = []
-        chat_store = store
-        if chat_store is None:
-            engine = engine_for(settings.db.url, settings.db, settings.db.timeout_s)
-            guard = guard_for("chat", settings.db, settings.db.timeout_s)
-            engines.append(engine)
-            guards.append(guard)
-            chat_store = SqlChatStore(engine, guard)
-        current = retriever or _live_retriever(settings)
-        chat_model = model or make_chat_model(settings.llm)
-        try:
-            await chat_model.check()
-        except ModelError as exc:
-            # Not fatal: answers fall back to canonical FAQ text and /readyz says so.
-            log.warning("model unavailable: %s", exc)
-        try:
-            current().search("warm up")  # load the index and the embedder before traffic
-        except Exception as exc:
-            log.warning("index not ready: %s", exc)
-        assistant = orders
-        if assistant is None and settings.orders.enabled:
-            assistant = _order_assistant(settings, engines, guards)
-        history = HistoryWriter(chat_store)
-        app.state.settings = settings
-        app.state.retriever = current
-        app.state.model = chat_model
-        app.state.store = chat_store
-        app.state.orders = assistant
-        app.state.chat = ChatService(
-            settings, current, chat_model, chat_store, orders=assistant, history=history
-        )
-        try:
-            yield
-        finally:
-            await history.drain(timeout_s=5.0)
-            await chat_model.close()
-            for g in guards:
-                g.close()
-            for e in engines:
-                e.dispose()
-
     configure_logging(settings.logging)
     app = FastAPI(
         title="faqbot",
         version="0.1.0",
         description="Grounded, cited answers from the shop's FAQ.",
-        lifespan=lifespan,
+        lifespan=_lifespan(settings, _Given(model, retriever, store, orders)),
     )
     register_error_handlers(app)
     # The last added runs first: the body limit before anything reads the body, then the
     # client address before anything counts attempts by it.
     app.add_middleware(ClientAddress, trusted=settings.server.trusted_proxies)
     app.add_middleware(BodyLimit, max_bytes=settings.server.max_body_bytes)
-    app.include_router(chat.router)
-    app.include_router(feedback.router)
-    app.include_router(orders_api.router)
-    app.include_router(health.router)
+    for router in (chat.router, feedback.router, orders_api.router, health.router):
+        app.include_router(router)
     return app
+
+
+def _lifespan(
+    settings: Settings, given: _Given
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        parts = _Parts()
+        store = given.store or _chat_store(settings, parts)
+        retriever = given.retriever or _live_retriever(settings)
+        model = given.model or make_chat_model(settings.llm)
+        await _warm_up(model, retriever)
+        orders = given.orders
+        if orders is None and settings.orders.enabled:
+            orders = _order_assistant(settings, parts)
+        history = HistoryWriter(store)
+        app.state.settings, app.state.retriever, app.state.model = settings, retriever, model
+        app.state.store, app.state.orders = store, orders
+        app.state.chat = ChatService(
+            settings, retriever, model, store, orders=orders, history=history
+        )
+        try:
+            yield
+        finally:
+            await history.drain(timeout_s=5.0)
+            await model.close()
+            parts.close()
+
+    return lifespan
+
+
+async def _warm_up(model: ChatModel, retriever: Callable[[], Retriever]) -> None:
+    """Load the model and the index before traffic. Neither failure is fatal: answers
+    fall back to the FAQ's own text, and /readyz says which part is down."""
+    try:
+        await model.check()
+    except ModelError as exc:
+        log.warning("model unavailable: %s", exc)
+    try:
+        retriever().search("warm up")
+    except Exception as exc:
+        log.warning("index not ready: %s", exc)
+
+
+def _chat_store(settings: Settings, parts: _Parts) -> ChatStore:
+    engine = engine_for(settings.db.url, settings.db, settings.db.timeout_s)
+    guard = guard_for("chat", settings.db, settings.db.timeout_s)
+    parts.engines.append(engine)
+    parts.guards.append(guard)
+    return SqlChatStore(engine, guard)
 
 
 def _live_retriever(settings: Settings) -> Callable[[], Retriever]:
@@ -116,16 +144,14 @@ def _live_retriever(settings: Settings) -> Callable[[], Retriever]:
     ).current
 
 
-def _order_assistant(
-    settings: Settings, engines: list[sa.Engine], guards: list[DatabaseGuard]
-) -> OrderAssistant:
+def _order_assistant(settings: Settings, parts: _Parts) -> OrderAssistant:
     """Orders get their own engine and threads even when they share the chat database's
     URL: a slow order query must not hold the threads chat history needs, and back."""
     url = settings.orders.db_url or settings.db.url
     engine = engine_for(url, settings.db, settings.orders.db_timeout_s)
     guard = guard_for("orders", settings.db, settings.orders.db_timeout_s)
-    engines.append(engine)
-    guards.append(guard)
+    parts.engines.append(engine)
+    parts.guards.append(guard)
     return OrderAssistant(
         OrderRepository(engine),
         settings.orders,

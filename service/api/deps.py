@@ -3,6 +3,7 @@ their parts only through these."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -10,7 +11,9 @@ from fastapi import Depends, HTTPException, Request
 from service.chat.service import ChatService
 from service.chat.store import ChatStore
 from service.config import Settings
+from service.llm.base import ChatModel
 from service.orders.assistant import OrderAssistant
+from service.retrieval.retriever import Retriever
 
 
 def get_chat(request: Request) -> ChatService:
@@ -25,11 +28,23 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
+def get_orders_if_enabled(request: Request) -> OrderAssistant | None:
+    return request.app.state.orders  # type: ignore[no-any-return]
+
+
 def get_orders(request: Request) -> OrderAssistant:
-    assistant: OrderAssistant | None = request.app.state.orders
+    assistant = get_orders_if_enabled(request)
     if assistant is None:
         raise HTTPException(503, detail="order lookup is not enabled")
     return assistant
+
+
+def get_model(request: Request) -> ChatModel:
+    return request.app.state.model  # type: ignore[no-any-return]
+
+
+def get_retriever(request: Request) -> Callable[[], Retriever]:
+    return request.app.state.retriever  # type: ignore[no-any-return]
 
 
 def get_client(request: Request) -> str:
@@ -41,4 +56,7 @@ ChatDep = Annotated[ChatService, Depends(get_chat)]
 StoreDep = Annotated[ChatStore, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 OrdersDep = Annotated[OrderAssistant, Depends(get_orders)]
+MaybeOrdersDep = Annotated[OrderAssistant | None, Depends(get_orders_if_enabled)]
+ModelDep = Annotated[ChatModel, Depends(get_model)]
+RetrieverDep = Annotated[Callable[[], Retriever], Depends(get_retriever)]
 ClientDep = Annotated[str, Depends(get_client)]

@@ -10,9 +10,11 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+
+from service.api.deps import MaybeOrdersDep, ModelDep, RetrieverDep, SettingsDep, StoreDep
 
 router = APIRouter(tags=["health"])
 log = logging.getLogger("faqbot.health")
@@ -44,20 +46,24 @@ async def _check(name: str, probe: Callable[[], Awaitable[object]], timeout_s: f
     response_model=Readiness,
     responses={503: {"model": Readiness, "description": "A part is down; the body names it"}},
 )
-async def readyz(request: Request) -> JSONResponse:
-    state = request.app.state
-    settings = state.settings
+async def readyz(
+    settings: SettingsDep,
+    retriever: RetrieverDep,
+    model: ModelDep,
+    store: StoreDep,
+    orders: MaybeOrdersDep,
+) -> JSONResponse:
     probes: dict[str, tuple[Callable[[], Awaitable[object]], float]] = {
-        "index": (lambda: asyncio.to_thread(state.retriever), 10.0),
-        "model": (state.model.check, settings.llm.connect_timeout_s + 2),
-        "database": (state.store.ping, settings.db.timeout_s + 1),
+        "index": (lambda: asyncio.to_thread(retriever), 10.0),
+        "model": (model.check, settings.llm.connect_timeout_s + 2),
+        "database": (store.ping, settings.db.timeout_s + 1),
     }
-    if state.orders is not None:
-        probes["orders"] = (state.orders.ping, settings.orders.db_timeout_s + 1)
+    if orders is not None:
+        probes["orders"] = (orders.ping, settings.orders.db_timeout_s + 1)
     names = list(probes)
     results = await asyncio.gather(*(_check(n, *probes[n]) for n in names))
     checks: dict[str, Status] = dict(zip(names, results, strict=True))
-    if state.orders is None:
+    if orders is None:
         checks["orders"] = "disabled"
     ready = all(v != "down" for v in checks.values())
     body = Readiness(ready=ready, checks=checks).model_dump()

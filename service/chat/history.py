@@ -36,7 +36,9 @@ class HistoryWriter:
         remember_sessions: int = 100_000,
     ) -> None:
         self._store = store
-        self._queue: asyncio.Queue[Exchange] = asyncio.Queue(max_pending)
+        self._max_pending = max_pending
+        self._queue: asyncio.Queue[Exchange] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._pending: dict[str, list[Exchange]] = {}
         self._written: dict[str, asyncio.Event] = {}
         self._retries = retries
@@ -66,9 +68,17 @@ class HistoryWriter:
         return turns
 
     # -- writing -------------------------------------------------------------------------
+    def _queue_here(self) -> asyncio.Queue[Exchange]:
+        """The queue of the running event loop (one per loop: a queue cannot move)."""
+        loop = asyncio.get_running_loop()
+        if self._queue is None or self._loop is not loop:
+            self._queue, self._loop, self._task = asyncio.Queue(self._max_pending), loop, None
+        return self._queue
+
     def submit(self, exchange: Exchange) -> None:
+        queue = self._queue_here()
         try:
-            self._queue.put_nowait(exchange)
+            queue.put_nowait(exchange)
         except asyncio.QueueFull:
             self.lost += 1
             log.error(
@@ -90,16 +100,16 @@ class HistoryWriter:
 
     def _ensure_worker(self) -> None:
         if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._work())
+            self._task = asyncio.get_running_loop().create_task(self._work(self._queue_here()))
 
-    async def _work(self) -> None:
+    async def _work(self, queue: asyncio.Queue[Exchange]) -> None:
         while True:
-            exchange = await self._queue.get()
+            exchange = await queue.get()
             try:
                 await self._write(exchange)
             finally:
                 self._done(exchange)
-                self._queue.task_done()
+                queue.task_done()
 
     async def _write(self, exchange: Exchange) -> None:
         for attempt in range(1, self._retries + 1):
@@ -135,13 +145,16 @@ class HistoryWriter:
 
     async def drain(self, timeout_s: float) -> None:
         """On shutdown: give the queued writes a last chance, then stop."""
-        if self._task is not None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._queue.join(), timeout_s)
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        if self._task is None or self._queue is None:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._queue.join(), timeout_s)
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
         left = self._queue.qsize()
+        self._queue = None
         if left:
             self.lost += left
             log.error("chat history lost at shutdown: %d exchanges not written", left)

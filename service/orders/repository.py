@@ -124,39 +124,8 @@ class OrderRepository:
         conn: sa.Connection, order: Any, items: tuple[Item, ...] | None = None
     ) -> OrderFacts:
         if items is None:
-            items = tuple(
-                Item(i.name, i.quantity, i.unit_price_cents)
-                for i in conn.execute(
-                    sa.select(
-                        order_items.c.name, order_items.c.quantity, order_items.c.unit_price_cents
-                    )
-                    .where(order_items.c.order_id == order.id)
-                    .order_by(order_items.c.id)
-                ).all()
-            )
-        # The latest shipment and its events in one query (outer join: a shipment may
-        # have no events yet).
-        latest = (
-            sa.select(sa.func.max(shipments.c.id))
-            .where(shipments.c.order_id == order.id)
-            .scalar_subquery()
-        )
-        tracking = conn.execute(
-            sa.select(
-                shipments.c.carrier,
-                shipments.c.tracking_number,
-                shipment_events.c.status,
-                shipment_events.c.occurred_at,
-                shipment_events.c.location,
-            )
-            .select_from(
-                shipments.outerjoin(
-                    shipment_events, shipment_events.c.shipment_id == shipments.c.id
-                )
-            )
-            .where(shipments.c.id == latest)
-            .order_by(shipment_events.c.occurred_at)
-        ).all()
+            items = _items(conn, order.id)
+        tracking = _latest_tracking(conn, order.id)
         first = tracking[0] if tracking else None
         return OrderFacts(
             order_number=order.order_number,
@@ -234,3 +203,40 @@ def _is_owner(row: Any, email: str | None, postal_code: str | None) -> bool:
         normalise_postal_code(postal_code).encode(), normalise_postal_code(str(real_code)).encode()
     )
     return row is not None and (ok_email or ok_code)
+
+
+def _items(conn: sa.Connection, order_id: int) -> tuple[Item, ...]:
+    rows = conn.execute(
+        sa.select(order_items.c.name, order_items.c.quantity, order_items.c.unit_price_cents)
+        .where(order_items.c.order_id == order_id)
+        .order_by(order_items.c.id)
+    ).all()
+    return tuple(Item(i.name, i.quantity, i.unit_price_cents) for i in rows)
+
+
+def _latest_tracking(conn: sa.Connection, order_id: int) -> list[Any]:
+    """The latest shipment and its events in one query (outer join: a shipment may have
+    no events yet); empty when the order has not shipped."""
+    latest = (
+        sa.select(sa.func.max(shipments.c.id))
+        .where(shipments.c.order_id == order_id)
+        .scalar_subquery()
+    )
+    return list(
+        conn.execute(
+            sa.select(
+                shipments.c.carrier,
+                shipments.c.tracking_number,
+                shipment_events.c.status,
+                shipment_events.c.occurred_at,
+                shipment_events.c.location,
+            )
+            .select_from(
+                shipments.outerjoin(
+                    shipment_events, shipment_events.c.shipment_id == shipments.c.id
+                )
+            )
+            .where(shipments.c.id == latest)
+            .order_by(shipment_events.c.occurred_at)
+        ).all()
+    )

@@ -115,82 +115,97 @@ def _insert_orders(
     start: int,
     end: int,
 ) -> None:
-    order_rows, item_rows, ship_rows, event_rows = [], [], [], []
+    rows: dict[str, list[dict[str, Any]]] = {"orders": [], "items": [], "ships": [], "events": []}
     for i in range(start, end):
-        order_id = i + 1
         status = STATUSES[i % len(STATUSES)]
         person = people[rng.randrange(len(people))]
-        # Orders still on their way were placed recently; finished ones up to 60 days ago.
-        in_flight = status in IN_FLIGHT
-        days_ago = rng.randint(1, 4) if in_flight else rng.randint(8, 60)
-        placed = now - timedelta(days=days_ago, minutes=rng.randint(0, 1439))
-        expected = (placed + timedelta(days=rng.randint(2, 6))).date()
-        delivered = None
-        if status in ("delivered", "returned", "refunded"):
-            delivered = placed + timedelta(days=rng.randint(1, 5), hours=rng.randint(8, 18))
-        lines = rng.sample(CATALOGUE, rng.randint(1, 3))
-        total = 0
-        for sku, name, price in lines:
-            qty = rng.choice([1, 1, 1, 2])
-            total += qty * price
-            item_rows.append(
-                {
-                    "order_id": order_id,
-                    "sku": sku,
-                    "name": name,
-                    "quantity": qty,
-                    "unit_price_cents": price,
-                }
-            )
-        order_rows.append(
-            {
-                "id": order_id,
-                "order_number": f"NW-{FIRST_ORDER_NUMBER + i}",
-                "customer_id": person["id"],
-                "status": status,
-                "placed_at": placed,
-                "expected_delivery": expected,
-                "delivered_at": delivered,
-                "total_cents": total,
-                "currency": "GBP" if person["country"] == "GB" else "EUR",
-            }
-        )
+        order = _order_row(rng, i, status, person, now)
+        items = _item_rows(rng, order["id"])
+        order["total_cents"] = sum(r["quantity"] * r["unit_price_cents"] for r in items)
+        rows["orders"].append(order)
+        rows["items"] += items
         if status in SHIPPED:
-            carrier = CARRIERS.get(person["country"], "DPD")
-            ship_rows.append(
-                {
-                    "id": order_id,
-                    "order_id": order_id,
-                    "carrier": carrier,
-                    "tracking_number": f"{rng.randint(10**11, 10**12 - 1)}",
-                    "status": status,
-                }
-            )
-            history = ["shipped", "in_transit"]
-            if status in ("out_for_delivery", "delivered", "returned", "refunded"):
-                history.append("out_for_delivery")
-            if delivered is not None:
-                history.append("delivered")
-            if status == "delayed":
-                history.append("delayed")
-            if status in ("returned", "refunded"):
-                history.append("returned_to_sender")
-            # Spread the steps over the time since the order, never into the future; a
-            # delivered order's last step is its delivery time.
-            last = min(delivered or now, now)
-            step_gap = (last - placed) / len(history)
-            for n, step in enumerate(history, start=1):
-                event_rows.append(
-                    {
-                        "shipment_id": order_id,
-                        "status": step,
-                        "occurred_at": placed + step_gap * n,
-                        "location": person["city"] if step != "shipped" else "Leipzig",
-                    }
-                )
+            rows["ships"].append(_shipment_row(rng, order, person))
+            rows["events"] += _event_rows(order, person, now)
     with engine.begin() as conn:
-        conn.execute(orders.insert(), order_rows)
-        conn.execute(order_items.insert(), item_rows)
-        if ship_rows:
-            conn.execute(shipments.insert(), ship_rows)
-            conn.execute(shipment_events.insert(), event_rows)
+        conn.execute(orders.insert(), rows["orders"])
+        conn.execute(order_items.insert(), rows["items"])
+        if rows["ships"]:
+            conn.execute(shipments.insert(), rows["ships"])
+            conn.execute(shipment_events.insert(), rows["events"])
+
+
+def _order_row(
+    rng: random.Random, i: int, status: str, person: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    # Orders still on their way were placed recently; finished ones up to 60 days ago.
+    days_ago = rng.randint(1, 4) if status in IN_FLIGHT else rng.randint(8, 60)
+    placed = now - timedelta(days=days_ago, minutes=rng.randint(0, 1439))
+    expected = (placed + timedelta(days=rng.randint(2, 6))).date()
+    delivered = None
+    if status in ("delivered", "returned", "refunded"):
+        delivered = placed + timedelta(days=rng.randint(1, 5), hours=rng.randint(8, 18))
+    return {
+        "id": i + 1,
+        "order_number": f"NW-{FIRST_ORDER_NUMBER + i}",
+        "customer_id": person["id"],
+        "status": status,
+        "placed_at": placed,
+        "expected_delivery": expected,
+        "delivered_at": delivered,
+        "total_cents": 0,
+        "currency": "GBP" if person["country"] == "GB" else "EUR",
+    }
+
+
+def _item_rows(rng: random.Random, order_id: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "order_id": order_id,
+            "sku": sku,
+            "name": name,
+            "quantity": rng.choice([1, 1, 1, 2]),
+            "unit_price_cents": price,
+        }
+        for sku, name, price in rng.sample(CATALOGUE, rng.randint(1, 3))
+    ]
+
+
+def _shipment_row(
+    rng: random.Random, order: dict[str, Any], person: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "id": order["id"],
+        "order_id": order["id"],
+        "carrier": CARRIERS.get(person["country"], "DPD"),
+        "tracking_number": f"{rng.randint(10**11, 10**12 - 1)}",
+        "status": order["status"],
+    }
+
+
+def _event_rows(
+    order: dict[str, Any], person: dict[str, Any], now: datetime
+) -> list[dict[str, Any]]:
+    status, placed, delivered = order["status"], order["placed_at"], order["delivered_at"]
+    history = ["shipped", "in_transit"]
+    if status in ("out_for_delivery", "delivered", "returned", "refunded"):
+        history.append("out_for_delivery")
+    if delivered is not None:
+        history.append("delivered")
+    if status == "delayed":
+        history.append("delayed")
+    if status in ("returned", "refunded"):
+        history.append("returned_to_sender")
+    # Spread the steps over the time since the order, never into the future; a
+    # delivered order's last step is its delivery time.
+    last = min(delivered or now, now)
+    step_gap = (last - placed) / len(history)
+    return [
+        {
+            "shipment_id": order["id"],
+            "status": step,
+            "occurred_at": placed + step_gap * n,
+            "location": person["city"] if step != "shipped" else "Leipzig",
+        }
+        for n, step in enumerate(history, start=1)
+    ]

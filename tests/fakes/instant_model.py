@@ -5,12 +5,19 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 
-from service.llm.base import ChatMessage, GenerationOptions, ModelError, approximate_tokens
+from service.llm.base import (
+    ChatMessage,
+    GenerationOptions,
+    ModelError,
+    ModelUnavailable,
+    approximate_tokens,
+)
 
 
 class InstantChatModel:
-    def __init__(self, default_reply: str = "See the policy [1].") -> None:
+    def __init__(self, default_reply: str = "See the policy [1].", available: bool = True) -> None:
         self.default_reply = default_reply
+        self.available = available  # False: behaves like a model that is not there
         self.queued: list[str | Exception] = []
         self.prompts: list[list[ChatMessage]] = []
 
@@ -26,7 +33,8 @@ class InstantChatModel:
         self.queued.append(reply)
 
     async def check(self) -> None:
-        return None
+        if not self.available:
+            raise ModelUnavailable("the instant model is switched off")
 
     def count_tokens(self, text: str) -> int:
         return approximate_tokens(text)
@@ -34,6 +42,8 @@ class InstantChatModel:
     async def stream(
         self, messages: Sequence[ChatMessage], options: GenerationOptions
     ) -> AsyncIterator[str]:
+        if not self.available:
+            raise ModelUnavailable("the instant model is switched off")
         self.prompts.append(list(messages))
         reply = self.queued.pop(0) if self.queued else self.default_reply
         if isinstance(reply, Exception):

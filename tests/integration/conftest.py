@@ -1,88 +1,10 @@
-"""Database fixtures shared by the integration tests: one isolated database per test on
-SQLite, the real PostgreSQL (a schema per test) and the real MariaDB (a database per test).
-With FAQBOT_REQUIRE_POSTGRES=1 / FAQBOT_REQUIRE_MARIADB=1 (CI) a missing server fails
-instead of skipping."""
+"""Fixtures of the integration tests (the database ones are in tests/databases.py)."""
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
-
-MARIADB_ADMIN_URL = os.environ.get(
-    "FAQBOT_TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/test"
-)
-PG_ADMIN_URL = os.environ.get(
-    "FAQBOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-
-
-@pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'm.db'}"
-
-
-def _isolated(
-    admin_url: str,
-    label: str,
-    require_env: str,
-    create: str,
-    drop: str,
-    url_for: Callable[[str], str],
-) -> Iterator[str]:
-    """Create a uniquely named schema/database on a real server, yield its URL, drop it."""
-    admin = sa.create_engine(admin_url)
-    try:
-        with admin.connect():
-            pass
-    except sa.exc.OperationalError as exc:
-        admin.dispose()
-        if os.environ.get(require_env) == "1":
-            pytest.fail(f"{label} required but unreachable: {exc}")
-        pytest.skip(f"{label} is not running")
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    with admin.begin() as conn:
-        conn.execute(sa.text(create.format(name=name)))
-    try:
-        yield url_for(name)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(drop.format(name=name)))
-        admin.dispose()
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A schema of its own per test, dropped afterwards."""
-    yield from _isolated(
-        PG_ADMIN_URL,
-        "PostgreSQL",
-        "FAQBOT_REQUIRE_POSTGRES",
-        'CREATE SCHEMA "{name}"',
-        'DROP SCHEMA "{name}" CASCADE',
-        lambda name: f"{PG_ADMIN_URL}?options=-csearch_path%3D{name}",
-    )
-
-
-@pytest.fixture
-def mariadb_url() -> Iterator[str]:
-    """A database of its own per test on the MariaDB server, dropped afterwards."""
-    yield from _isolated(
-        MARIADB_ADMIN_URL,
-        "MariaDB",
-        "FAQBOT_REQUIRE_MARIADB",
-        "CREATE DATABASE `{name}`",
-        "DROP DATABASE `{name}`",
-        lambda name: MARIADB_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}",
-    )
-
-
-BACKENDS = ["sqlite_url", "postgres_url", "mariadb_url"]
 
 
 @pytest.fixture

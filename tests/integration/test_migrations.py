@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from service.db.migrations import downgrade, upgrade
 from service.db.tables import metadata
-from tests.integration.conftest import BACKENDS
+from tests.databases import BACKENDS
 
 pytestmark = pytest.mark.integration
 

@@ -13,6 +13,7 @@ from service.llm.factory import make_chat_model
 from service.llm.ollama_model import OllamaChatModel
 from tests.fakes.ollama_server import FakeOllama, FakeOllamaBehaviour
 
+pytestmark = pytest.mark.integration
 MESSAGES = [ChatMessage("system", "rules"), ChatMessage("user", "how long to return?")]
 
 

@@ -4,11 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -16,52 +11,9 @@ from service.config import LLMSettings
 from service.llm.base import ChatMessage, GenerationOptions, ModelError, ModelUnavailable
 from service.llm.factory import make_chat_model
 from service.llm.openai_compat import OpenAICompatChatModel
+from tests.servers import MODEL_ALIAS
 
 pytestmark = pytest.mark.integration
-MODEL_ALIAS = "smollm2"
-
-
-@pytest.fixture(scope="module")
-def llama_server() -> Iterator[str]:
-    pytest.importorskip("llama_cpp.server.app", reason="needs llama-cpp-python[server]")
-    from service.llm.llamacpp import bundled_gguf_path
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "llama_cpp.server",
-            "--model",
-            str(bundled_gguf_path()),
-            "--model_alias",
-            MODEL_ALIAS,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--n_ctx",
-            "2048",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("llama_cpp.server did not start")
-                time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 def make(base_url: str, model: str = MODEL_ALIAS) -> OpenAICompatChatModel:

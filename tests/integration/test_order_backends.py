@@ -13,7 +13,7 @@ from service.db.migrations import upgrade
 from service.orders.assistant import OrderAssistant
 from service.orders.repository import OrderRepository
 from service.orders.seed import STATUSES, seed_demo
-from tests.integration.conftest import BACKENDS
+from tests.databases import BACKENDS
 
 pytestmark = pytest.mark.integration
 

@@ -20,8 +20,8 @@ from service.orders.assistant import OrderAssistant
 from service.orders.attempts import SqlAttemptCounter
 from service.orders.repository import OrderFacts, OrderRepository
 from service.orders.seed import seed_demo
+from tests.databases import BACKENDS
 from tests.fakes.instant_model import InstantChatModel
-from tests.integration.conftest import BACKENDS
 from tests.integration.shop import ALICE
 
 pytestmark = pytest.mark.integration

@@ -10,7 +10,7 @@ import pytest
 from service.db.engine import make_engine
 from service.db.migrations import upgrade
 from service.orders.attempts import AttemptCounter, MemoryAttemptCounter, SqlAttemptCounter
-from tests.integration.conftest import BACKENDS
+from tests.databases import BACKENDS
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)

@@ -1,0 +1,130 @@
+"""`faqbot ingest`: publish a new index version from the FAQ sources, or roll back."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from cli.common import DEFAULT_FAQ_DIR, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, err, say
+from service.config import load_settings
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("ingest", help="embed FAQ sources and publish a new index version")
+    p.add_argument(
+        "paths",
+        nargs="*",
+        help=f"markdown folders, .md, .jsonl or .csv files (default {DEFAULT_FAQ_DIR})",
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the diff against the live index; write nothing",
+    )
+    p.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="re-embed everything (needed after changing the embedding model)",
+    )
+    p.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="publish the valid entries even if some are broken",
+    )
+    p.add_argument(
+        "--gate",
+        metavar="QUESTIONS",
+        help="labelled questions (JSONL); refuse to publish if quality drops below "
+        "the configured minimums",
+    )
+    p.add_argument(
+        "--rollback", action="store_true", help="make the previous index version live again"
+    )
+    p.add_argument(
+        "-v", "--verbose", action="store_true", help="with --dry-run: list the entry ids"
+    )
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ingest.pipeline import IngestError, IngestPipeline
+    from ingest.progress import Progress
+    from service.retrieval.components import build_backend, build_embedder, build_store
+    from service.retrieval.store import IndexStoreError
+
+    settings = load_settings(args.config)
+    store = build_store(settings)
+    if args.rollback:
+        return _rollback(args, store)
+    embedder = build_embedder(settings)
+    pipeline = IngestPipeline(
+        settings,
+        embedder,
+        build_backend(settings, embedder),
+        store,
+        progress=lambda total, label: Progress(total, label),
+        log=say,
+    )
+    try:
+        report = pipeline.run(
+            [Path(p) for p in args.paths] or [DEFAULT_FAQ_DIR],
+            dry_run=args.dry_run,
+            rebuild=args.rebuild,
+            skip_invalid=args.skip_invalid,
+            gate_questions=Path(args.gate) if args.gate else None,
+        )
+    except (IngestError, IndexStoreError) as exc:
+        for line in getattr(exc, "lines", []):
+            say(f"  {line}")
+        err(f"ingest: {exc}")
+        return EXIT_REFUSED
+    _print_report(report, args)
+    return EXIT_OK
+
+
+def _rollback(args: argparse.Namespace, store: Any) -> int:
+    from service.retrieval.store import IndexStoreError
+
+    if args.paths or args.dry_run or args.rebuild or args.gate:
+        err("ingest --rollback takes no paths or other options")
+        return EXIT_USAGE
+    try:
+        with store.lock():
+            old, new = store.rollback()
+    except IndexStoreError as exc:
+        err(f"ingest --rollback: {exc}")
+        return EXIT_REFUSED
+    print(f"rolled back: {new} is live again (was {old})")
+    return EXIT_OK
+
+
+def _print_report(report: Any, args: argparse.Namespace) -> None:
+    for warning in report.warnings:
+        say(f"  skipped: {warning}")
+    plan = report.plan
+    prefix = "dry run, nothing written: " if args.dry_run else ""
+    print(f"{prefix}{report.entries} entries from {report.files} file(s): {plan.summary()}")
+    if args.dry_run and args.verbose:
+        for label, ids in (
+            ("added", plan.added),
+            ("changed", plan.changed),
+            ("removed", plan.removed),
+        ):
+            for entry_id in ids:
+                print(f"  {label}: {entry_id}")
+    if report.gate is not None:
+        g = report.gate
+        print(
+            f"gate passed: recall@1 {g.recall_at_1:.3f}, abstention accuracy "
+            f"{g.abstention_accuracy:.3f} over {g.n_queries} questions"
+        )
+    if report.published:
+        print(
+            f"published {report.version}: embedded {report.embedded_texts} texts, "
+            f"reused {report.reused_vectors} vectors, {report.seconds:.1f}s"
+        )
+        stages = ", ".join(f"{k} {v:.1f}s" for k, v in report.stage_seconds.items())
+        print(f"  stages: {stages}")
+    elif not args.dry_run:
+        print(f"nothing changed; the live index stays as it is ({report.seconds:.1f}s)")

@@ -1,0 +1,158 @@
+"""`faqbot ask` (one question, ranked with its scores) and `faqbot eval` (a labelled set)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from cli.common import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, err, say
+from service.config import load_settings
+
+
+def add_parsers(sub: Any) -> None:
+    p = sub.add_parser("ask", help="show ranked entries, scores and the abstain decision")
+    p.add_argument("question")
+    p.add_argument("--top-k", type=int, default=5)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=ask)
+
+    p = sub.add_parser("eval", help="measure retrieval on a labelled set")
+    p.add_argument(
+        "--faqs", required=True, help="FAQ entries: a markdown folder, .md, .jsonl or .csv"
+    )
+    p.add_argument("--queries", required=True, help='labelled queries: JSONL {"query", "faq_id"}')
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--out", help="folder for threshold_sweep.csv/.png (default var/eval/<set>)")
+    p.add_argument(
+        "--threshold", type=float, help="abstain threshold to report at (default: configured)"
+    )
+    p.set_defaults(func=evaluate)
+
+
+def ask(args: argparse.Namespace) -> int:
+    from service.retrieval.components import open_retriever
+    from service.retrieval.store import IndexStoreError
+
+    if not args.question.strip():
+        err("ask: the question is empty")
+        return EXIT_USAGE
+    try:
+        retriever = open_retriever(load_settings(args.config))
+    except IndexStoreError as exc:
+        err(f"ask: {exc}")
+        return EXIT_REFUSED
+    # One warm-up search first, so the timings show a served query, not model loading.
+    retriever.search("warm up")
+    result = retriever.search(args.question, top_k=args.top_k)
+    print(json.dumps(_as_json(result)) if args.json else _as_table(result))
+    return EXIT_OK
+
+
+def _as_json(result: Any) -> dict[str, Any]:
+    return {
+        "query": result.query,
+        "version": result.version,
+        "confidence": round(result.confidence, 4),
+        "threshold": result.threshold,
+        "abstain": result.abstain,
+        "hits": [
+            {
+                "id": h.entry_id,
+                "title": h.title,
+                "score": round(h.score, 4),
+                "question_sim": round(h.question_similarity, 4),
+                "chunk_sim": round(h.chunk_similarity, 4),
+                "classifier": round(h.classifier, 4),
+                "lexical": round(h.lexical, 4),
+            }
+            for h in result.hits
+        ],
+        "timings_ms": {k: round(v, 2) for k, v in result.timings_ms.items()},
+    }
+
+
+def _as_table(result: Any) -> str:
+    decision = "ABSTAIN (no good answer)" if result.abstain else "ANSWER"
+    lines = [
+        f"index {result.version}  confidence {result.confidence:.3f}  threshold "
+        f"{result.threshold:.3f}  -> {decision}",
+        f"{'#':>2} {'score':>6} {'q-sim':>6} {'chunk':>6} {'clf':>6} {'bm25':>5}  entry",
+    ]
+    for n, h in enumerate(result.hits, start=1):
+        lines.append(
+            f"{n:>2} {h.score:6.3f} {h.question_similarity:6.3f} {h.chunk_similarity:6.3f} "
+            f"{h.classifier:6.3f} {h.lexical:5.2f}  {h.entry_id}: {h.title}"
+        )
+    t = result.timings_ms
+    lines.append(
+        f"timings: embed {t['embed']:.1f} ms, vector {t['vector']:.1f} ms, "
+        f"fuse {t['fuse']:.1f} ms, total {t['total']:.1f} ms"
+    )
+    return "\n".join(lines)
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    from ingest.evaluate import evaluate_files
+    from ingest.pipeline import IngestError
+    from ingest.progress import Progress
+    from service.retrieval.evaluation import QueryFileError
+
+    settings = load_settings(args.config)
+    if args.threshold is not None:
+        settings.retrieval.abstain_threshold = args.threshold
+    for p in (args.faqs, args.queries):
+        if not Path(p).exists():
+            err(f"eval: {p}: no such file or folder")
+            return EXIT_USAGE
+    out_dir = Path(args.out) if args.out else Path("var/eval") / Path(args.queries).parent.name
+    try:
+        result = evaluate_files(
+            Path(args.faqs),
+            Path(args.queries),
+            settings,
+            out_dir,
+            progress=lambda total, label: Progress(total, label),
+            log=say,
+        )
+    except (IngestError, QueryFileError) as exc:
+        for line in getattr(exc, "lines", []):
+            say(f"  {line}")
+        err(f"eval: {exc}")
+        return EXIT_REFUSED
+    print(json.dumps(_metrics_json(result)) if args.json else _metrics_text(result))
+    return EXIT_OK
+
+
+def _metrics_json(result: Any) -> dict[str, Any]:
+    m = result.metrics
+    return {
+        "recall_at_1": m.recall_at_1,
+        "recall_at_5": m.recall_at_5,
+        "mrr": m.mrr,
+        "in_scope_accuracy": m.in_scope_accuracy,
+        "oos_recall": m.oos_recall,
+        "n_queries": m.n_queries,
+        "threshold": m.threshold,
+        "sweep_csv": str(result.sweep_csv),
+        "sweep_png": str(result.sweep_png) if result.sweep_png else None,
+    }
+
+
+def _metrics_text(result: Any) -> str:
+    m = result.metrics
+
+    def fmt(x: float | None) -> str:
+        return "n/a" if x is None else f"{x:.3f}"
+
+    png = f", {result.sweep_png}" if result.sweep_png else ""
+    return "\n".join(
+        [
+            f"queries: {m.n_queries} ({m.n_in_scope} in scope, {m.n_out_of_scope} out of scope)",
+            f"recall@1 {fmt(m.recall_at_1)}  recall@5 {fmt(m.recall_at_5)}  MRR {fmt(m.mrr)}",
+            f"at threshold {m.threshold:.3f}: in-scope accuracy {fmt(m.in_scope_accuracy)}, "
+            f"out-of-scope recall {fmt(m.oos_recall)}",
+            f"threshold sweep: {result.sweep_csv}{png}",
+        ]
+    )

@@ -1,0 +1,147 @@
+"""ChatService on fakes only (hash embedder, in-memory vectors and history, instant
+model): every step of a turn in milliseconds. The integration tests run the same
+behaviour through the real parts."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from ingest.pipeline import IngestPipeline
+from service.chat.modes import choose_mode
+from service.chat.service import ChatService
+from service.chat.turn import ChatEvent
+from service.config import ChatSettings, Settings
+from service.llm.base import ModelError
+from service.retrieval.retriever import Retriever
+from service.retrieval.store import IndexStore
+from tests.conftest import SMALL_FAQ
+from tests.fakes.hash_embedder import HashEmbedder
+from tests.fakes.instant_model import InstantChatModel
+from tests.fakes.memory_chat_store import MemoryChatStore
+from tests.fakes.memory_vectors import MemoryVectorBackend
+
+RETURNS = "How long do I have to return an item?"
+
+
+@pytest.fixture(scope="module")
+def retriever(tmp_path_factory: pytest.TempPathFactory) -> Retriever:
+    root = tmp_path_factory.mktemp("fast")
+    faq = root / "faq"
+    faq.mkdir()
+    for name, text in SMALL_FAQ.items():
+        (faq / name).write_text(text, encoding="utf-8")
+    settings = Settings(index={"path": root / "index"})
+    embedder, backend, store = HashEmbedder(), MemoryVectorBackend(), IndexStore(root / "index")
+    IngestPipeline(settings, embedder, backend, store, log=lambda _: None).run([faq])
+    return Retriever.open(store, backend, embedder, settings.retrieval)
+
+
+@pytest.fixture
+def make_service(retriever: Retriever) -> Iterator[Callable[..., ChatService]]:
+    def make(model: InstantChatModel | None = None, **chat: Any) -> ChatService:
+        settings = Settings(chat=ChatSettings(**chat))
+        return ChatService(
+            settings, lambda: retriever, model or InstantChatModel(), MemoryChatStore()
+        )
+
+    yield make
+
+
+def turn(service: ChatService, message: str, session: str | None = None) -> list[ChatEvent]:
+    async def collect() -> list[ChatEvent]:
+        events = [e async for e in service.respond(message, session)]
+        await service.history_writer.drain(0.1)
+        return events
+
+    return asyncio.run(collect())
+
+
+def done(events: list[ChatEvent]) -> dict[str, Any]:
+    assert events[-1].kind == "done"
+    return events[-1].data
+
+
+def test_a_confident_match_is_answered_with_the_entrys_own_text(
+    make_service: Callable[..., ChatService],
+) -> None:
+    model = InstantChatModel()
+    record = done(turn(make_service(model, canonical_threshold=0.3), RETURNS))
+    assert record["mode"] == "canonical" and "30 days" in record["answer"]
+    assert record["sources"][0]["id"] == "returns-window" and model.prompts == []
+
+
+def test_off_topic_is_declined_without_the_model(make_service: Callable[..., ChatService]) -> None:
+    model = InstantChatModel()
+    record = done(turn(make_service(model), "Quantum chromodynamics lecture schedule"))
+    assert record["mode"] == "abstained" and record["sources"] == []
+    assert model.prompts == []
+
+
+def test_a_generated_answer_streams_and_is_cached(make_service: Callable[..., ChatService]) -> None:
+    model = InstantChatModel("Within 30 days [1].")
+    service = make_service(model, answer_mode="generate")
+    events = turn(service, RETURNS)
+    assert [e.kind for e in events][0] == "sources" and events[-1].kind == "done"
+    first = done(events)
+    assert first["mode"] == "generated" and first["answer"] == "Within 30 days [1]."
+    again = done(turn(service, RETURNS.lower()))
+    assert again["cached"] is True and len(model.prompts) == 1
+
+
+def test_a_failing_model_falls_back_with_the_faq_text(
+    make_service: Callable[..., ChatService],
+) -> None:
+    model = InstantChatModel()
+    model.enqueue(ModelError("down"))
+    record = done(turn(make_service(model, answer_mode="generate"), RETURNS))
+    assert record["mode"] == "fallback" and "30 days" in record["answer"]
+
+
+def test_an_invented_number_is_replaced_after_streaming(
+    make_service: Callable[..., ChatService],
+) -> None:
+    model = InstantChatModel("You get a 90% refund [1].")
+    events = turn(make_service(model, answer_mode="generate"), RETURNS)
+    kinds = [e.kind for e in events]
+    assert "token" in kinds and "replace" in kinds
+    assert kinds.index("replace") > kinds.index("token")
+    record = done(events)
+    assert record["mode"] == "fallback" and "90" not in record["answer"]
+
+
+def test_a_follow_up_sees_the_turn_before_it(make_service: Callable[..., ChatService]) -> None:
+    model = InstantChatModel("Answer [1].")
+    service = make_service(model, answer_mode="generate")
+    session = done(turn(service, "How much does shipping cost?"))["session_id"]
+    follow = done(turn(service, "and to Norway?", session))
+    assert follow["session_id"] == session
+    assert "Customer: How much does shipping cost?" in model.prompts[-1][1].content
+
+
+def test_an_unknown_session_id_gets_a_new_one(make_service: Callable[..., ChatService]) -> None:
+    record = done(turn(make_service(), RETURNS, "chosen-by-client"))
+    assert record["session_id"] != "chosen-by-client" and len(record["session_id"]) == 32
+
+
+def test_a_down_history_store_does_not_stop_answers(
+    make_service: Callable[..., ChatService],
+) -> None:
+    service = make_service(canonical_threshold=0.3)
+    store: MemoryChatStore = service.conversations._store  # type: ignore[assignment]  # noqa: SLF001
+    store.down = True
+    record = done(turn(service, RETURNS, "a" * 32))
+    assert record["mode"] == "canonical"
+
+
+def test_choose_mode(retriever: Retriever) -> None:
+    result = retriever.search(RETURNS)
+    assert choose_mode(result, ChatSettings(answer_mode="generate")) == "generated"
+    assert choose_mode(result, ChatSettings(answer_mode="canonical_first")) == "canonical"
+    assert choose_mode(result, ChatSettings(canonical_threshold=0.0)) == "canonical"
+    assert choose_mode(result, ChatSettings(canonical_threshold=1.0)) == "generated"
+    off = retriever.search("Quantum chromodynamics lecture schedule")
+    assert choose_mode(off, ChatSettings(answer_mode="canonical_first")) == "abstained"
