@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # torch is pinned in pyproject.toml (CPU build); pip finds it on this machine's disk or PyPI.
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint typecheck bench eval clean
+.PHONY: run test test-unit install lint typecheck bench eval clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# The fast part: fakes and SQLite only, a few seconds.
+test-unit: install
+	$(BIN)/python -m pytest -m "not integration"
 
 lint: install
 	$(BIN)/ruff check service ingest cli tests bench
