@@ -145,3 +145,13 @@ def test_choose_mode(retriever: Retriever) -> None:
     assert choose_mode(result, ChatSettings(canonical_threshold=1.0)) == "generated"
     off = retriever.search("Quantum chromodynamics lecture schedule")
     assert choose_mode(off, ChatSettings(answer_mode="canonical_first")) == "abstained"
+
+
+def test_admission_never_exceeds_what_the_model_runs_at_once(retriever: Retriever) -> None:
+    from tests.fakes.slow_model import GatedChatModel
+
+    settings = Settings(llm={"max_concurrent": 4})
+    one_at_a_time = ChatService(settings, lambda: retriever, GatedChatModel(), MemoryChatStore())
+    assert one_at_a_time.limiter.max_concurrent == 1
+    server_decides = ChatService(settings, lambda: retriever, InstantChatModel(), MemoryChatStore())
+    assert server_decides.limiter.max_concurrent == 4
