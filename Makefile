@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # torch is pinned in pyproject.toml (CPU build); pip finds it on this machine's disk or PyPI.
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-unit install lint typecheck bench eval clean
+.PHONY: run test test-unit browser install lint typecheck bench eval clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +30,16 @@ run: install
 	$(BIN)/faqbot ingest data/faq
 	$(BIN)/faqbot serve --host 127.0.0.1 --port 8000
 
-test: install
+test: install browser
 	$(BIN)/python -m pytest
+
+# The browser tests drive Debian's Chromium (Playwright never downloads a browser here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium for the browser tests (apt-get)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium not found: the browser tests will be skipped (apt-get install chromium)"; fi; }
 
 # The fast part: fakes and SQLite only, a few seconds.
 test-unit: install
@@ -47,6 +55,7 @@ bench: install
 	$(BIN)/python bench/chat_service.py
 	$(BIN)/python bench/order_lookup.py
 	$(BIN)/python bench/faults.py
+	$(BIN)/python bench/web_page.py
 
 eval: install
 	$(BIN)/faqbot eval --faqs ../shared/eval/stackfaq/faqs.jsonl --queries ../shared/eval/stackfaq/queries.jsonl

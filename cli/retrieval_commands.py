@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +138,8 @@ def _metrics_json(result: Any) -> dict[str, Any]:
         "threshold": m.threshold,
         "sweep_csv": str(result.sweep_csv),
         "sweep_png": str(result.sweep_png) if result.sweep_png else None,
+        "suggestions": asdict(result.suggestions),
+        "suggestion_csv": str(result.suggestion_csv),
     }
 
 
@@ -154,5 +157,14 @@ def _metrics_text(result: Any) -> str:
             f"at threshold {m.threshold:.3f}: in-scope accuracy {fmt(m.in_scope_accuracy)}, "
             f"out-of-scope recall {fmt(m.oos_recall)}",
             f"threshold sweep: {result.sweep_csv}{png}",
+            _suggestions_text(result.suggestions),
         ]
+    )
+
+
+def _suggestions_text(s: Any) -> str:
+    return (
+        f"did you mean (floor {s.floor:.2f}): {s.right_offered} of {s.declined_in_scope} "
+        f"declined in-scope questions offer the right entry; {s.oos_offered} of "
+        f"{s.declined_out_of_scope} declined out-of-scope questions get suggestions"
     )

@@ -5,8 +5,9 @@ from __future__ import annotations
 import csv
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -14,7 +15,15 @@ from ingest.pipeline import IngestPipeline, ProgressFactory
 from service.config import Settings
 from service.retrieval.components import build_backend, build_embedder
 from service.retrieval.embedder import Embedder
-from service.retrieval.evaluation import Metrics, load_queries, run_queries, summarize, sweep
+from service.retrieval.evaluation import (
+    Metrics,
+    SuggestionStats,
+    load_queries,
+    run_queries,
+    suggestion_stats,
+    summarize,
+    sweep,
+)
 from service.retrieval.retriever import Retriever
 from service.retrieval.store import IndexStore
 
@@ -27,6 +36,8 @@ class EvalResult:
     sweep: list[dict[str, float]]
     sweep_csv: Path
     sweep_png: Path | None
+    suggestions: SuggestionStats
+    suggestion_csv: Path
 
 
 def evaluate_files(
@@ -53,13 +64,22 @@ def evaluate_files(
     metrics = summarize(outcomes, settings.retrieval.abstain_threshold)
     rows = sweep(outcomes, SWEEP_THRESHOLDS)
     out_dir.mkdir(parents=True, exist_ok=True)
-    csv_path = out_dir / "threshold_sweep.csv"
-    with open(csv_path, "w", newline="", encoding="utf-8") as f:
+    csv_path = _write_csv(out_dir / "threshold_sweep.csv", rows)
+    png_path = _plot(rows, metrics, out_dir / "threshold_sweep.png", title=queries_path.parent.name)
+    threshold = settings.retrieval.abstain_threshold
+    floors = [f for f in SWEEP_THRESHOLDS if f <= threshold]
+    stats = [asdict(suggestion_stats(outcomes, threshold, f)) for f in floors]
+    suggestion_csv = _write_csv(out_dir / "suggestion_sweep.csv", stats)
+    chosen = suggestion_stats(outcomes, threshold, settings.chat.suggestion_floor)
+    return EvalResult(metrics, rows, csv_path, png_path, chosen, suggestion_csv)
+
+
+def _write_csv(path: Path, rows: list[dict[str, Any]]) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    png_path = _plot(rows, metrics, out_dir / "threshold_sweep.png", title=queries_path.parent.name)
-    return EvalResult(metrics, rows, csv_path, png_path)
+    return path
 
 
 def _plot(rows: list[dict[str, float]], metrics: Metrics, path: Path, title: str) -> Path:

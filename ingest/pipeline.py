@@ -289,6 +289,7 @@ class IngestPipeline:
                     url=e.url,
                     category=e.category,
                     answer=e.answer,
+                    updated=e.updated,
                 )
                 for e in entries
             },

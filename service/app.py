@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
-from service.api import chat, feedback, health
+from service.api import chat, content, feedback, health
+from service.api import handoff as handoff_api
 from service.api import orders as orders_api
 from service.api.errors import register_error_handlers
 from service.api.middleware import BodyLimit, ClientAddress
@@ -21,6 +23,7 @@ from service.config import Settings
 from service.db.chat_store import SqlChatStore
 from service.db.engine import engine_for
 from service.db.guard import DatabaseGuard, guard_for
+from service.handoff import HandoffDesk
 from service.llm.base import ChatModel, ModelError
 from service.llm.factory import make_chat_model
 from service.logging_setup import configure_logging
@@ -29,6 +32,9 @@ from service.orders.repository import OrderRepository
 from service.retrieval.components import build_backend, build_embedder, build_store
 from service.retrieval.live import LiveRetriever
 from service.retrieval.retriever import Retriever
+from service.web import routes as web
+from service.web.routes import mount_static
+from service.web.security import SecurityHeaders
 
 log = logging.getLogger("faqbot")
 
@@ -73,14 +79,36 @@ def create_app(
         version="0.1.0",
         description="Grounded, cited answers from the shop's FAQ.",
         lifespan=_lifespan(settings, _Given(model, retriever, store, orders)),
+        # Swagger UI loads its code from a CDN; the schema is at /openapi.json.
+        docs_url=None,
+        redoc_url=None,
     )
     register_error_handlers(app)
-    # The last added runs first: the body limit before anything reads the body, then the
-    # client address before anything counts attempts by it.
+    # The last added runs first: security headers on every response, the body limit
+    # before anything reads the body, the client address before anything counts
+    # attempts by it, CORS only for the shops that embed the widget.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.web.allowed_origins,
+        allow_methods=["GET", "POST"],
+        allow_headers=["content-type"],
+        expose_headers=["Retry-After"],
+        max_age=600,
+    )
     app.add_middleware(ClientAddress, trusted=settings.server.trusted_proxies)
     app.add_middleware(BodyLimit, max_bytes=settings.server.max_body_bytes)
-    for router in (chat.router, feedback.router, orders_api.router, health.router):
+    app.add_middleware(SecurityHeaders)
+    for router in (
+        chat.router,
+        feedback.router,
+        orders_api.router,
+        content.router,
+        handoff_api.router,
+        health.router,
+        web.router,
+    ):
         app.include_router(router)
+    mount_static(app)
     return app
 
 
@@ -98,6 +126,7 @@ def _lifespan(
         if orders is None and settings.orders.enabled:
             orders = _order_assistant(settings, parts)
         history = HistoryWriter(store)
+        app.state.handoff = _handoff_desk(settings, parts)
         app.state.settings, app.state.retriever, app.state.model = settings, retriever, model
         app.state.store, app.state.orders = store, orders
         app.state.chat = ChatService(
@@ -142,6 +171,14 @@ def _live_retriever(settings: Settings) -> Callable[[], Retriever]:
         index_store,
         lambda: Retriever.open(index_store, backend, embedder, settings.retrieval),
     ).current
+
+
+def _handoff_desk(settings: Settings, parts: _Parts) -> HandoffDesk:
+    engine = engine_for(settings.db.url, settings.db, settings.db.timeout_s * 5)
+    guard = guard_for("handoff", settings.db, settings.db.timeout_s * 5)
+    parts.engines.append(engine)
+    parts.guards.append(guard)
+    return HandoffDesk(engine, guard, settings.handoff)
 
 
 def _order_assistant(settings: Settings, parts: _Parts) -> OrderAssistant:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -186,6 +187,13 @@ class ChatSettings(BaseModel):
     history_turns: int = Field(default=2, ge=0, le=20, description="Recent turns in the prompt.")
     cache_size: int = Field(default=1024, ge=0, le=1_000_000, description="Answer cache entries.")
     max_message_chars: int = Field(default=2000, ge=10, le=100_000)
+    suggestion_floor: float = Field(
+        default=0.3,
+        ge=0.0,
+        le=1.0,
+        description="When retrieval declines but its confidence is at least this, the "
+        "reply offers the top entries as 'did you mean' buttons (see docs/retrieval.md).",
+    )
 
 
 class OrderSettings(BaseModel):
@@ -281,6 +289,15 @@ class DatabaseSettings(BaseModel):
     )
 
 
+def _comma_list(v: Any) -> Any:
+    """From the environment: "a,b" as well as a JSON list."""
+    if isinstance(v, str):
+        if v.lstrip().startswith("["):
+            return json.loads(v)
+        return [p.strip() for p in v.split(",") if p.strip()]
+    return v
+
+
 class ServerSettings(BaseModel):
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
@@ -298,12 +315,7 @@ class ServerSettings(BaseModel):
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _split(cls, v: Any) -> Any:
-        # From the environment: "10.0.0.1,172.16.0.0/12" as well as a JSON list.
-        if isinstance(v, str):
-            if v.lstrip().startswith("["):
-                return json.loads(v)
-            return [p.strip() for p in v.split(",") if p.strip()]
-        return v
+        return _comma_list(v)
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -311,6 +323,62 @@ class ServerSettings(BaseModel):
         for item in v:
             ipaddress.ip_network(item, strict=False)  # ValueError names the bad entry
         return v
+
+
+class WebSettings(BaseModel):
+    """The customers' chat page (GET /) and the embeddable widget (/widget.js)."""
+
+    shop_name: str = Field(default="Northwind Outdoor", max_length=80)
+    greeting: str = Field(
+        default="Hi! Ask me about returns, shipping, payments or your order.", max_length=300
+    )
+    suggested_questions: list[str] = Field(
+        default_factory=lambda: [
+            "How long do I have to return an item?",
+            "Which countries do you ship to?",
+            "Where is my order?",
+        ],
+        max_length=3,
+        description="Up to three first questions offered as buttons.",
+    )
+    brand_colour: str = Field(
+        default="#1f5f4a",
+        pattern=r"^#[0-9a-fA-F]{6}$",
+        description="Header and buttons; text on it is black or white, whichever contrasts.",
+    )
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Shop origins that may embed the widget and call the API from the "
+        "browser (CORS), e.g. https://shop.example. Empty: the API is same-origin only.",
+    )
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _origins(cls, v: Any) -> Any:
+        return _comma_list(v)
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _valid_origins(cls, v: list[str]) -> list[str]:
+        for origin in v:
+            if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?", origin):
+                raise ValueError(f"not an origin (scheme://host[:port]): {origin!r}")
+        return v
+
+
+class HandoffSettings(BaseModel):
+    """Requests to talk to a person: always stored; also mailed when SMTP is set."""
+
+    smtp_host: str | None = Field(default=None, description="Unset: requests are only stored.")
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_starttls: bool = Field(default=True)
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    mail_from: str = Field(default="faqbot@northwind-outdoor.example")
+    mail_to: str = Field(
+        default="support@northwind-outdoor.example", description="The shop's support address."
+    )
+    timeout_s: float = Field(default=10.0, gt=0, le=120)
 
 
 class LoggingSettings(BaseModel):
@@ -338,6 +406,8 @@ class Settings(BaseSettings):
     orders: OrderSettings = OrderSettings()
     server: ServerSettings = ServerSettings()
     logging: LoggingSettings = LoggingSettings()
+    web: WebSettings = WebSettings()
+    handoff: HandoffSettings = HandoffSettings()
 
     # A config file given to load_settings; FAQBOT_CONFIG otherwise (see _ConfigFileSource).
     _config_file: ClassVar[Path | None] = None

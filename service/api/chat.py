@@ -34,6 +34,11 @@ class ChatRequest(BaseModel):
         description="The session_id of an earlier answer. An unknown id starts a new "
         "session with a new id: ids are minted by the server.",
     )
+    entry_id: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_.:-]{1,128}$",
+        description="Answer this FAQ entry with its own text (a 'did you mean' choice).",
+    )
 
 
 def _check_length(body: ChatRequest, max_chars: int) -> None:
@@ -69,7 +74,7 @@ async def chat(
     if service.limiter.full:
         raise _too_busy(service.limiter.retry_after_s)
     record: dict[str, Any] | None = None
-    async for event in service.respond(body.message, body.session_id, client):
+    async for event in service.respond(body.message, body.session_id, client, body.entry_id):
         if event.kind == "done":
             record = event.data
     assert record is not None  # respond() always ends with "done"
@@ -112,7 +117,9 @@ async def chat_stream(
     async def events() -> AsyncIterator[str]:
         # Once the 200 is sent, failures can only be reported as an event.
         try:
-            async for event in service.respond(body.message, body.session_id, client):
+            async for event in service.respond(
+                body.message, body.session_id, client, body.entry_id
+            ):
                 yield _sse(event.kind, event.data)
         except Overloaded as exc:
             yield _sse("error", {"status": 429, "retry_after": exc.retry_after_s})

@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from service.chat.history import HistoryWriter
 from service.chat.prompt import Turn
-from service.chat.store import ChatStore, ChatStoreError, Exchange
+from service.chat.store import ChatStore, ChatStoreError, Exchange, StoredMessage
 
 log = logging.getLogger("faqbot.chat")
 T = TypeVar("T")
@@ -42,8 +42,17 @@ class Conversations:
         if not known or not self._limit:
             return []
         stored = await self._stored(self._store.history(session_id, self._limit)) or []
+        merged = _merge(stored, self.writer.pending_turns(session_id))
+        return [Turn(m.role, m.content) for m in merged[-self._limit :]]
+
+    async def messages(self, session_id: str, limit: int = 100) -> list[StoredMessage] | None:
+        """The session's messages for the chat page after a reload; None if there is no
+        such session. Raises ChatStoreError when the store is down (the page says so)."""
         pending = self.writer.pending_turns(session_id)
-        return [Turn(m.role, m.content) for m in [*stored, *pending][-self._limit :]]
+        if not pending and not await self._store.session_exists(session_id):
+            return None
+        stored = await self._store.history(session_id, limit)
+        return _merge(stored, pending)[-limit:]
 
     def save(self, exchange: Exchange) -> None:
         """Written after the answer is on its way: a slow or locked database must not
@@ -56,3 +65,14 @@ class Conversations:
         except (ChatStoreError, TimeoutError) as exc:
             log.warning("chat store unavailable (%s); answering without it", exc)
             return None
+
+
+def _merge(stored: list[StoredMessage], pending: list[StoredMessage]) -> list[StoredMessage]:
+    """Stored messages, then the ones still being written. An exchange can be in both for
+    a moment (written, not yet taken off the queue): its answer id tells."""
+    written = {m.id for m in stored}
+    fresh: list[StoredMessage] = []
+    for question, answer in zip(pending[::2], pending[1::2], strict=True):
+        if answer.id not in written:
+            fresh += [question, answer]
+    return [*stored, *fresh]

@@ -63,8 +63,8 @@ class HistoryWriter:
     def pending_turns(self, session_id: str) -> list[StoredMessage]:
         turns: list[StoredMessage] = []
         for e in self._pending.get(session_id, []):
-            turns.append(StoredMessage("", "user", e.question))
-            turns.append(StoredMessage(e.answer_id, "assistant", e.answer))
+            turns.append(StoredMessage(f"q-{e.answer_id}", "user", e.question))
+            turns.append(StoredMessage(e.answer_id, "assistant", e.answer, e.mode))
         return turns
 
     # -- writing -------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from service.chat.turn import (
     Mode,
     Retrieved,
     SourceRef,
+    Suggestion,
     Timings,
     TurnRecord,
     replace_event,
@@ -47,6 +49,18 @@ from service.retrieval.retriever import Hit, Retriever, SearchResult
 log = logging.getLogger("faqbot.chat")
 
 
+_FOLLOW_UP = re.compile(
+    r"^\s*(and|also|but|or|what about|how about|same|und|et|y|e|en)\b", re.IGNORECASE
+)
+_WORD = re.compile(r"\w+")
+
+
+def is_follow_up(message: str) -> bool:
+    """Elliptical: starts like a continuation ("and for shoes?", "what about Norway?")
+    or is too short to be a question of its own ("for shoes?")."""
+    return bool(_FOLLOW_UP.match(message)) or len(_WORD.findall(message)) <= 3
+
+
 def faq_answer(hit: Hit, mode: Mode, reason: str | None = None) -> Answer:
     """An entry's own text as a customer sees it: FAQ sources are data too, and markup
     planted in one (a script, our prompt fences) is removed, never passed on."""
@@ -59,6 +73,7 @@ class _TurnState:
     """What one turn has decided so far."""
 
     answer: Answer | None = None
+    suggestions: tuple[Suggestion, ...] = ()
     retrieved: tuple[Retrieved, ...] = ()
     version: str | None = None
     cached: bool = False
@@ -109,16 +124,24 @@ class ChatService:
         return Answer(text, "abstained")
 
     async def respond(
-        self, message: str, session_id: str | None, client: str = "unknown"
+        self,
+        message: str,
+        session_id: str | None,
+        client: str = "unknown",
+        entry_id: str | None = None,
     ) -> AsyncIterator[ChatEvent]:
+        """One turn. With entry_id (a "did you mean" button), that entry is answered
+        with its own text, whatever the message says."""
         started, timings, state = time.perf_counter(), Timings(), _TurnState()
         session, known = await self.conversations.resolve(session_id)
         turns = await self.conversations.turns(session, known)
-        reply = (
-            await self._orders.handle_message(session, message, client) if self._orders else None
-        )
+        reply = None
+        if self._orders is not None and entry_id is None:
+            reply = await self._orders.handle_message(session, message, client)
         if reply is not None:
             steps = self._order_turn(message, reply, timings, state)
+        elif entry_id is not None:
+            steps = self._entry_turn(entry_id, state)
         else:
             steps = self._faq_turn(message, turns, timings, state)
         async for event in steps:
@@ -151,9 +174,30 @@ class ChatService:
             top = result.top
             if mode == "abstained" or top is None:
                 state.answer = self.decline()
+                state.suggestions = self._suggestions(result)
             else:
                 state.answer = faq_answer(top, "canonical")
             self._remember(message, turns, state)
+        yield sources_event(state.answer.sources)
+        yield token_event(state.answer.text)
+
+    def _suggestions(self, result: SearchResult) -> tuple[Suggestion, ...]:
+        """Plausible entries for a declined question: offered when retrieval came close
+        (confidence at least chat.suggestion_floor, chosen in docs/retrieval.md)."""
+        if result.confidence < self._chat.suggestion_floor:
+            return ()
+        return tuple(Suggestion(h.entry_id, h.title) for h in result.hits[:3])
+
+    async def _entry_turn(self, entry_id: str, state: _TurnState) -> AsyncIterator[ChatEvent]:
+        retriever = await asyncio.to_thread(self._retriever)
+        state.version = retriever.version
+        info = retriever.manifest.entries.get(entry_id)
+        if info is None:
+            state.answer = self.decline()
+        else:
+            source = SourceRef(1, entry_id, info.title, info.url)
+            state.answer = Answer(strip_markup(info.answer), "canonical", (source,))
+            state.retrieved = (Retrieved(entry_id, 1.0),)
         yield sources_event(state.answer.sources)
         yield token_event(state.answer.text)
 
@@ -238,9 +282,12 @@ class ChatService:
     def _search(self, retriever: Retriever, message: str, turns: list[Turn]) -> SearchResult:
         result = retriever.search(message)
         # A follow-up ("and for exchanges?") rarely stands alone: if it does not retrieve
-        # well, try again with the customer's previous question in front of it.
+        # well, try again with the customer's previous question in front of it. Only for
+        # messages that read like one: a new, complete question ("what is the capital of
+        # Australia?") must not borrow the last topic and get its answer.
         previous = next((t.content for t in reversed(turns) if t.role == "user"), None)
-        if previous and (result.abstain or result.confidence < self._chat.canonical_threshold):
+        weak = result.abstain or result.confidence < self._chat.canonical_threshold
+        if previous and weak and is_follow_up(message):
             combined = retriever.search(f"{previous} {message}")
             if combined.confidence > result.confidence:
                 return combined
@@ -268,4 +315,5 @@ class ChatService:
             message_id=exchange.answer_id,
             cached=state.cached,
             timings=timings,
+            suggestions=list(state.suggestions),
         )

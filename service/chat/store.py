@@ -16,6 +16,7 @@ class StoredMessage:
     id: str
     role: str
     content: str
+    mode: str | None = None  # the answer's mode; None for the customer's messages
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ and the API (which uses TurnRecord as its response model: one definition)."""
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 Mode = Literal["generated", "canonical", "abstained", "fallback", "order"]
@@ -19,6 +19,14 @@ class SourceRef:
     id: str
     title: str
     url: str
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A plausible entry offered as "did you mean" when retrieval declines."""
+
+    id: str
+    title: str
 
 
 @dataclass(frozen=True)
@@ -76,6 +84,7 @@ class TurnRecord:
     message_id: str
     cached: bool
     timings: Timings
+    suggestions: list[Suggestion] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -58,12 +58,17 @@ class SqlChatStore:
             return []
         with self._engine.connect() as conn:
             rows = conn.execute(
-                sa.select(chat_messages.c.id, chat_messages.c.role, chat_messages.c.content)
+                sa.select(
+                    chat_messages.c.id,
+                    chat_messages.c.role,
+                    chat_messages.c.content,
+                    chat_messages.c.mode,
+                )
                 .where(chat_messages.c.session_id == session_id)
                 .order_by(chat_messages.c.created_at.desc(), chat_messages.c.role.asc())
                 .limit(limit)
             ).all()
-        return [StoredMessage(r.id, r.role, r.content) for r in reversed(rows)]
+        return [StoredMessage(r.id, r.role, r.content, r.mode) for r in reversed(rows)]
 
     async def add_exchange(self, exchange: Exchange) -> None:
         await self._run(self._add_exchange, exchange)

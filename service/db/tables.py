@@ -160,3 +160,18 @@ attempt_counters = sa.Table(
     sa.Column("locked_until", TIMESTAMP),
     sa.Index("ix_attempt_counters_window", "window_start"),
 )
+
+# Requests to talk to a person, with the conversation they came from (masked history).
+handoff_requests = sa.Table(
+    "handoff_requests",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("session_id", sa.String(64)),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("email", sa.String(254), nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("conversation", sa.JSON),
+    sa.Column("created_at", TIMESTAMP, nullable=False),
+    sa.Column("mailed_at", TIMESTAMP),
+    sa.Index("ix_handoff_requests_created", "created_at"),
+)

@@ -153,3 +153,31 @@ def sweep(outcomes: Sequence[Outcome], thresholds: Sequence[float]) -> list[dict
             }
         )
     return rows
+
+
+@dataclass(frozen=True)
+class SuggestionStats:
+    """'Did you mean' at one floor: of the in-scope questions retrieval declined, how many
+    would be offered the right entry among the top three; of the out-of-scope questions
+    it declined, how many would be offered anything at all."""
+
+    floor: float
+    declined_in_scope: int
+    right_offered: int
+    declined_out_of_scope: int
+    oos_offered: int
+
+
+def suggestion_stats(
+    outcomes: Sequence[Outcome], threshold: float, floor: float
+) -> SuggestionStats:
+    declined = [o for o in outcomes if o.confidence < threshold]
+    in_scope = [o for o in declined if o.faq_id is not None]
+    oos = [o for o in declined if o.faq_id is None]
+    return SuggestionStats(
+        floor=floor,
+        declined_in_scope=len(in_scope),
+        right_offered=sum(o.confidence >= floor and o.faq_id in o.ranked[:3] for o in in_scope),
+        declined_out_of_scope=len(oos),
+        oos_offered=sum(o.confidence >= floor for o in oos),
+    )

@@ -47,6 +47,7 @@ class EntryInfo:
     url: str
     category: str
     answer: str
+    updated: str = ""  # the editor's "updated:" date, shown with the entry
 
 
 @dataclass

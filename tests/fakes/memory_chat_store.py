@@ -42,7 +42,9 @@ class MemoryChatStore:
         self.sessions.setdefault(exchange.session_id, exchange.created_at)
         for message in (
             StoredMessage(f"q-{exchange.answer_id}", "user", mask_pii(exchange.question)),
-            StoredMessage(exchange.answer_id, "assistant", mask_pii(exchange.answer)),
+            StoredMessage(
+                exchange.answer_id, "assistant", mask_pii(exchange.answer), exchange.mode
+            ),
         ):
             self.messages.append(_Message(message, exchange.session_id, exchange.created_at))
 

@@ -129,7 +129,8 @@ def test_attacks_reveal_nothing_and_invent_nothing(
     shown = " ".join(m.content for prompt in model.prompts for m in prompt)
     typed = " ".join(ATTACKS)
     assert not [s for s in BOB_SECRETS if s in shown and s not in typed]
-    assert model.prompts  # the attacks did reach the model in generate mode
+    if answer_mode == "generate":
+        assert model.prompts  # the attacks did reach the model
     assert len(ATTACKS) >= 30
 
 

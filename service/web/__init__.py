@@ -1,0 +1,2 @@
+"""The customers' chat page and widget: static ES modules, and server-rendered pages for
+browsers without JavaScript."""

@@ -1,0 +1,360 @@
+// The chat, as the page and the widget show it. Built with DOM calls only: the
+// customer's text and the model's tokens are text nodes; only the final answer is
+// rendered, by markdown.js, which allows bold, lists and safe links.
+
+import { ApiError, getJSON, postJSON, streamChat } from './api.js';
+import { renderMarkdown } from './markdown.js';
+
+const MODE_LABELS = {
+  canonical: 'Answered from our FAQ',
+  fallback: 'Answered from our FAQ',
+  generated: 'Written from our FAQ',
+  abstained: 'No answer found',
+  order: 'Your order',
+};
+const STORAGE_KEY = 'faqbot-session';
+
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
+    else if (key === 'class') node.className = value;
+    else if (key === 'text') node.textContent = value;
+    else node.setAttribute(key, value === true ? '' : value);
+  }
+  node.append(...children.filter((c) => c !== null && c !== undefined));
+  return node;
+}
+
+let ids = 0;
+const uid = (name) => `fb-${name}-${++ids}`;
+
+export function explain(error, contact) {
+  if (!(error instanceof ApiError)) return 'Something went wrong. Please try again.';
+  switch (error.kind) {
+    case 'busy':
+      return `The assistant is busy right now. Please try again in ${error.retryAfter || 5} seconds.`;
+    case 'unavailable':
+      return 'Part of the help center is not available right now. Please try again in a minute.';
+    case 'network':
+      return 'You seem to be offline. Check your connection and try again.';
+    case 'invalid':
+      return `Please check what you typed: ${error.message}.`;
+    default:
+      return `Something went wrong on our side. Please try again, or contact ${contact}.`;
+  }
+}
+
+export class ChatView {
+  constructor(root, { base = '', heading = 'h1', storage = window.sessionStorage } = {}) {
+    this.root = root;
+    this.base = base;
+    this.heading = heading;
+    this.storage = storage;
+    this.config = null;
+    this.busy = false;
+  }
+
+  get session() { return this.storage.getItem(STORAGE_KEY); }
+  set session(id) { if (id) this.storage.setItem(STORAGE_KEY, id); else this.storage.removeItem(STORAGE_KEY); }
+
+  async start() {
+    try {
+      this.config = await getJSON(this.base, '/v1/config');
+    } catch (error) {
+      this.root.replaceChildren(el('p', { class: 'fb-error', role: 'alert', text: explain(error, 'us') }));
+      return;
+    }
+    this.build();
+    await this.restore();
+  }
+
+  build() {
+    const c = this.config;
+    this.log = el('section', { class: 'fb-log', role: 'log', 'aria-live': 'polite', 'aria-label': 'Conversation', tabindex: '0' });
+    this.questionId = uid('question');
+    this.input = el('textarea', { id: this.questionId, name: 'message', rows: '2', maxlength: String(c.max_message_chars), required: true, onkeydown: (e) => this.onKey(e) });
+    this.sendButton = el('button', { type: 'submit', class: 'fb-send', text: 'Send' });
+    this.suggestions = el('div', { class: 'fb-suggestions', role: 'group', 'aria-label': 'Suggested questions' },
+      ...c.suggested_questions.map((q) => el('button', { type: 'button', class: 'fb-suggestion', text: q, onclick: () => this.ask(q) })));
+    const composer = el('form', { class: 'fb-composer', onsubmit: (e) => { e.preventDefault(); this.ask(this.input.value); } },
+      el('label', { for: this.questionId, class: 'fb-label', text: 'Your question' }),
+      el('div', { class: 'fb-row' }, this.input, this.sendButton));
+    this.dialogs = {
+      handoff: this.handoffDialog(),
+      order: c.order_lookup ? this.orderDialog() : null,
+      entry: this.entryDialog(),
+    };
+    this.root.replaceChildren(
+      this.header(), this.log, this.suggestions, composer,
+      ...Object.values(this.dialogs).filter(Boolean).map((d) => d.node));
+    this.greet();
+  }
+
+  header() {
+    const c = this.config;
+    const actions = el('div', { class: 'fb-actions' },
+      c.order_lookup ? el('button', { type: 'button', class: 'fb-action', text: 'Order status', onclick: (e) => this.open('order', e.currentTarget) }) : null,
+      el('button', { type: 'button', class: 'fb-action', text: 'Talk to a person', onclick: (e) => this.open('handoff', e.currentTarget) }),
+      el('button', { type: 'button', class: 'fb-action', text: 'New conversation', onclick: () => this.reset() }));
+    return el('header', { class: 'fb-header' }, el(this.heading, { class: 'fb-title', text: `${c.shop_name} help` }), actions);
+  }
+
+  greet() {
+    this.log.replaceChildren(el('article', { class: 'fb-msg fb-bot' }, el('p', { text: this.config.greeting })));
+    this.suggestions.hidden = false;
+  }
+
+  reset() {
+    this.session = null;
+    this.greet();
+    this.input.value = '';
+    this.input.focus();
+  }
+
+  onKey(event) {
+    // Enter sends, Shift+Enter starts a new line.
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      this.ask(this.input.value);
+    }
+  }
+
+  async restore() {
+    const id = this.session;
+    if (!id) return;
+    try {
+      const conversation = await getJSON(this.base, `/v1/sessions/${encodeURIComponent(id)}/messages`);
+      for (const m of conversation.messages) {
+        if (m.role === 'user') this.log.append(this.userMessage(m.content));
+        else this.log.append(this.answerShell({ answer: m.content, mode: m.mode, message_id: m.id, sources: [] }));
+      }
+      if (conversation.messages.length) this.suggestions.hidden = true;
+    } catch (error) {
+      if (error instanceof ApiError && error.kind === 'notfound') this.session = null;
+      else this.log.append(this.errorMessage(error));
+    }
+  }
+
+  userMessage(text) {
+    return el('article', { class: 'fb-msg fb-user', 'aria-label': 'You said' }, el('p', { text }));
+  }
+
+  errorMessage(error) {
+    return el('p', { class: 'fb-error', role: 'alert', text: explain(error, this.config.contact) });
+  }
+
+  async ask(text, entryId = null) {
+    const message = String(text).trim();
+    if (!message || this.busy) return;
+    this.busy = true;
+    this.sendButton.disabled = true;
+    this.suggestions.hidden = true;
+    this.input.value = '';
+    this.log.append(this.userMessage(message));
+    const bubble = el('article', { class: 'fb-msg fb-bot', 'aria-label': 'Answer' });
+    const live = el('p', { class: 'fb-thinking', text: 'Thinking…' });
+    bubble.append(live);
+    this.log.append(bubble);
+    this.log.setAttribute('aria-busy', 'true'); // announced once, when the answer is done
+    this.scroll();
+    const body = { message, session_id: this.session || undefined, entry_id: entryId || undefined };
+    let streamed = '';
+    try {
+      await streamChat(this.base, body, (kind, data) => {
+        if (kind === 'token') {
+          if (!streamed) live.className = 'fb-streaming';
+          streamed += data.text;
+          live.textContent = streamed;
+          this.scroll();
+        } else if (kind === 'replace') {
+          streamed = data.text;
+          live.textContent = streamed;
+        } else if (kind === 'done') {
+          this.session = data.session_id;
+          bubble.replaceWith(this.answerShell(data));
+        }
+      });
+    } catch (error) {
+      bubble.replaceWith(this.errorMessage(error));
+    } finally {
+      this.log.setAttribute('aria-busy', 'false');
+      this.busy = false;
+      this.sendButton.disabled = false;
+      this.scroll();
+    }
+  }
+
+  answerShell(record) {
+    const article = el('article', { class: 'fb-msg fb-bot', 'aria-label': 'Answer' });
+    article.append(el('div', { class: 'fb-text' }, renderMarkdown(record.answer)));
+    const meta = el('div', { class: 'fb-meta' });
+    if (record.mode && MODE_LABELS[record.mode]) meta.append(el('span', { class: `fb-mode fb-mode-${record.mode}`, text: MODE_LABELS[record.mode] }));
+    for (const source of record.sources || []) {
+      meta.append(el('button', { type: 'button', class: 'fb-chip', 'aria-label': `Source ${source.n}: ${source.title}`, text: `[${source.n}] ${source.title}`, onclick: (e) => this.showEntry(source.id, e.currentTarget) }));
+    }
+    article.append(meta);
+    if (record.suggestions && record.suggestions.length) article.append(this.didYouMean(record.suggestions));
+    if (record.mode === 'abstained') {
+      article.append(el('button', { type: 'button', class: 'fb-action fb-inline', text: 'Ask a person instead', onclick: (e) => this.open('handoff', e.currentTarget) }));
+    }
+    if (record.message_id) article.append(this.feedback(record.message_id));
+    return article;
+  }
+
+  didYouMean(suggestions) {
+    return el('div', { class: 'fb-didyoumean', role: 'group', 'aria-label': 'Did you mean' },
+      el('p', { text: 'Did you mean:' }),
+      ...suggestions.map((s) => el('button', { type: 'button', class: 'fb-suggestion', text: s.title, onclick: () => this.ask(s.title, s.id) })));
+  }
+
+  feedback(messageId) {
+    const thanks = el('p', { class: 'fb-thanks', role: 'status' });
+    const commentId = uid('comment');
+    const comment = el('textarea', { id: commentId, rows: '2', maxlength: '2000' });
+    const form = el('form', { class: 'fb-comment', hidden: true, onsubmit: (e) => { e.preventDefault(); rate('down', comment.value.trim() || null); } },
+      el('label', { for: commentId, text: 'What was missing or wrong? (optional)' }), comment,
+      el('button', { type: 'submit', class: 'fb-send', text: 'Send feedback' }));
+    const up = el('button', { type: 'button', class: 'fb-rate', 'aria-label': 'Yes, this answer helped', 'aria-pressed': 'false', text: 'Yes', onclick: () => rate('up', null) });
+    const down = el('button', { type: 'button', class: 'fb-rate', 'aria-label': 'No, this answer did not help', 'aria-pressed': 'false', text: 'No',
+      onclick: () => { down.setAttribute('aria-pressed', 'true'); up.setAttribute('aria-pressed', 'false'); form.hidden = false; comment.focus(); } });
+    const rate = async (rating, text) => {
+      (rating === 'up' ? up : down).setAttribute('aria-pressed', 'true');
+      try {
+        await postJSON(this.base, '/v1/feedback', { message_id: messageId, rating, comment: text || undefined });
+        form.hidden = true;
+        thanks.textContent = 'Thanks for your feedback.';
+      } catch (error) {
+        thanks.textContent = explain(error, this.config.contact);
+      }
+    };
+    return el('div', { class: 'fb-feedback' }, el('span', { class: 'fb-ask', text: 'Did this help?' }), up, down, form, thanks);
+  }
+
+  scroll() { this.log.scrollTop = this.log.scrollHeight; }
+
+  // -- dialogs -------------------------------------------------------------------------
+
+  dialog(name, title, ...content) {
+    const titleId = uid(`${name}-title`);
+    const node = el('dialog', { class: 'fb-dialog', 'aria-labelledby': titleId },
+      el('div', { class: 'fb-dialog-head' },
+        el('h2', { id: titleId, text: title }),
+        el('button', { type: 'button', class: 'fb-close', 'aria-label': 'Close', text: '×', onclick: () => this.close(name) })),
+      ...content);
+    node.addEventListener('close', () => { if (this.opener) this.opener.focus(); });
+    return node;
+  }
+
+  field(label, input) {
+    input.id = input.id || uid('field');
+    return el('div', { class: 'fb-field' }, el('label', { for: input.id, text: label }), input);
+  }
+
+  open(name, opener) {
+    const d = this.dialogs[name];
+    if (!d) return;
+    this.opener = opener || null;
+    d.reset?.();
+    d.node.showModal();
+    d.focus?.();
+  }
+
+  close(name) { this.dialogs[name].node.close(); }
+
+  handoffDialog() {
+    const name = el('input', { name: 'name', autocomplete: 'name', required: true, maxlength: '100' });
+    const email = el('input', { name: 'email', type: 'email', autocomplete: 'email', required: true, maxlength: '254' });
+    const message = el('textarea', { name: 'message', rows: '4', required: true, maxlength: '4000' });
+    const status = el('p', { class: 'fb-dialog-status', role: 'status' });
+    const submit = el('button', { type: 'submit', class: 'fb-send', text: 'Send to our team' });
+    const form = el('form', { novalidate: false, onsubmit: async (e) => {
+      e.preventDefault();
+      submit.disabled = true;
+      status.textContent = 'Sending…';
+      try {
+        const receipt = await postJSON(this.base, '/v1/handoff', { name: name.value, email: email.value, message: message.value, session_id: this.session || undefined });
+        form.hidden = true;
+        status.textContent = `${receipt.message} Your reference: ${receipt.reference}.`;
+        this.log.append(el('p', { class: 'fb-notice', text: `Request sent to our team (reference ${receipt.reference}).` }));
+      } catch (error) {
+        status.textContent = explain(error, this.config.contact);
+      } finally { submit.disabled = false; }
+    } },
+    el('p', { text: 'Tell us how we can help. The conversation so far is attached.' }),
+    this.field('Your name', name), this.field('Your email', email), this.field('How can we help?', message), submit);
+    const node = this.dialog('handoff', 'Talk to a person', form, status);
+    return {
+      node,
+      reset: () => {
+        form.hidden = false;
+        status.textContent = '';
+        const last = [...this.log.querySelectorAll('.fb-user p')].pop();
+        if (last && !message.value) message.value = last.textContent;
+      },
+      focus: () => name.focus(),
+    };
+  }
+
+  orderDialog() {
+    const number = el('input', { name: 'order_number', autocomplete: 'off', required: true, maxlength: '32', placeholder: 'NW-100234' });
+    const email = el('input', { name: 'email', type: 'email', autocomplete: 'email', maxlength: '254' });
+    const postal = el('input', { name: 'postal_code', autocomplete: 'postal-code', maxlength: '16' });
+    const status = el('p', { class: 'fb-dialog-status', role: 'status' });
+    const submit = el('button', { type: 'submit', class: 'fb-send', text: 'Look up my order' });
+    const allowPostal = this.config.allow_postal_code;
+    const form = el('form', { onsubmit: async (e) => {
+      e.preventDefault();
+      const body = { order_number: number.value.trim(), email: email.value.trim() || undefined, session_id: this.session || undefined };
+      if (allowPostal) body.postal_code = postal.value.trim() || undefined;
+      if (!body.email && !body.postal_code) { status.textContent = allowPostal ? 'Please give the email address or the postal code of the order.' : 'Please give the email address of the order.'; return; }
+      submit.disabled = true;
+      status.textContent = 'Looking up…';
+      try {
+        const order = await postJSON(this.base, '/v1/orders/lookup', body);
+        this.session = order.session_id;
+        status.textContent = `Found order ${order.order_number}: ${order.status.replace(/_/g, ' ')}.`;
+        this.log.append(this.answerShell({ answer: order.summary, mode: 'order', sources: [] }));
+        this.close('order');
+        this.scroll();
+      } catch (error) {
+        status.textContent = this.orderProblem(error);
+      } finally { submit.disabled = false; }
+    } },
+    this.field('Order number', number), this.field('Email address used for the order', email),
+    allowPostal ? this.field('or the postal code', postal) : null, submit);
+    const node = this.dialog('order', 'Order status', form, status);
+    return { node, reset: () => { status.textContent = ''; }, focus: () => number.focus() };
+  }
+
+  orderProblem(error) {
+    if (error instanceof ApiError) {
+      if (error.kind === 'denied') return "We couldn't verify these details. Please check the order number and the email address or postal code.";
+      if (error.kind === 'busy' || error.kind === 'unavailable') return error.message;
+      if (error.kind === 'invalid') return 'Please check the order number (like NW-100234) and the email address.';
+    }
+    return explain(error, this.config.contact);
+  }
+
+  entryDialog() {
+    const body = el('div', { class: 'fb-entry' });
+    const node = this.dialog('entry', 'From our FAQ', body);
+    return { node, body };
+  }
+
+  async showEntry(id, opener) {
+    const d = this.dialogs.entry;
+    d.body.replaceChildren(el('p', { text: 'Loading…' }));
+    this.open('entry', opener);
+    try {
+      const entry = await getJSON(this.base, `/v1/entries/${encodeURIComponent(id)}`);
+      const parts = [el('h3', { text: entry.title }), el('div', { class: 'fb-text' }, renderMarkdown(entry.answer))];
+      if (entry.updated) parts.push(el('p', { class: 'fb-updated', text: `Last updated: ${entry.updated}` }));
+      if (/^https?:\/\//i.test(entry.url)) parts.push(el('p', {}, el('a', { href: entry.url, rel: 'noopener noreferrer', target: '_blank', text: 'Open in our help center' })));
+      d.body.replaceChildren(...parts);
+    } catch (error) {
+      d.body.replaceChildren(el('p', { class: 'fb-error', text: explain(error, this.config.contact) }));
+    }
+  }
+}
