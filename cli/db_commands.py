@@ -79,6 +79,7 @@ def _purge(settings: Settings, days: int | None) -> int:
     from service.db.chat_store import SqlChatStore
     from service.db.engine import engine_for
     from service.db.guard import guard_for
+    from service.handoff import HandoffDesk
     from service.orders.attempts import SqlAttemptCounter
     from service.orders.repository import OrderRepository
 
@@ -87,9 +88,11 @@ def _purge(settings: Settings, days: int | None) -> int:
     timeout = 600.0  # a purge may delete many rows; it is not on anyone's answer path
     slow = settings.db.model_copy(update={"statement_timeout_s": timeout})
     engine = engine_for(settings.db.url, slow, timeout)
+    cutoff = now - timedelta(days=keep)
     try:
-        store = SqlChatStore(engine, guard_for("purge", settings.db, timeout))
-        removed = asyncio.run(store.purge(now - timedelta(days=keep)))
+        guard = guard_for("purge", settings.db, timeout)
+        removed = asyncio.run(SqlChatStore(engine, guard).purge(cutoff))
+        removed += HandoffDesk(engine, guard, settings.handoff).purge(cutoff)
     finally:
         engine.dispose()
     order_engine = engine_for(settings.orders.db_url or settings.db.url, slow, timeout)
@@ -100,7 +103,7 @@ def _purge(settings: Settings, days: int | None) -> int:
     finally:
         order_engine.dispose()
     print(
-        f"purged {removed} chat rows older than {keep} days and {stale} expired "
+        f"purged {removed} chat and handoff rows older than {keep} days and {stale} expired "
         "verification and attempt records"
     )
     return EXIT_OK
