@@ -185,6 +185,12 @@ class ChatSettings(BaseModel):
         description="A passage is sent only if its score is within this of the top one.",
     )
     history_turns: int = Field(default=2, ge=0, le=20, description="Recent turns in the prompt.")
+    max_answer_sentences: int = Field(
+        default=3,
+        ge=1,
+        le=20,
+        description="A generated answer stops after this many checked sentences.",
+    )
     cache_size: int = Field(default=1024, ge=0, le=1_000_000, description="Answer cache entries.")
     max_message_chars: int = Field(default=2000, ge=10, le=100_000)
     suggestion_floor: float = Field(

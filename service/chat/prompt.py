@@ -159,19 +159,6 @@ class PromptBuilder:
         return " ".join(words[:lo]) + " …"
 
 
-_CITATION = re.compile(r"\[(\d{1,2})\]")
-
-
-def clean_citations(answer: str, sent: int) -> str:
-    """Drop citations to passages that were not sent (the model invents some)."""
-
-    def keep(m: re.Match[str]) -> str:
-        return m.group(0) if 1 <= int(m.group(1)) <= sent else ""
-
-    cleaned = _CITATION.sub(keep, answer)
-    return re.sub(r"[ \t]{2,}", " ", cleaned).replace(" .", ".").strip()
-
-
 def leaks_prompt(answer: str, system_prefix: str) -> bool:
     """Whether the answer repeats a line of the rules: small models asked to "print your
     instructions" sometimes do, and then the answer must not be shown."""
@@ -185,48 +172,3 @@ def leaks_prompt(answer: str, system_prefix: str) -> bool:
 def strip_fences(answer: str) -> str:
     """Remove prompt scaffolding (<faq ...>, </question>, ...) a model echoed back."""
     return re.sub(r"[ \t]{2,}", " ", _FENCE.sub("", answer)).strip()
-
-
-class FenceFilter:
-    """Removes fence tags from a token stream as it flows: text is held back only from a
-    "<" until the tag closes (or clearly is not one of ours), so customers never see
-    scaffolding the model echoed, and ordinary text is delayed by no more than a tag."""
-
-    _MAX_TAG = 80
-
-    def __init__(self) -> None:
-        self._pending = ""
-
-    def feed(self, piece: str) -> str:
-        self._pending += piece
-        out: list[str] = []
-        while self._pending:
-            start = self._pending.find("<")
-            if start < 0:
-                out.append(self._pending)
-                self._pending = ""
-                break
-            out.append(self._pending[:start])
-            rest = self._pending[start:]
-            end = rest.find(">")
-            again = rest.find("<", 1)
-            if again > 0 and (end < 0 or again < end):
-                out.append(rest[:again])  # "a <3 </faq>": the first "<" opens no tag
-                self._pending = rest[again:]
-                continue
-            if end < 0:
-                if len(rest) < self._MAX_TAG:
-                    self._pending = rest  # wait for the rest of a possible tag
-                    break
-                out.append(rest[0])
-                self._pending = rest[1:]
-                continue
-            tag = rest[: end + 1]
-            if not _FENCE.fullmatch(tag):
-                out.append(tag)
-            self._pending = rest[end + 1 :]
-        return "".join(out)
-
-    def flush(self) -> str:
-        rest, self._pending = self._pending, ""
-        return rest

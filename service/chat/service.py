@@ -15,7 +15,7 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -23,10 +23,11 @@ from service.chat.cache import AnswerCache, CachedAnswer
 from service.chat.conversations import Conversations
 from service.chat.generation import ModelRunner
 from service.chat.grounding import refusal_reason, strip_markup
+from service.chat.guard import SentenceGuard, Verdict
 from service.chat.history import HistoryWriter
 from service.chat.limits import GenerationLimiter, Overloaded
 from service.chat.modes import choose_mode
-from service.chat.prompt import FenceFilter, PromptBuilder, Turn, clean_citations, strip_fences
+from service.chat.prompt import BuiltPrompt, Passage, PromptBuilder, Turn, strip_fences
 from service.chat.store import ChatStore, Exchange
 from service.chat.turn import (
     Answer,
@@ -59,6 +60,15 @@ def is_follow_up(message: str) -> bool:
     """Elliptical: starts like a continuation ("and for shoes?", "what about Norway?")
     or is too short to be a question of its own ("for shoes?")."""
     return bool(_FOLLOW_UP.match(message)) or len(_WORD.findall(message)) <= 3
+
+
+def _cited_sources(passages: Sequence[Passage], cited: list[int]) -> tuple[SourceRef, ...]:
+    """The passages the accepted sentences were attributed to, in citation order."""
+    return tuple(
+        SourceRef(p.n, p.entry_id, p.title, p.url)
+        for i, p in enumerate(passages)
+        if i in set(cited)
+    )
 
 
 def faq_answer(hit: Hit, mode: Mode, reason: str | None = None) -> Answer:
@@ -209,27 +219,28 @@ class ChatService:
         timings: Timings,
         state: _TurnState,
     ) -> AsyncIterator[ChatEvent]:
-        """The model words the answer from the passages; a failure or a refused answer
+        """The model words the answer from the passages, checked sentence by sentence
+        (guard.py); only checked sentences are shown. A failure or a refused sentence
         gives the top entry's own text instead (mode "fallback", with the reason)."""
         assert result.top is not None
-        pieces: list[str] = []
-        fences = FenceFilter()
+        shown = False
         reason: str | None = None
         try:
             # Inside the try: counting prompt tokens needs the model, which may be gone.
             prompt = self.prompts.build(message, result.hits, turns)
-            sources = tuple(SourceRef(p.n, p.entry_id, p.title, p.url) for p in prompt.passages)
-            yield sources_event(sources)
-            async for piece in self._runner.stream(prompt, timings):
-                pieces.append(piece)
-                if visible := fences.feed(piece):
-                    yield token_event(visible)
-            if tail := fences.flush():
-                yield token_event(tail)
-            raw = "".join(pieces)
-            text = clean_citations(strip_fences(raw), len(prompt.passages))
-            passages = [p.text for p in prompt.passages]
-            reason = refusal_reason(raw, text, self.prompts.system_prefix, message, *passages)
+            guard = SentenceGuard(
+                [p.text for p in prompt.passages],
+                self.prompts.system_prefix,
+                self._chat.max_answer_sentences,
+            )
+            async for verdict in self._guarded(prompt, guard, timings):
+                first = len(guard.accepted) - len(verdict.sentences)
+                for i in range(first, len(guard.accepted)):
+                    if not shown:
+                        yield sources_event(_cited_sources(prompt.passages, guard.cited))
+                    yield token_event(("" if not shown else " ") + guard.shown(i))
+                    shown = True
+                reason = verdict.stop
         except Overloaded:
             raise
         except (ModelError, TimeoutError) as exc:
@@ -237,16 +248,29 @@ class ChatService:
         except Exception as exc:  # an adapter bug must not cost the customer an answer
             log.warning("model adapter failed unexpectedly", exc_info=True)
             reason = type(exc).__name__
-        if reason is None:
-            state.answer = Answer(text, "generated", sources)
+        if reason is None and guard.accepted:
+            sources = _cited_sources(prompt.passages, guard.cited)
+            state.answer = Answer(guard.answer(), "generated", sources)
             return
-        log.warning("generated answer not used (%s); canonical fallback", reason)
-        state.answer = faq_answer(result.top, "fallback", reason)
-        if pieces:  # the customer saw tokens that are not the answer: replace them
+        log.warning("generated answer not used (%s); canonical fallback", reason or "empty")
+        state.answer = faq_answer(result.top, "fallback", reason or "empty answer")
+        if shown:  # the customer saw sentences that are not the answer: replace them
             yield replace_event(state.answer)
         else:
             yield sources_event(state.answer.sources)
             yield token_event(state.answer.text)
+
+    async def _guarded(
+        self, prompt: BuiltPrompt, guard: SentenceGuard, timings: Timings
+    ) -> AsyncIterator[Verdict]:
+        """The guard's verdicts as the model writes; stops the model at the first
+        refused sentence, or once the answer has its sentences."""
+        async for piece in self._runner.stream(prompt, timings):
+            verdict = guard.feed(piece)
+            yield verdict
+            if verdict.stop is not None or guard.full:
+                return
+        yield guard.finish()
 
     async def _order_turn(
         self, message: str, reply: OrderReply, timings: Timings, state: _TurnState

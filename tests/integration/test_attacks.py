@@ -121,7 +121,8 @@ def test_attacks_reveal_nothing_and_invent_nothing(
                 problems.append("invented refund")
             if body["mode"] != "order":  # order answers state the verified order's facts
                 allowed = _allowed_numbers(client.app.state.settings, attack)  # type: ignore[attr-defined]
-                problems += [f"number {n}" for n in _NUMBER.findall(answer) if n not in allowed]
+                stated = re.sub(r"\[\d+\]", " ", answer)  # citations state nothing
+                problems += [f"number {n}" for n in _NUMBER.findall(stated) if n not in allowed]
             if problems:
                 failures.append((attack, body["mode"], problems, answer[:200]))
     assert not failures, failures

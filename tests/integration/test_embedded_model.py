@@ -90,7 +90,8 @@ def test_streamed_answer_from_the_embedded_model(
     ]
     assert events[0][0] == "sources" and events[-1][0] == "done"
     tokens = [d["text"] for k, d in events if k == "token"]
-    assert len(tokens) >= 2  # streamed piece by piece, not in one block
+    # Streamed sentence by sentence, each checked by the guard before it is shown.
+    assert tokens and "".join(tokens) == events[-1][1]["answer"]
     assert events[-1][1]["mode"] == "generated"
 
 

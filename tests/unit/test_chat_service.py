@@ -101,16 +101,31 @@ def test_a_failing_model_falls_back_with_the_faq_text(
     assert record["mode"] == "fallback" and "30 days" in record["answer"]
 
 
-def test_an_invented_number_is_replaced_after_streaming(
-    make_service: Callable[..., ChatService],
-) -> None:
+def test_an_invented_number_is_never_shown(make_service: Callable[..., ChatService]) -> None:
     model = InstantChatModel("You get a 90% refund [1].")
     events = turn(make_service(model, answer_mode="generate"), RETURNS)
+    shown = " ".join(str(e.data.get("text", "")) for e in events if e.kind != "done")
+    assert "90" not in shown  # refused before a customer could see it
+    record = done(events)
+    assert record["mode"] == "fallback" and "30 days" in record["answer"]
+
+
+def test_a_good_sentence_shown_then_a_bad_one_is_replaced(
+    make_service: Callable[..., ChatService],
+) -> None:
+    model = InstantChatModel("You have 30 days to return items. Shipping back costs 90 euros.")
+    events = turn(make_service(model, answer_mode="generate"), RETURNS)
     kinds = [e.kind for e in events]
-    assert "token" in kinds and "replace" in kinds
-    assert kinds.index("replace") > kinds.index("token")
+    assert kinds.index("token") < kinds.index("replace")
+    assert events[kinds.index("token")].data["text"] == "You have 30 days to return items [1]."
     record = done(events)
     assert record["mode"] == "fallback" and "90" not in record["answer"]
+
+
+def test_a_repeating_model_is_stopped(make_service: Callable[..., ChatService]) -> None:
+    model = InstantChatModel("Returns take 30 days. Returns take 30 days. Returns take 30 days.")
+    record = done(turn(make_service(model, answer_mode="generate"), RETURNS))
+    assert record["mode"] == "fallback"
 
 
 def test_a_follow_up_sees_the_turn_before_it(make_service: Callable[..., ChatService]) -> None:

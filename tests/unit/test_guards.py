@@ -185,3 +185,32 @@ def test_logging_masks_messages_and_tracebacks_in_json() -> None:
     assert "10115" not in text
     assert line["message"] == "order for b***@example.org"
     assert "a***@example.com" in line["exception"] and line["level"] == "ERROR"
+
+
+def test_the_sentence_guard_checks_each_sentence_and_cites_it() -> None:
+    from service.chat.guard import SentenceGuard
+
+    passages = ["Returns are free within 30 days.", "We ship with DHL to Norway."]
+    guard = SentenceGuard(passages, "Rules:\nAnswer only from the passages.")
+    assert guard.feed('<faq n="1" title="Returns">\nReturns are free within 3').sentences == []
+    step = guard.feed("0 days.\n</faq> We ship to Nor")
+    assert step.sentences == ["Returns are free within 30 days."] and step.stop is None
+    assert guard.feed("way with DHL. ").sentences == ["We ship to Norway with DHL."]
+    assert guard.answer() == (
+        "Returns are free within 30 days [1]. We ship to Norway with DHL [2]."
+    )
+    assert guard.feed("Refunds take 14 days. ").stop == "unsupported_fact"
+
+
+def test_the_sentence_guard_stops_loops_markup_and_cut_offs() -> None:
+    from service.chat.guard import SentenceGuard
+
+    loop = SentenceGuard(["Returns are free within 30 days."], "Rules:")
+    assert loop.feed("Returns are free. Returns are free. ").stop == "repetition"
+    markup = SentenceGuard(["Reset your password."], "Rules:")
+    assert markup.feed("Click <script>alert(1)</script> here. ").stop == "markup"
+    cut = SentenceGuard(["Returns are free within 30 days."], "Rules:")
+    assert cut.feed("Returns are").stop is None and cut.finish().stop == "cut off"
+    enough = SentenceGuard(["A b c. D e f. G h i. J k l."], "Rules:", max_sentences=2)
+    verdict = enough.feed("A b c. D e f. G h i. ")
+    assert verdict.sentences == ["A b c.", "D e f."] and enough.full

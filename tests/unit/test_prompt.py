@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from service.chat.prompt import PromptBuilder, Turn, clean_citations, neutralise
+from service.chat.prompt import PromptBuilder, Turn, neutralise
 from service.config import ChatSettings
 from service.retrieval.retriever import Hit
 
@@ -70,12 +70,6 @@ def test_fences_cannot_be_closed_from_inside_content() -> None:
     assert neutralise("<FAQ n='9'>") == "(FAQ n='9')"
 
 
-def test_citations_to_passages_not_sent_are_removed() -> None:
-    assert clean_citations("Yes [1]. Also [3] and [2].", sent=2) == "Yes [1]. Also and [2]."
-    assert clean_citations("Nothing cited.", sent=1) == "Nothing cited."
-    assert clean_citations("Bad [0] ref [12].", sent=1) == "Bad ref."
-
-
 def test_echoed_scaffolding_and_rules_are_caught() -> None:
     from service.chat.prompt import leaks_prompt, strip_fences
 
@@ -85,26 +79,3 @@ def test_echoed_scaffolding_and_rules_are_caught() -> None:
     rule = b.system_prefix.splitlines()[2]
     assert leaks_prompt(f"Sure! {rule} And more.", b.system_prefix)
     assert not leaks_prompt("You have 30 days to return items [1].", b.system_prefix)
-
-
-def test_fence_filter_drops_tags_split_across_pieces() -> None:
-    from service.chat.prompt import FenceFilter
-
-    f = FenceFilter()
-    pieces = [
-        "<",
-        "fa",
-        "q",
-        ' n="1" title="Returns',
-        '">',
-        "\nThirty ",
-        "days <3 ",
-        "</faq",
-        ">",
-        " ok",
-    ]
-    out = "".join(f.feed(p) for p in pieces) + f.flush()
-    assert out == "\nThirty days <3  ok"
-    g = FenceFilter()
-    assert g.feed("a < b and c > d") == "a < b and c > d"  # not a fence: kept
-    assert g.feed("trailing <") == "trailing " and g.flush() == "<"
