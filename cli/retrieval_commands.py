@@ -29,6 +29,14 @@ def add_parsers(sub: Any) -> None:
     p.add_argument(
         "--threshold", type=float, help="abstain threshold to report at (default: configured)"
     )
+    p.add_argument(
+        "--answers",
+        action="store_true",
+        help="score the answers themselves (the configured model answers every question)",
+    )
+    p.add_argument("--answer-mode", choices=["generate", "canonical_first", "hybrid", "extractive"])
+    p.add_argument("--no-guard", action="store_true", help="with --answers: the guard off")
+    p.add_argument("--limit", type=int, help="with --answers: an even sample of N questions")
     p.set_defaults(func=evaluate)
 
 
@@ -100,13 +108,17 @@ def evaluate(args: argparse.Namespace) -> int:
     from ingest.progress import Progress
     from service.retrieval.evaluation import QueryFileError
 
-    settings = load_settings(args.config)
-    if args.threshold is not None:
-        settings.retrieval.abstain_threshold = args.threshold
     for p in (args.faqs, args.queries):
         if not Path(p).exists():
             err(f"eval: {p}: no such file or folder")
             return EXIT_USAGE
+    if args.answers:
+        from cli.answer_commands import evaluate_answers
+
+        return evaluate_answers(args)
+    settings = load_settings(args.config)
+    if args.threshold is not None:
+        settings.retrieval.abstain_threshold = args.threshold
     out_dir = Path(args.out) if args.out else Path("var/eval") / Path(args.queries).parent.name
     try:
         result = evaluate_files(

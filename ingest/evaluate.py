@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,27 @@ class EvalResult:
     suggestion_csv: Path
 
 
+@contextlib.contextmanager
+def temporary_index(
+    faqs: Path,
+    settings: Settings,
+    embedder: Embedder,
+    progress: ProgressFactory | None = None,
+    log: Callable[[str], None] = print,
+) -> Iterator[Retriever]:
+    """The FAQ ingested into a throwaway embedded index: evaluation never touches the
+    live one."""
+    with tempfile.TemporaryDirectory(prefix="faqbot-eval-") as tmp:
+        index_settings = settings.index.model_copy(update={"path": Path(tmp), "host": None})
+        # An evaluation set is not the shop's FAQ: no order policy to read from it.
+        orders = settings.orders.model_copy(update={"returns_window_entry": None})
+        eval_settings = settings.model_copy(update={"index": index_settings, "orders": orders})
+        store = IndexStore(Path(tmp))
+        backend = build_backend(eval_settings, embedder)
+        IngestPipeline(eval_settings, embedder, backend, store, progress, log).run([faqs])
+        yield Retriever.open(store, backend, embedder, settings.retrieval)
+
+
 def evaluate_files(
     faqs: Path,
     queries_path: Path,
@@ -51,14 +73,7 @@ def evaluate_files(
     log: Callable[[str], None] = print,
 ) -> EvalResult:
     embedder = embedder or build_embedder(settings)
-    with tempfile.TemporaryDirectory(prefix="faqbot-eval-") as tmp:
-        # Always a private embedded index: evaluation must never touch the live one.
-        index_settings = settings.index.model_copy(update={"path": Path(tmp), "host": None})
-        eval_settings = settings.model_copy(update={"index": index_settings})
-        store = IndexStore(Path(tmp))
-        backend = build_backend(eval_settings, embedder)
-        IngestPipeline(eval_settings, embedder, backend, store, progress, log).run([faqs])
-        retriever = Retriever.open(store, backend, embedder, settings.retrieval)
+    with temporary_index(faqs, settings, embedder, progress, log) as retriever:
         queries = load_queries(queries_path, known_ids=set(retriever.manifest.entries))
         outcomes = run_queries(retriever, queries)
     metrics = summarize(outcomes, settings.retrieval.abstain_threshold)

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ingest.chunking import entry_records
+from ingest.policy import PolicyError, read_policy
 from ingest.sources import parse_sources
 from service.config import Settings
 from service.retrieval.classifier import PhrasingClassifier
@@ -139,6 +140,10 @@ class IngestPipeline:
             )
         if not parsed.entries:
             raise IngestError("no valid FAQ entries found; nothing was published", warnings)
+        try:
+            policy = read_policy(parsed.entries, self.settings.orders.returns_window_entry)
+        except PolicyError as exc:
+            raise IngestError(f"{exc}; nothing was published", warnings) from None
         if dry_run:
             live = self.store.live_manifest()
             report = self._report(parsed.entries, parsed.files, warnings, rebuild, live)
@@ -150,7 +155,9 @@ class IngestPipeline:
             report = self._report(parsed.entries, parsed.files, warnings, rebuild, live)
             if report.plan.has_changes:
                 try:
-                    self._build_and_publish(parsed.entries, report, live, paths, gate_questions)
+                    self._build_and_publish(
+                        parsed.entries, report, live, paths, gate_questions, policy
+                    )
                 except BaseException:
                     # A refused or failed version must not linger (a SIGKILL skips this;
                     # the next run's garbage collection covers that case).
@@ -202,6 +209,7 @@ class IngestPipeline:
         live: Manifest | None,
         paths: Sequence[Path],
         gate_questions: Path | None,
+        policy: dict[str, int],
     ) -> None:
         version = self.store.new_version_id()
         report.version = version
@@ -217,7 +225,9 @@ class IngestPipeline:
         self._derived_files(version, entries, records, vectors, stages)
         # The manifest is written last: a version without one is unfinished and is
         # removed by the next run.
-        self.store.write_manifest(self._manifest(version, entries, records, vectors, paths))
+        manifest = self._manifest(version, entries, records, vectors, paths)
+        manifest.policy = policy
+        self.store.write_manifest(manifest)
         if gate_questions is not None:
             with _timed(stages, "gate"):
                 report.gate = self._gate(version, gate_questions)

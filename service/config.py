@@ -138,7 +138,16 @@ class LLMSettings(BaseModel):
     num_ctx: int = Field(default=2048, ge=256, le=131072, description="Context window.")
     keep_alive: str = Field(default="30m", description="Ollama keep_alive: model stays loaded.")
     max_tokens: int = Field(default=200, ge=1, le=4096, description="Answer length cap.")
-    temperature: float = Field(default=0.2, ge=0.0, le=2.0)
+    temperature: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=2.0,
+        description="0: the same question gets the same answer (support answers are not "
+        "creative writing).",
+    )
+    repeat_penalty: float = Field(
+        default=1.15, ge=1.0, le=2.0, description="Discourages the loops small models fall into."
+    )
     connect_timeout_s: float = Field(default=3.0, gt=0, le=120)
     first_token_timeout_s: float = Field(
         default=20.0, gt=0, le=600, description="No first token by then: canonical fallback."
@@ -160,10 +169,11 @@ class ChatSettings(BaseModel):
         "(Mon-Fri 8:00-20:00, Sat 9:00-16:00 CET)",
         description="The human channel offered when the bot declines or fails.",
     )
-    answer_mode: Literal["generate", "canonical_first", "hybrid"] = Field(
+    answer_mode: Literal["generate", "canonical_first", "hybrid", "extractive"] = Field(
         default="hybrid",
         description="generate: always the model; canonical_first: the top entry's own answer "
-        "whenever retrieval answers; hybrid: canonical above canonical_threshold.",
+        "whenever retrieval answers; hybrid: canonical above canonical_threshold, the model "
+        "below it; extractive: the entry's sentences that answer the question, no model.",
     )
     canonical_threshold: float = Field(
         default=0.7,
@@ -185,6 +195,11 @@ class ChatSettings(BaseModel):
         description="A passage is sent only if its score is within this of the top one.",
     )
     history_turns: int = Field(default=2, ge=0, le=20, description="Recent turns in the prompt.")
+    grounding_guard: bool = Field(
+        default=True,
+        description="Check every generated sentence against its passages (guard.py). Off "
+        "only to measure what the guard prevents (`faqbot eval --answers --no-guard`).",
+    )
     max_answer_sentences: int = Field(
         default=3,
         ge=1,
@@ -209,9 +224,24 @@ class OrderSettings(BaseModel):
         description="Where the orders live (PostgreSQL, MariaDB/MySQL, SQLite). Default: db.url. "
         "A read-only role is enough (see docs/orders.md).",
     )
-    returns_window_days: int = Field(
-        default=30, ge=0, le=365, description="Same number as the returns FAQ entry."
+    returns_window_entry: str | None = Field(
+        default="returns-window",
+        description="The FAQ entry whose 'within N days' order answers quote as the returns "
+        "window; ingest reads it and refuses a FAQ without it. None: no such rule.",
     )
+    returns_window_days: int = Field(
+        default=30,
+        ge=0,
+        le=365,
+        description="Used only with an index built before the window was read from the FAQ.",
+    )
+
+    @field_validator("returns_window_entry", mode="before")
+    @classmethod
+    def _no_entry(cls, v: Any) -> Any:
+        # FAQBOT_ORDERS__RETURNS_WINDOW_ENTRY= (empty) turns the rule off.
+        return None if isinstance(v, str) and not v.strip() else v
+
     verified_minutes: int = Field(
         default=15, ge=1, le=1440, description="How long a verified order stays visible."
     )

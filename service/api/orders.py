@@ -120,7 +120,7 @@ async def lookup(
         raise HTTPException(403, detail=reply.text)
     f = reply.facts
     now = datetime.now(UTC)
-    window = settings.orders.returns_window_days
+    window = await service.returns_window()
     return {
         "session_id": session,
         "order_number": f.order_number,

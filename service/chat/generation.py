@@ -20,7 +20,9 @@ class ModelRunner:
     ) -> None:
         self._model = model
         self._settings = settings
-        self._options = GenerationOptions(settings.max_tokens, settings.temperature)
+        self._options = GenerationOptions(
+            settings.max_tokens, settings.temperature, settings.repeat_penalty
+        )
         # Admit no more generations than the model can run at once: the in-process model
         # runs one, and a second admitted one would only wait out its own timeout.
         model_limit = model.max_concurrency or settings.max_concurrent

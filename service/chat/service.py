@@ -16,11 +16,12 @@ import logging
 import re
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from service.chat.cache import AnswerCache, CachedAnswer
 from service.chat.conversations import Conversations
+from service.chat.extractive import extract
 from service.chat.generation import ModelRunner
 from service.chat.grounding import refusal_reason, strip_markup
 from service.chat.guard import SentenceGuard, Verdict
@@ -44,7 +45,13 @@ from service.chat.turn import (
 )
 from service.config import Settings
 from service.llm.base import ChatModel, ModelError
-from service.orders.assistant import OrderAssistant, OrderReply, describe_order, facts_block
+from service.orders.assistant import (
+    OrderAssistant,
+    OrderReply,
+    describe_order,
+    describe_topic,
+    facts_block,
+)
 from service.retrieval.retriever import Hit, Retriever, SearchResult
 
 log = logging.getLogger("faqbot.chat")
@@ -123,6 +130,16 @@ class ChatService:
     def history_writer(self) -> HistoryWriter:
         return self.conversations.writer
 
+    async def returns_window(self) -> int:
+        """Days, as the live FAQ states them (read at ingest); the setting only for an
+        index built before that."""
+        try:
+            retriever = await asyncio.to_thread(self._retriever)
+        except Exception:  # the order answer must not fail for want of the index
+            return self._settings.orders.returns_window_days
+        policy = retriever.manifest.policy
+        return policy.get("returns_window_days", self._settings.orders.returns_window_days)
+
     async def resolve_session(self, session_id: str | None) -> tuple[str, bool]:
         return await self.conversations.resolve(session_id)
 
@@ -177,7 +194,8 @@ class ChatService:
             state.retrieved = tuple(Retrieved(h.entry_id, round(h.score, 4)) for h in result.hits)
             mode = choose_mode(result, self._chat)
             if mode == "generated":
-                async for event in self._generated(message, result, turns, timings, state):
+                step = self._generated if self._chat.grounding_guard else self._unguarded
+                async for event in step(message, result, turns, timings, state):
                     yield event
                 self._remember(message, turns, state)
                 return
@@ -185,6 +203,11 @@ class ChatService:
             if mode == "abstained" or top is None:
                 state.answer = self.decline()
                 state.suggestions = self._suggestions(result)
+            elif mode == "extractive":
+                text = await asyncio.to_thread(
+                    extract, message, top.answer, retriever.embed_queries
+                )
+                state.answer = replace(faq_answer(top, "extractive"), text=strip_markup(text))
             else:
                 state.answer = faq_answer(top, "canonical")
             self._remember(message, turns, state)
@@ -260,6 +283,24 @@ class ChatService:
             yield sources_event(state.answer.sources)
             yield token_event(state.answer.text)
 
+    async def _unguarded(
+        self,
+        message: str,
+        result: SearchResult,
+        turns: list[Turn],
+        timings: Timings,
+        state: _TurnState,
+    ) -> AsyncIterator[ChatEvent]:
+        """The model's text as it comes, scaffolding stripped, nothing checked: only for
+        measuring the guard's effect (chat.grounding_guard off)."""
+        assert result.top is not None
+        prompt = self.prompts.build(message, result.hits, turns)
+        sources = tuple(SourceRef(p.n, p.entry_id, p.title, p.url) for p in prompt.passages)
+        yield sources_event(sources)
+        pieces = [piece async for piece in self._runner.stream(prompt, timings)]
+        state.answer = Answer(strip_fences("".join(pieces)).strip(), "generated", sources)
+        yield token_event(state.answer.text)
+
     async def _guarded(
         self, prompt: BuiltPrompt, guard: SentenceGuard, timings: Timings
     ) -> AsyncIterator[Verdict]:
@@ -279,8 +320,12 @@ class ChatService:
         text = reply.text
         if reply.facts is not None:
             today = datetime.now(UTC)
-            window = self._settings.orders.returns_window_days
-            text = describe_order(reply.facts, window, today)
+            window = await self.returns_window()
+            text = (
+                describe_topic(reply.facts, reply.topic, window, today)
+                if reply.topic
+                else describe_order(reply.facts, window, today)
+            )
             if self._chat.answer_mode == "generate":
                 facts = facts_block(reply.facts, window, today)
                 text = await self._worded_order(message, facts, timings) or text

@@ -7,7 +7,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-Mode = Literal["generated", "canonical", "abstained", "fallback", "order"]
+Mode = Literal["generated", "canonical", "extractive", "abstained", "fallback", "order"]
 EventKind = Literal["sources", "token", "replace", "done"]
 
 

@@ -15,10 +15,18 @@ class ChatMessage:
     content: str
 
 
+# Where a support answer is over: the model closing our scaffolding or starting a new
+# turn (each backend stops before emitting the stop text). Not "<faq": small models
+# often open their answer by echoing the passage's fence, and the guard strips it.
+STOP_SEQUENCES = ("</faq", "</question", "\nCustomer:", "\nQuestion:")
+
+
 @dataclass(frozen=True)
 class GenerationOptions:
     max_tokens: int = 256
-    temperature: float = 0.2
+    temperature: float = 0.0
+    repeat_penalty: float = 1.15
+    stop: tuple[str, ...] = STOP_SEQUENCES
 
 
 class ModelError(RuntimeError):

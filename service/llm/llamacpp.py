@@ -113,6 +113,8 @@ class LlamaCppChatModel:
                         messages=payload,
                         max_tokens=options.max_tokens,
                         temperature=options.temperature,
+                        repeat_penalty=options.repeat_penalty,
+                        stop=list(options.stop),
                         stream=True,
                     )
                     for chunk in chunks:

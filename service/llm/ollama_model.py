@@ -83,6 +83,8 @@ class OllamaChatModel:
                     "num_ctx": self._num_ctx,
                     "num_predict": options.max_tokens,
                     "temperature": options.temperature,
+                    "repeat_penalty": options.repeat_penalty,
+                    "stop": list(options.stop),
                 },
             )
             async for part in response:

@@ -74,6 +74,12 @@ class OpenAICompatChatModel:
                 messages=as_role_dicts(messages),  # type: ignore[arg-type]
                 max_tokens=options.max_tokens,
                 temperature=options.temperature,
+                stop=list(options.stop)[:4],  # the OpenAI API takes at most four
+                # llama.cpp's server reads repeat_penalty, vLLM repetition_penalty.
+                extra_body={
+                    "repeat_penalty": options.repeat_penalty,
+                    "repetition_penalty": options.repeat_penalty,
+                },
                 stream=True,
             )
             async for chunk in response:  # type: ignore[union-attr]

@@ -15,9 +15,11 @@ from service.config import DatabaseSettings, OrderSettings
 from service.db.guard import DatabaseGuard, DatabaseUnavailable, guard_for
 from service.orders.attempts import AttemptCounter, Count, Scope, SqlAttemptCounter
 from service.orders.extract import (
+    Topic,
     find_email,
     find_order_numbers,
     find_postal_code,
+    follow_up_topic,
     mentions_orders,
 )
 from service.orders.repository import AccessState, OrderFacts, OrderRepository
@@ -61,6 +63,7 @@ class OrderReply:
     outcome: Outcome
     text: str
     facts: OrderFacts | None = None
+    topic: Topic | None = None  # a follow-up's question about the verified order
 
 
 def _now() -> datetime:
@@ -107,7 +110,8 @@ class OrderAssistant:
         question about the order already verified in this session make it one."""
         numbers = find_order_numbers(message)
         email, postal = find_email(message), find_postal_code(message)
-        if not (numbers or email or postal or mentions_orders(message)):
+        topic = follow_up_topic(message) if not numbers else None
+        if not (numbers or email or postal or topic or mentions_orders(message)):
             return None  # plainly an FAQ question: no database round trip
         try:
             state = await self._db(self._repo.access, session_id)
@@ -119,14 +123,15 @@ class OrderAssistant:
         if not numbers:
             if state.pending_order and (email or postal):
                 numbers = [state.pending_order]
-            elif state.verified(None, now) and mentions_orders(message):
+            elif state.verified(None, now) and (topic or mentions_orders(message)):
                 numbers = [str(state.verified_order)]
             else:
-                return None
+                return None  # nothing verified (or no longer): the FAQ answers
         try:
-            return await self._lookup(session_id, state, numbers[0], email, postal, client)
+            reply = await self._lookup(session_id, state, numbers[0], email, postal, client)
         except DatabaseUnavailable:
             return OrderReply("unavailable", UNAVAILABLE)
+        return replace(reply, topic=topic) if reply.facts is not None else reply
 
     async def lookup(
         self, session_id: str, order_number: str, email: str | None, postal: str | None, client: str
@@ -250,6 +255,27 @@ def describe_order(facts: OrderFacts, returns_window_days: int, today: datetime)
     lines.append(f"Items: {items} ({facts.total_cents / 100:.2f} {facts.currency}).")
     lines.append(return_eligibility(facts, returns_window_days, today))
     return " ".join(lines)
+
+
+def describe_topic(facts: OrderFacts, topic: Topic, window_days: int, today: datetime) -> str:
+    """A follow-up's answer from the verified order's facts alone."""
+    number = facts.order_number
+    if topic == "returns":
+        return f"Order {number}: {return_eligibility(facts, window_days, today)}"
+    if topic == "items":
+        items = ", ".join(f"{i.quantity} × {i.name}" for i in facts.items)
+        return f"Order {number} contains {items}."
+    if topic == "carrier":
+        if facts.carrier and facts.tracking_number:
+            tracking = facts.tracking_number
+            return f"Order {number} ships with {facts.carrier}, tracking number {tracking}."
+        return f"Order {number} has not been handed to a carrier yet."
+    if topic == "arrival":
+        if facts.delivered_at is not None:
+            return f"Order {number} was delivered on {facts.delivered_at:%d %b %Y}."
+        if facts.expected_delivery is not None and facts.status not in ("cancelled", "refunded"):
+            return f"Order {number} is expected on {facts.expected_delivery:%d %b %Y}."
+    return describe_order(facts, window_days, today)
 
 
 def return_eligibility(facts: OrderFacts, window_days: int, today: datetime) -> str:

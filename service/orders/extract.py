@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Literal
 
 ORDER_PREFIX = "NW-"
 _ORDER_FORMS = re.compile(
@@ -69,3 +70,31 @@ def normalise_postal_code(code: str) -> str:
 
 def mentions_orders(text: str) -> bool:
     return bool(_ORDER_TALK.search(clean_text(text)))
+
+
+Topic = Literal["returns", "arrival", "items", "carrier", "status"]
+# What a follow-up about "the order" asks, in the customer's words; checked in order.
+_TOPICS: list[tuple[Topic, re.Pattern[str]]] = [
+    ("returns", re.compile(r"(?i)\b(return|send (it |them )?back|refund|exchange)")),
+    (
+        "carrier",
+        re.compile(r"(?i)\b(carrier|courier|tracking|track|which (company|service)|dhl|dpd|ups)\b"),
+    ),
+    ("items", re.compile(r"(?i)\b(what (was|is|did i)|items?|contents?|what'?s in|ordered)\b")),
+    ("arrival", re.compile(r"(?i)\b(arriv\w*|deliver\w*|when\b|how long|come|eta|get it)")),
+    ("status", re.compile(r"(?i)\b(status|where|shipped|sent)\b")),
+]
+# A follow-up refers back to the order instead of naming one.
+_REFERS_BACK = re.compile(
+    r"(?i)\b(it|its|them|they|this|that|my (order|parcel|package|stuff|things)|"
+    r"the (order|parcel|package|items?|jacket|boots))\b"
+)
+
+
+def follow_up_topic(text: str) -> Topic | None:
+    """The topic of a question about an order already verified in the conversation ("can
+    I still return it?", "when will it arrive?"), or None if it is not one."""
+    text = clean_text(text)
+    if not _REFERS_BACK.search(text) and len(text.split()) > 4:
+        return None  # a question of its own ("can I return a jacket I bought in store?")
+    return next((topic for topic, rx in _TOPICS if rx.search(text)), None)

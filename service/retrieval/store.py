@@ -52,6 +52,8 @@ class EntryInfo:
 
 @dataclass
 class Manifest:
+    """A version's entries, model and the policy numbers read from the FAQ at ingest."""
+
     version: str
     created: str
     model_id: str
@@ -60,6 +62,7 @@ class Manifest:
     records: int
     entries: dict[str, EntryInfo] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
+    policy: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=1)

@@ -11,6 +11,7 @@ from service.web.markdown import render
 
 MODE_LABELS = {
     "canonical": "Answered from our FAQ",
+    "extractive": "Answered from our FAQ",
     "fallback": "Answered from our FAQ",
     "generated": "Written from our FAQ",
     "abstained": "No answer found",

@@ -10,6 +10,7 @@ from typing import TypeVar
 
 import pytest
 
+from service.chat.memory_store import MemoryChatStore
 from service.chat.store import ChatStore, Exchange, UnknownMessage
 from service.chat.turn import Retrieved
 from service.config import DatabaseSettings
@@ -18,7 +19,6 @@ from service.db.engine import make_engine
 from service.db.guard import guard_for
 from service.db.migrations import upgrade
 from tests.databases import BACKENDS
-from tests.fakes.memory_chat_store import MemoryChatStore
 
 T = TypeVar("T")
 RETRIEVED = (Retrieved("returns-window", 1.2),)

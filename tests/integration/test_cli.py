@@ -64,6 +64,8 @@ def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Completed
 def cli_env(tmp_path: Path, embedder: OnnxEmbedder) -> dict[str, str]:
     return {
         **os.environ,
+        # A generic FAQ: no returns-window entry for order answers to quote.
+        "FAQBOT_ORDERS__RETURNS_WINDOW_ENTRY": "",
         "FAQBOT_INDEX__PATH": str(tmp_path / "index"),
         # reuse the session's exported graph instead of exporting again
         "FAQBOT_EMBEDDING__CACHE_DIR": str(embedder.onnx_path.parent),

@@ -195,3 +195,30 @@ def test_generate_mode_gives_the_model_only_the_verified_facts(
     model.enqueue(ModelError("down"))
     again = say(client, f"and where is order {ALICE['order']} now?", str(body["session_id"]))
     assert again["mode"] == "order" and ALICE["tracking"] in str(again["answer"])  # template
+
+
+def test_follow_ups_about_a_verified_order_are_answered_from_its_facts(
+    client: TestClient,
+) -> None:
+    session = str(say(client, f"order {ALICE['order']} email {ALICE['email']}")["session_id"])
+    answers = {
+        q: say(client, q, session)
+        for q in (
+            "can I still return it?",
+            "when will it arrive?",
+            "what was in it?",
+            "which carrier?",
+        )
+    }
+    assert all(a["mode"] == "order" for a in answers.values())
+    assert "Once delivered, you can return unworn items within 30 days" in str(
+        answers["can I still return it?"]["answer"]
+    )
+    assert "is expected on" in str(answers["when will it arrive?"]["answer"])
+    assert ALICE["item"] in str(answers["what was in it?"]["answer"])
+    assert "DHL" in str(answers["which carrier?"]["answer"])
+    assert ALICE["tracking"] in str(answers["which carrier?"]["answer"])
+    assert_no_bob(*[a["answer"] for a in answers.values()])
+    # Another order number starts verification again.
+    other = say(client, "and what about order NW-200002?", session)
+    assert "email" in str(other["answer"]) and BOB["item"] not in str(other["answer"])

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from ingest.pipeline import IngestPipeline
+from service.chat.memory_store import MemoryChatStore
 from service.chat.modes import choose_mode
 from service.chat.service import ChatService
 from service.chat.turn import ChatEvent
@@ -21,7 +22,6 @@ from service.retrieval.store import IndexStore
 from tests.conftest import SMALL_FAQ
 from tests.fakes.hash_embedder import HashEmbedder
 from tests.fakes.instant_model import InstantChatModel
-from tests.fakes.memory_chat_store import MemoryChatStore
 from tests.fakes.memory_vectors import MemoryVectorBackend
 
 RETURNS = "How long do I have to return an item?"

@@ -88,3 +88,38 @@ def test_verified_state_expires(demo_engine: sa.Engine) -> None:
 def test_not_an_order_question_goes_to_the_faq(demo_engine: sa.Engine) -> None:
     assistant = OrderAssistant(OrderRepository(demo_engine), OrderSettings())
     assert asyncio.run(assistant.handle_message("s", "How do I track my order?", "c")) is None
+
+
+def test_follow_ups_say_nothing_of_the_order_after_verification_expires(
+    demo_engine: sa.Engine,
+) -> None:
+    repo = OrderRepository(demo_engine)
+    with demo_engine.connect() as conn:
+        number, email = conn.execute(
+            sa.text(
+                "select o.order_number, c.email from orders o "
+                "join customers c on c.id = o.customer_id where o.status = 'delivered' limit 1"
+            )
+        ).one()
+    now = [datetime(2026, 11, 20, 12, tzinfo=UTC)]
+    assistant = OrderAssistant(repo, OrderSettings(verified_minutes=15), clock=lambda: now[0])
+
+    async def scenario() -> list[object]:
+        await assistant.handle_message("s1", f"order {number} email {email}", "c")
+        during = await assistant.handle_message("s1", "can I still return it?", "c")
+        now[0] += timedelta(minutes=16)
+        after = await assistant.handle_message("s1", "can I still return it?", "c")
+        return [during.topic if during else None, after]
+
+    assert asyncio.run(scenario()) == ["returns", None]  # after expiry: the FAQ answers
+
+
+def test_follow_up_topics() -> None:
+    from service.orders.extract import follow_up_topic
+
+    assert follow_up_topic("can I still return it?") == "returns"
+    assert follow_up_topic("when will it arrive?") == "arrival"
+    assert follow_up_topic("what was in it?") == "items"
+    assert follow_up_topic("which carrier?") == "carrier"
+    assert follow_up_topic("can I return a jacket I bought in a store?") is None
+    assert follow_up_topic("How long do I have to return an item?") is None

@@ -7,6 +7,7 @@ import { renderMarkdown } from './markdown.js';
 
 const MODE_LABELS = {
   canonical: 'Answered from our FAQ',
+  extractive: 'Answered from our FAQ',
   fallback: 'Answered from our FAQ',
   generated: 'Written from our FAQ',
   abstained: 'No answer found',

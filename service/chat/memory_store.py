@@ -1,5 +1,6 @@
 """An in-memory ChatStore, under the same contract as the SQL one (tests/contracts):
-masks what it keeps, creates sessions with their first exchange, purges by age."""
+masks what it keeps, creates sessions with their first exchange, purges by age. For
+tests, and for `faqbot eval --answers`, which needs no history kept."""
 
 from __future__ import annotations
 
