@@ -56,6 +56,7 @@ bench: install
 	$(BIN)/python bench/order_lookup.py
 	$(BIN)/python bench/faults.py
 	$(BIN)/python bench/web_page.py
+	$(BIN)/python bench/guard.py
 
 eval: install
 	$(BIN)/faqbot eval --faqs ../shared/eval/stackfaq/faqs.jsonl --queries ../shared/eval/stackfaq/queries.jsonl

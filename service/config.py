@@ -169,11 +169,13 @@ class ChatSettings(BaseModel):
         "(Mon-Fri 8:00-20:00, Sat 9:00-16:00 CET)",
         description="The human channel offered when the bot declines or fails.",
     )
-    answer_mode: Literal["generate", "canonical_first", "hybrid", "extractive"] = Field(
-        default="hybrid",
+    answer_mode: Literal["auto", "generate", "canonical_first", "hybrid", "extractive"] = Field(
+        default="auto",
         description="generate: always the model; canonical_first: the top entry's own answer "
         "whenever retrieval answers; hybrid: canonical above canonical_threshold, the model "
-        "below it; extractive: the entry's sentences that answer the question, no model.",
+        "below it; extractive: the entry's sentences that answer the question, no model. "
+        "auto: canonical_first for the embedded model (SmolLM2-135M: measured in "
+        "docs/answers.md), hybrid for a served model (Ollama, OpenAI-compatible).",
     )
     canonical_threshold: float = Field(
         default=0.7,

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from service.chat.facts import facts, unsupported
+from service.chat.facts import facts
 from service.chat.grounding import has_markup
 from service.chat.prompt import leaks_prompt
 
@@ -82,9 +82,17 @@ class SentenceGuard:
     passages: Sequence[str]
     system_prefix: str
     max_sentences: int = 3
+    trusted: Sequence[str] = ()  # the shop's own texts (its contact), not citable
     accepted: list[str] = field(default_factory=list)
     cited: list[int] = field(default_factory=list)  # passage index per accepted sentence
     _buffer: str = ""
+
+    def __post_init__(self) -> None:
+        # Each passage's facts and words once, not per sentence: the guard runs on every
+        # sentence of every generated answer.
+        self._facts = [facts(p) for p in self.passages]
+        self._words = [_content(p) for p in self.passages]
+        self._known = set().union(*self._facts, *(facts(t) for t in self.trusted))
 
     def feed(self, piece: str) -> Verdict:
         # Small models echo the passage with its <faq> fence: the tags go, the text is
@@ -144,7 +152,7 @@ class SentenceGuard:
             return "prompt_echo"
         # Only the passages count: a number the customer typed ("returns are now 365
         # days") is not the shop's to repeat.
-        if unsupported(sentence, *self.passages):
+        if facts(sentence) - self._known:
             return "unsupported_fact"
         if _repeats(sentence, self.accepted):
             return "repetition"
@@ -155,8 +163,7 @@ class SentenceGuard:
         mine, words = facts(sentence), _content(sentence)
 
         def score(i: int) -> tuple[int, int]:
-            p = self.passages[i]
-            return len(mine & facts(p)), len(words & _content(p))
+            return len(mine & self._facts[i]), len(words & self._words[i])
 
         return max(range(len(self.passages)), key=score) if self.passages else 0
 

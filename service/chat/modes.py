@@ -4,10 +4,23 @@ from __future__ import annotations
 
 from typing import Literal
 
-from service.config import ChatSettings
+from service.config import ChatSettings, LLMSettings
 from service.retrieval.retriever import SearchResult
 
 PlannedMode = Literal["abstained", "canonical", "extractive", "generated"]
+
+
+AnswerMode = Literal["generate", "canonical_first", "hybrid", "extractive"]
+
+
+def resolve_answer_mode(chat: ChatSettings, llm: LLMSettings) -> AnswerMode:
+    """ "auto" by the kind of model: the in-process 135M model answers worse than the
+    FAQ's own text (docs/answers.md: key-fact recall 0.66 on the answers it wrote, 0.99
+    for canonical), so it words nothing by default; a 3B+ model served by Ollama or an
+    OpenAI-compatible server words the answers retrieval is less sure of."""
+    if chat.answer_mode != "auto":
+        return chat.answer_mode
+    return "canonical_first" if llm.provider == "llamacpp" else "hybrid"
 
 
 def choose_mode(result: SearchResult, settings: ChatSettings) -> PlannedMode:

@@ -27,7 +27,7 @@ from service.chat.grounding import refusal_reason, strip_markup
 from service.chat.guard import SentenceGuard, Verdict
 from service.chat.history import HistoryWriter
 from service.chat.limits import GenerationLimiter, Overloaded
-from service.chat.modes import choose_mode
+from service.chat.modes import choose_mode, resolve_answer_mode
 from service.chat.prompt import BuiltPrompt, Passage, PromptBuilder, Turn, strip_fences
 from service.chat.store import ChatStore, Exchange
 from service.chat.turn import (
@@ -109,7 +109,10 @@ class ChatService:
         history: HistoryWriter | None = None,
     ) -> None:
         self._settings = settings
-        self._chat = settings.chat
+        # "auto" is decided once, by the kind of model configured.
+        self._chat = settings.chat.model_copy(
+            update={"answer_mode": resolve_answer_mode(settings.chat, settings.llm)}
+        )
         self._retriever = retriever
         self._runner = ModelRunner(model, settings.llm, limiter)
         self._cache = cache if cache is not None else AnswerCache(settings.chat.cache_size)
@@ -255,6 +258,7 @@ class ChatService:
                 [p.text for p in prompt.passages],
                 self.prompts.system_prefix,
                 self._chat.max_answer_sentences,
+                trusted=[self._chat.contact],  # the rules tell the model to offer it
             )
             async for verdict in self._guarded(prompt, guard, timings):
                 first = len(guard.accepted) - len(verdict.sentences)

@@ -156,8 +156,11 @@ def test_choose_mode(retriever: Retriever) -> None:
     result = retriever.search(RETURNS)
     assert choose_mode(result, ChatSettings(answer_mode="generate")) == "generated"
     assert choose_mode(result, ChatSettings(answer_mode="canonical_first")) == "canonical"
-    assert choose_mode(result, ChatSettings(canonical_threshold=0.0)) == "canonical"
-    assert choose_mode(result, ChatSettings(canonical_threshold=1.0)) == "generated"
+    hybrid = ChatSettings(answer_mode="hybrid", canonical_threshold=0.0)
+    assert choose_mode(result, hybrid) == "canonical"
+    hybrid = ChatSettings(answer_mode="hybrid", canonical_threshold=1.0)
+    assert choose_mode(result, hybrid) == "generated"
+    assert choose_mode(result, ChatSettings(answer_mode="extractive")) == "extractive"
     off = retriever.search("Quantum chromodynamics lecture schedule")
     assert choose_mode(off, ChatSettings(answer_mode="canonical_first")) == "abstained"
 
@@ -189,3 +192,28 @@ def test_a_new_question_does_not_get_the_last_topics_answer(
     session = done(turn(service, RETURNS))["session_id"]
     off = done(turn(service, "Quantum chromodynamics lecture schedule tomorrow", session))
     assert off["mode"] == "abstained"
+
+
+def test_auto_answers_from_the_faq_with_the_embedded_model_and_words_with_a_served_one() -> None:
+    from service.chat.modes import resolve_answer_mode
+    from service.config import LLMSettings
+
+    auto = ChatSettings()
+    assert resolve_answer_mode(auto, LLMSettings(provider="llamacpp")) == "canonical_first"
+    assert resolve_answer_mode(auto, LLMSettings(provider="ollama")) == "hybrid"
+    chosen = ChatSettings(answer_mode="generate")
+    assert resolve_answer_mode(chosen, LLMSettings(provider="llamacpp")) == "generate"
+
+
+def test_extractive_answers_keep_the_sentences_that_answer(retriever: Retriever) -> None:
+    from service.chat.extractive import extract
+
+    text = (
+        "Standard shipping takes 2 to 4 days. Express shipping costs 9.95 euros. "
+        "We ship to Norway and Switzerland. Parcels are carbon neutral."
+    )
+    got = extract("how much is express shipping", text, retriever.embed_queries, 1)
+    assert got == "Express shipping costs 9.95 euros."
+    assert extract("anything", "One sentence. Two.", retriever.embed_queries) == (
+        "One sentence. Two."
+    )
