@@ -49,6 +49,10 @@ def degenerate(answer: str, mode: str) -> list[str]:
     problems = []
     if not text:
         return ["empty"]
+    if _SCAFFOLD.search(answer):
+        problems.append("markup or scaffolding")
+    if mode != "generated":
+        return problems  # the FAQ's own text: repeats there are the editor's lists
     sentences = [s.strip().lower() for s in _SENT.split(text) if s.strip()]
     if len(sentences) != len(set(sentences)):
         problems.append("repeated sentence")
@@ -56,9 +60,7 @@ def degenerate(answer: str, mode: str) -> list[str]:
     grams = Counter(zip(words, words[1:], words[2:], words[3:], strict=False))
     if grams and max(grams.values()) >= 3:
         problems.append("looping phrase")
-    if _SCAFFOLD.search(answer):
-        problems.append("markup or scaffolding")
-    if mode == "generated" and not text.endswith((".", "!", "?", ")", '"')):
+    if not text.endswith((".", "!", "?", ")", '"')):
         problems.append("cut off")
     return problems
 

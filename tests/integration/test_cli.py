@@ -176,3 +176,22 @@ def test_db_upgrade_and_demo_seed(tmp_path: Path, cli_env: dict[str, str]) -> No
     assert skipped.returncode == 0 and "skipped" in skipped.stdout
     down = run(["db", "downgrade", "base"], env, tmp_path)
     assert down.returncode == 0, down.stderr
+
+
+def test_eval_answers_scores_what_customers_would_read(
+    tmp_path: Path, cli_env: dict[str, str]
+) -> None:
+    faqs = write_jsonl(tmp_path / "faqs.jsonl", FAQS)
+    queries = write_jsonl(tmp_path / "queries.jsonl", QUERIES)
+    out = tmp_path / "out"
+    args = ["eval", "--answers", "--answer-mode", "canonical_first", "--faqs", str(faqs)]
+    proc = run([*args, "--queries", str(queries), "--json", "--out", str(out)], cli_env, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    overall = json.loads(proc.stdout)
+    assert overall["n"] == 5 and overall["unsupported_answers"] == 0
+    assert overall["degenerate_answers"] == 0 and overall["citation_accuracy"] == 1.0
+    report = json.loads((out / "answers.json").read_text())
+    assert set(report["by_mode"]) == {"canonical", "abstained"}
+    assert len(report["answers"]) == 5
+    table = run([*args, "--queries", str(queries), "--out", str(out)], cli_env, tmp_path)
+    assert "answer mode canonical_first, guard on" in table.stdout

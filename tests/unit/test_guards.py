@@ -214,3 +214,23 @@ def test_the_sentence_guard_stops_loops_markup_and_cut_offs() -> None:
     enough = SentenceGuard(["A b c. D e f. G h i. J k l."], "Rules:", max_sentences=2)
     verdict = enough.feed("A b c. D e f. G h i. ")
     assert verdict.sentences == ["A b c.", "D e f."] and enough.full
+
+
+def test_answer_scores_find_invented_facts_loops_and_missing_facts() -> None:
+    from service.chat.answer_eval import degenerate, score, summarize_scores
+
+    entries = {"returns": "Return within 30 days. Refunds go back via PayPal."}
+    record = {
+        "answer": "Return within 14 days [1].",
+        "mode": "generated",
+        "sources": [{"id": "returns"}],
+    }
+    s = score("how long?", "returns", record, entries, 5.0)
+    assert s.unsupported == ["number:14"] and s.cites_gold
+    assert (s.key_facts, s.key_found) == (2, 0)  # "30" and "paypal", neither stated
+    assert degenerate("Yes. Yes.", "generated") == ["repeated sentence"]
+    assert degenerate("We ship to the", "generated") == ["cut off"]
+    assert degenerate("a b c d a b c d a b c d", "canonical") == []  # the FAQ's own text
+    assert degenerate("<faq n=1>x</faq>", "canonical") == ["markup or scaffolding"]
+    summary = summarize_scores([s])
+    assert summary.unsupported_answers == 1 and summary.key_fact_recall == 0.0
