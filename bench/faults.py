@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.report import machine_description, table, write_section  # noqa: E402
-from ingest.pipeline import IngestPipeline  # noqa: E402
+from bench.shop import ingest_shop_faq  # noqa: E402
 from service.app import create_app  # noqa: E402
 from service.config import OrderSettings, Settings  # noqa: E402
 from service.db.engine import make_engine  # noqa: E402
@@ -34,7 +34,6 @@ from service.db.migrations import upgrade  # noqa: E402
 from service.orders.assistant import OrderAssistant  # noqa: E402
 from service.orders.repository import OrderRepository  # noqa: E402
 from service.orders.seed import PLACES, seed_demo  # noqa: E402
-from service.retrieval.components import build_backend, build_embedder, build_store  # noqa: E402
 from tests.fakes.blackhole import Blackhole  # noqa: E402
 from tests.fakes.instant_model import InstantChatModel  # noqa: E402
 from tests.live_server import LiveServer  # noqa: E402
@@ -162,14 +161,7 @@ def main() -> None:
             distinct = codes.scalar_one()
         engine.dispose()
         settings = Settings(index={"path": f"{tmp}/index"}, db={"url": url})
-        embedder = build_embedder(settings)
-        IngestPipeline(
-            settings,
-            embedder,
-            build_backend(settings, embedder),
-            build_store(settings),
-            log=lambda _: None,
-        ).run([ROOT / "data" / "faq"])
+        ingest_shop_faq(settings)
 
         server = serve(settings)
         try:

@@ -23,12 +23,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.report import machine_description, table, write_section  # noqa: E402
-from ingest.pipeline import IngestPipeline  # noqa: E402
+from bench.shop import ingest_shop_faq  # noqa: E402
 from service.app import create_app  # noqa: E402
 from service.config import Settings  # noqa: E402
 from service.db.migrations import upgrade  # noqa: E402
 from service.llm.base import ChatMessage, GenerationOptions  # noqa: E402
-from service.retrieval.components import build_backend, build_embedder, build_store  # noqa: E402
 from tests.fakes.instant_model import InstantChatModel  # noqa: E402
 from tests.live_server import LiveServer  # noqa: E402
 
@@ -81,14 +80,7 @@ def main() -> None:
             db={"url": url},
             chat={"answer_mode": "generate", "cache_size": 0},
         )
-        embedder = build_embedder(settings)
-        IngestPipeline(
-            settings,
-            embedder,
-            build_backend(settings, embedder),
-            build_store(settings),
-            log=lambda _: None,
-        ).run([ROOT / "data" / "faq"])
+        ingest_shop_faq(settings)
         model = PacedModel()
         server = LiveServer(create_app(settings, model=model), settings)
         base = server.start()
