@@ -79,3 +79,25 @@ def test_shipped_faq_is_valid_and_broad() -> None:
     assert result.errors == []
     assert len(result.entries) >= 60
     assert len({e.category for e in result.entries}) >= 8
+
+
+def test_the_image_gets_every_package_and_the_chat_pages_files() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    packages = project["tool"]["setuptools"]["packages"]["find"]["include"]
+    for package in ("service", "ingest", "cli"):
+        assert f"{package}*" in packages and f"COPY {package} ./{package}" in dockerfile
+    # Non-editable installs carry only .py files unless told: the page's static files.
+    assert project["tool"]["setuptools"]["package-data"]["service.web"] == ["static/*"]
+    assert (ROOT / "service/web/static/widget.js").is_file()
+    assert project["project"]["scripts"]["faqbot"] == "cli.main:main"
+
+
+def test_the_shipped_faq_states_the_returns_window_order_answers_quote() -> None:
+    from ingest.policy import read_policy
+    from ingest.sources import parse_sources
+    from service.config import OrderSettings
+
+    entries = parse_sources([ROOT / "data" / "faq"]).entries
+    policy = read_policy(entries, OrderSettings().returns_window_entry)
+    assert policy == {"returns_window_days": 30}
