@@ -152,6 +152,8 @@ def _metrics_json(result: Any) -> dict[str, Any]:
         "sweep_png": str(result.sweep_png) if result.sweep_png else None,
         "suggestions": asdict(result.suggestions),
         "suggestion_csv": str(result.suggestion_csv),
+        "misses": len(result.misses),
+        "misses_jsonl": str(result.misses_path),
     }
 
 
@@ -170,6 +172,12 @@ def _metrics_text(result: Any) -> str:
             f"out-of-scope recall {fmt(m.oos_recall)}",
             f"threshold sweep: {result.sweep_csv}{png}",
             _suggestions_text(result.suggestions),
+            f"misses: {len(result.misses)} in {result.misses_path}; the five most confident:",
+            *[
+                f"  {m['confidence']:.3f} {m['kind']}: {str(m['query'])[:60]!r} "
+                f"expected {m['expected'] or '(decline)'}, got {m['returned'] or '(declined)'}"
+                for m in result.misses[:5]
+            ],
         ]
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import json
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
@@ -20,6 +21,7 @@ from service.retrieval.evaluation import (
     Metrics,
     SuggestionStats,
     load_queries,
+    misses,
     run_queries,
     suggestion_stats,
     summarize,
@@ -39,6 +41,8 @@ class EvalResult:
     sweep_png: Path | None
     suggestions: SuggestionStats
     suggestion_csv: Path
+    misses: list[dict[str, Any]]
+    misses_path: Path
 
 
 @contextlib.contextmanager
@@ -86,7 +90,12 @@ def evaluate_files(
     stats = [asdict(suggestion_stats(outcomes, threshold, f)) for f in floors]
     suggestion_csv = _write_csv(out_dir / "suggestion_sweep.csv", stats)
     chosen = suggestion_stats(outcomes, threshold, settings.chat.suggestion_floor)
-    return EvalResult(metrics, rows, csv_path, png_path, chosen, suggestion_csv)
+    wrong = misses(outcomes, threshold)
+    misses_path = out_dir / "misses.jsonl"
+    misses_path.write_text(
+        "".join(json.dumps(m, ensure_ascii=False) + "\n" for m in wrong), encoding="utf-8"
+    )
+    return EvalResult(metrics, rows, csv_path, png_path, chosen, suggestion_csv, wrong, misses_path)
 
 
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> Path:

@@ -33,6 +33,8 @@ class Outcome:
     faq_id: str | None
     ranked: tuple[str, ...]
     confidence: float
+    query: str = ""
+    scores: tuple[float, ...] = ()  # the ranked entries' scores
 
     def handled_right(self, threshold: float) -> bool:
         """The one rule every figure uses: an in-scope query has the right entry on top
@@ -100,7 +102,13 @@ def run_queries(retriever: Retriever, queries: Sequence[LabelledQuery]) -> list[
     for q, vec in zip(queries, vectors, strict=True):
         result = retriever.search_embedded(q.query, vec, top_k=RANK_DEPTH)
         outcomes.append(
-            Outcome(q.faq_id, tuple(h.entry_id for h in result.hits), result.confidence)
+            Outcome(
+                q.faq_id,
+                tuple(h.entry_id for h in result.hits),
+                result.confidence,
+                q.query,
+                tuple(round(h.score, 4) for h in result.hits),
+            )
         )
     return outcomes
 
@@ -181,3 +189,33 @@ def suggestion_stats(
         declined_out_of_scope=len(oos),
         oos_offered=sum(o.confidence >= floor for o in oos),
     )
+
+
+def misses(outcomes: Sequence[Outcome], threshold: float) -> list[dict[str, object]]:
+    """Every query handled wrongly, most confident first (those hurt customers most):
+    answered with the wrong entry, declined though in scope, or answered though out of
+    scope; with the expected and returned entries and the scores."""
+    rows = []
+    for o in outcomes:
+        if o.handled_right(threshold):
+            continue
+        answered = o.confidence >= threshold
+        if o.faq_id is None:
+            kind = "answered out of scope"
+        elif answered:
+            kind = "wrong entry"
+        else:
+            kind = "declined in scope"
+        rows.append(
+            {
+                "kind": kind,
+                "query": o.query,
+                "expected": o.faq_id,
+                "returned": o.ranked[0] if answered and o.ranked else None,
+                "confidence": round(o.confidence, 4),
+                "candidates": [
+                    {"id": i, "score": s} for i, s in zip(o.ranked[:3], o.scores[:3], strict=False)
+                ],
+            }
+        )
+    return sorted(rows, key=lambda r: -float(r["confidence"]))  # type: ignore[arg-type]

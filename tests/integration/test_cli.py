@@ -106,6 +106,7 @@ def test_eval_json_on_a_set_whose_answers_are_known(
     assert rows[0] == "threshold,in_scope_accuracy,oos_recall,abstention_accuracy"
     assert len(rows) == 102  # header + thresholds 0.00 .. 1.00
     assert (out / "threshold_sweep.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert result["misses"] == 0 and (out / "misses.jsonl").read_text() == ""
     # evaluation never touches the live index
     assert not (tmp_path / "index").exists()
 

@@ -60,3 +60,23 @@ def test_query_file_errors_name_the_line(tmp_path: Path) -> None:
         f"{path}:2: invalid JSON: Expecting value",
         f'{path}:3: faq_id "zzz" is not an entry of the index',
     ]
+
+
+def test_misses_lists_every_wrong_outcome_most_confident_first() -> None:
+    from service.retrieval.evaluation import misses
+
+    outcomes = [
+        Outcome("a", ("a", "b"), 0.9, "right", (1.0, 0.5)),
+        Outcome("a", ("b", "a"), 0.8, "wrong entry", (1.0, 0.9)),
+        Outcome("a", ("a",), 0.2, "declined", (0.3,)),
+        Outcome(None, ("c",), 0.95, "off topic", (1.2,)),
+        Outcome(None, ("c",), 0.1, "declined off topic", (0.2,)),
+    ]
+    rows = misses(outcomes, 0.5)
+    assert [r["kind"] for r in rows] == [
+        "answered out of scope",
+        "wrong entry",
+        "declined in scope",
+    ]
+    assert rows[1]["expected"] == "a" and rows[1]["returned"] == "b"
+    assert rows[1]["candidates"] == [{"id": "b", "score": 1.0}, {"id": "a", "score": 0.9}]
