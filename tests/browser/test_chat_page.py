@@ -162,6 +162,7 @@ def test_clear_states_when_busy_unavailable_or_offline(page: Any, shop: Shop) ->
     page.get_by_label("Your question").fill(RETURNS)
     page.get_by_label("Your question").press("Enter")
     page.get_by_text("Please try again in 7 seconds").wait_for()
+    assert page.get_by_label("Your question").input_value() == RETURNS  # ready to resend
     page.unroute("**/v1/chat/stream")
     page.route(
         "**/v1/chat/stream",

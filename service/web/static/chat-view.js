@@ -179,6 +179,7 @@ export class ChatView {
       });
     } catch (error) {
       bubble.replaceWith(this.errorMessage(error));
+      if (!this.input.value) this.input.value = message; // ready to send again
     } finally {
       this.log.setAttribute('aria-busy', 'false');
       this.busy = false;
