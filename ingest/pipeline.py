@@ -49,17 +49,22 @@ class SyncPlan:
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     rebuild: bool = False
+    # The live version lacks what this ingest records beside the entries (the policy
+    # numbers, entries' dates): a new version is published, every vector reused.
+    refresh: bool = False
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.rebuild or self.added or self.changed or self.removed)
+        return bool(self.rebuild or self.refresh or self.added or self.changed or self.removed)
 
     def summary(self) -> str:
         text = (
             f"added {len(self.added)}, changed {len(self.changed)}, "
             f"removed {len(self.removed)}, unchanged {len(self.unchanged)}"
         )
-        return f"{text} (full rebuild)" if self.rebuild else text
+        if self.rebuild:
+            return f"{text} (full rebuild)"
+        return f"{text} (index details refreshed)" if self.refresh else text
 
 
 @dataclass
@@ -153,6 +158,7 @@ class IngestPipeline:
             self._collect_garbage()
             live = self.store.live_manifest()
             report = self._report(parsed.entries, parsed.files, warnings, rebuild, live)
+            report.plan.refresh = live is not None and _stale_details(live, parsed.entries, policy)
             if report.plan.has_changes:
                 try:
                     self._build_and_publish(
@@ -353,3 +359,12 @@ class IngestPipeline:
                 failures,
             )
         return metrics
+
+
+def _stale_details(live: Manifest, entries: list[FaqEntry], policy: dict[str, int]) -> bool:
+    """Whether the live version was built before the manifest kept the policy numbers
+    or the entries' dates, so that upgrading faqbot and running ingest publishes them."""
+    if live.policy != policy:
+        return True
+    dates = {e.id: e.updated for e in entries}
+    return any(info.updated != dates.get(entry_id, "") for entry_id, info in live.entries.items())

@@ -5,6 +5,7 @@ refused."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -51,3 +52,22 @@ def test_a_faq_without_the_window_is_refused(
     (faq_dir / "returns.md").unlink()
     with pytest.raises(IngestError, match='entry "returns-window" is not in the FAQ'):
         make_pipeline().run([faq_dir])
+
+
+def test_an_index_from_before_the_policy_is_refreshed_without_embedding(
+    faq_dir: Path, make_pipeline: Callable[..., IngestPipeline], settings: Settings
+) -> None:
+    from service.retrieval.store import IndexStore
+
+    first = make_pipeline().run([faq_dir])
+    store = IndexStore(settings.index.path)
+    old = store.manifest(str(first.version))
+    # As an index built by an earlier faqbot: no policy numbers, no dates.
+    old.policy = {}
+    old.entries = {i: replace(info, updated="") for i, info in old.entries.items()}
+    store.write_manifest(old)
+    again = make_pipeline().run([faq_dir])
+    assert again.published and again.embedded_texts == 0
+    assert "index details refreshed" in again.plan.summary()
+    assert store.live_manifest().policy == {"returns_window_days": 45}  # type: ignore[union-attr]
+    assert not make_pipeline().run([faq_dir]).published  # and then nothing more to do
