@@ -318,6 +318,7 @@ export class ChatView {
         this.session = order.session_id;
         status.textContent = `Found order ${order.order_number}: ${order.status.replace(/_/g, ' ')}.`;
         this.log.append(this.answerShell({ answer: order.summary, mode: 'order', sources: [] }));
+        this.suggestions.hidden = true;
         this.close('order');
         this.scroll();
       } catch (error) {
