@@ -73,12 +73,7 @@ async def chat(
     _check_length(body, settings.chat.max_message_chars)
     if service.limiter.full:
         raise _too_busy(service.limiter.retry_after_s)
-    record: dict[str, Any] | None = None
-    async for event in service.respond(body.message, body.session_id, client, body.entry_id):
-        if event.kind == "done":
-            record = event.data
-    assert record is not None  # respond() always ends with "done"
-    return record
+    return await service.answer(body.message, body.session_id, client, body.entry_id)
 
 
 SSE_EVENT = {

@@ -94,10 +94,7 @@ async def run_answers(
     scores = []
     for query, gold in queries:
         t0 = time.perf_counter()
-        record: dict[str, Any] = {}
-        async for event in service.respond(query, None):
-            if event.kind == "done":
-                record = event.data
+        record = await service.answer(query, None)
         scores.append(score(query, gold, record, entries, (time.perf_counter() - t0) * 1000))
     return scores
 

@@ -1,6 +1,7 @@
 """The grounding guard: every generated sentence is checked as the model completes it.
 
-A sentence may state only facts its passages (or the question) contain, may not repeat
+A sentence may state only facts its passages contain (not the customer's, who may say
+"returns are now 365 days"), may not repeat
 an earlier one or loop on a phrase, and may not carry markup or the prompt's own
 scaffolding. The first sentence that fails stops the generation; only sentences that
 passed are ever shown. Each accepted sentence is attributed to the passage it draws on

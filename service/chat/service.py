@@ -18,6 +18,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from service.chat.cache import AnswerCache, CachedAnswer
 from service.chat.conversations import Conversations
@@ -152,6 +153,21 @@ class ChatService:
             f"Please contact {self._chat.contact}, and a person will help you."
         )
         return Answer(text, "abstained")
+
+    async def answer(
+        self,
+        message: str,
+        session_id: str | None,
+        client: str = "unknown",
+        entry_id: str | None = None,
+    ) -> dict[str, Any]:
+        """The turn's record (the "done" event) for callers that do not stream."""
+        record: dict[str, Any] | None = None
+        async for event in self.respond(message, session_id, client, entry_id):
+            if event.kind == "done":
+                record = event.data
+        assert record is not None  # respond() always ends with "done"
+        return record
 
     async def respond(
         self,

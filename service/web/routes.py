@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from service.api.deps import ChatDep, ClientDep, SettingsDep
 from service.api.text import readable
 from service.chat.limits import Overloaded
+from service.chat.service import ChatService
 from service.retrieval.store import IndexStoreError
 from service.web.pages import ShownExchange, page
 from service.web.theme import theme_css
@@ -53,18 +54,15 @@ async def ask(
 
 
 async def _answer(
-    service: Any, message: str, session: str | None, client: str
+    service: ChatService, message: str, session: str | None, client: str
 ) -> dict[str, Any] | str:
     """The turn's record, or what to tell the customer when it could not be had."""
     try:
-        async for event in service.respond(message, session, client):
-            if event.kind == "done":
-                return dict(event.data)
+        return await service.answer(message, session, client)
     except Overloaded:
         return "The assistant is busy right now. Please try again in a few seconds."
     except IndexStoreError:
         return "The help center is being updated. Please try again in a minute."
-    return "Something went wrong. Please try again."
 
 
 @router.get("/theme.css")

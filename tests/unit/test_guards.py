@@ -13,7 +13,7 @@ import pytest
 
 from service.api.middleware import ClientAddress
 from service.api.text import readable
-from service.chat.grounding import has_markup, unsupported_numbers
+from service.chat.grounding import has_markup, refusal_reason
 from service.chat.limits import CannotStartInTime, GenerationLimiter, Overloaded
 from service.config import LoggingSettings, Settings
 from service.db.guard import CircuitBreaker, DatabaseGuard, DatabaseUnavailable
@@ -163,9 +163,11 @@ def test_readable_drops_surrogates_and_controls() -> None:
 
 def test_grounding_finds_invented_numbers_and_markup() -> None:
     passage = "Standard shipping is free over 75 euros, otherwise 4.95 euros, within 30 days."
-    assert unsupported_numbers("Free over 75 euros [1], else 4,95.", passage) == []
-    assert unsupported_numbers("You get a 50% discount [2].", passage) == ["50"]
-    assert unsupported_numbers("Refunds take 1,000 days.", "1000 days") == []
+    assert refusal_reason("x", "Free over 75 euros [1], else 4,95.", "Rules:", passage) is None
+    assert refusal_reason("x", "You get a 50% discount [2].", "Rules:", passage) == (
+        "facts not in the passages: 50"
+    )
+    assert refusal_reason("x", "Refunds take 1,000 days.", "Rules:", "1000 days") is None
     assert has_markup('<script>alert("x")</script>') and has_markup('cut off <faq n="1')
     assert not has_markup("if a < b and c > d, that is fine")
 
