@@ -27,10 +27,6 @@ class SqlChatStore:
         self._engine = engine
         self._guard = guard
 
-    @property
-    def guard(self) -> DatabaseGuard:
-        return self._guard
-
     async def _run(self, fn: Any, *args: Any) -> Any:
         try:
             return await self._guard.run(fn, *args)

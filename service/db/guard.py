@@ -100,10 +100,6 @@ class DatabaseGuard:
         self._busy_lock = threading.Lock()
         self.breaker = breaker
 
-    @property
-    def timeout_s(self) -> float:
-        return self._timeout_s
-
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         if not self.breaker.allow():
             raise DatabaseUnavailable(f"{self.name} database: failing, not tried (breaker open)")

@@ -94,10 +94,6 @@ class OrderAssistant:
     def _window_s(minutes: int) -> float:
         return minutes * 60.0
 
-    @property
-    def guard(self) -> DatabaseGuard:
-        return self._guard
-
     async def _db(self, fn: Callable[..., T], *args: Any) -> T:
         return await self._guard.run(fn, *args)
 
