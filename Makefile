@@ -60,7 +60,8 @@ bench: install
 
 eval: install
 	$(BIN)/faqbot eval --faqs ../shared/eval/stackfaq/faqs.jsonl --queries ../shared/eval/stackfaq/queries.jsonl
-	$(BIN)/faqbot eval --faqs ../shared/eval/clinc150/faqs.jsonl --queries ../shared/eval/clinc150/queries.jsonl
+	$(BIN)/faqbot eval --faqs ../shared/eval/clinc150/faqs.jsonl --queries ../shared/eval/clinc150/queries.jsonl \
+		--declines ../shared/eval/clinc150/decline_examples.jsonl
 	$(BIN)/faqbot eval --faqs data/faq --queries data/eval/questions.jsonl --out var/eval/faqbot
 
 clean:

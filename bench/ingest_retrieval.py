@@ -136,7 +136,10 @@ def main() -> None:
         tmp_path = Path(tmp)
         source = tmp_path / "faq.jsonl"
         source.write_text("".join(json.dumps(e) + "\n" for e in entries), encoding="utf-8")
-        settings = Settings(index={"path": tmp_path / "index"})
+        # A synthetic FAQ has no returns-window entry for order answers to quote.
+        settings = Settings(
+            index={"path": tmp_path / "index"}, orders={"returns_window_entry": None}
+        )
 
         t0 = time.perf_counter()
         embedder = make_embedder(settings.embedding)

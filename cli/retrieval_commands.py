@@ -24,10 +24,17 @@ def add_parsers(sub: Any) -> None:
         "--faqs", required=True, help="FAQ entries: a markdown folder, .md, .jsonl or .csv"
     )
     p.add_argument("--queries", required=True, help='labelled queries: JSONL {"query", "faq_id"}')
+    p.add_argument(
+        "--declines",
+        help='questions to decline, learnt from and calibrated on: JSONL {"query"} or a '
+        "markdown list (a decline*.md/.jsonl file inside --faqs is used anyway)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--out", help="folder for threshold_sweep.csv/.png (default var/eval/<set>)")
     p.add_argument(
-        "--threshold", type=float, help="abstain threshold to report at (default: configured)"
+        "--threshold",
+        type=float,
+        help="abstain threshold to report at (default: configured, else calibrated at ingest)",
     )
     p.add_argument(
         "--answers",
@@ -108,8 +115,8 @@ def evaluate(args: argparse.Namespace) -> int:
     from ingest.progress import Progress
     from service.retrieval.evaluation import QueryFileError
 
-    for p in (args.faqs, args.queries):
-        if not Path(p).exists():
+    for p in (args.faqs, args.queries, args.declines):
+        if p is not None and not Path(p).exists():
             err(f"eval: {p}: no such file or folder")
             return EXIT_USAGE
     if args.answers:
@@ -128,6 +135,7 @@ def evaluate(args: argparse.Namespace) -> int:
             out_dir,
             progress=lambda total, label: Progress(total, label),
             log=say,
+            declines=Path(args.declines) if args.declines else None,
         )
     except (IngestError, QueryFileError) as exc:
         for line in getattr(exc, "lines", []):
@@ -148,6 +156,9 @@ def _metrics_json(result: Any) -> dict[str, Any]:
         "oos_recall": m.oos_recall,
         "n_queries": m.n_queries,
         "threshold": m.threshold,
+        "canonical_precision": m.canonical_precision,
+        "canonical_share": m.canonical_share,
+        "calibration": result.calibration.to_dict(),
         "sweep_csv": str(result.sweep_csv),
         "sweep_png": str(result.sweep_png) if result.sweep_png else None,
         "suggestions": asdict(result.suggestions),
@@ -170,6 +181,9 @@ def _metrics_text(result: Any) -> str:
             f"recall@1 {fmt(m.recall_at_1)}  recall@5 {fmt(m.recall_at_5)}  MRR {fmt(m.mrr)}",
             f"at threshold {m.threshold:.3f}: in-scope accuracy {fmt(m.in_scope_accuracy)}, "
             f"out-of-scope recall {fmt(m.oos_recall)}",
+            f"verbatim answers: {fmt(m.canonical_share)} of in-scope questions, "
+            f"precision {fmt(m.canonical_precision)}",
+            f"calibration: {result.calibration.describe()}",
             f"threshold sweep: {result.sweep_csv}{png}",
             _suggestions_text(result.suggestions),
             f"misses: {len(result.misses)} in {result.misses_path}; the five most confident:",

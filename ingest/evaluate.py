@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
@@ -15,6 +16,7 @@ import numpy as np
 
 from ingest.pipeline import IngestPipeline, ProgressFactory
 from service.config import Settings
+from service.retrieval.calibration import Calibration
 from service.retrieval.components import build_backend, build_embedder
 from service.retrieval.embedder import Embedder
 from service.retrieval.evaluation import (
@@ -43,6 +45,7 @@ class EvalResult:
     suggestion_csv: Path
     misses: list[dict[str, Any]]
     misses_path: Path
+    calibration: Calibration
 
 
 @contextlib.contextmanager
@@ -52,17 +55,25 @@ def temporary_index(
     embedder: Embedder,
     progress: ProgressFactory | None = None,
     log: Callable[[str], None] = print,
+    declines: Path | None = None,
 ) -> Iterator[Retriever]:
-    """The FAQ ingested into a throwaway embedded index: evaluation never touches the
-    live one."""
+    """The FAQ (and any decline examples) ingested into a throwaway embedded index:
+    evaluation never touches the live one."""
     with tempfile.TemporaryDirectory(prefix="faqbot-eval-") as tmp:
-        index_settings = settings.index.model_copy(update={"path": Path(tmp), "host": None})
+        sources = [faqs]
+        if declines is not None:
+            # Ingest knows decline files by their name; the user's file may be named freely.
+            sources.append(Path(tmp) / f"decline_examples{declines.suffix}")
+            shutil.copyfile(declines, sources[-1])
+        index_settings = settings.index.model_copy(
+            update={"path": Path(tmp) / "index", "host": None}
+        )
         # An evaluation set is not the shop's FAQ: no order policy to read from it.
         orders = settings.orders.model_copy(update={"returns_window_entry": None})
         eval_settings = settings.model_copy(update={"index": index_settings, "orders": orders})
-        store = IndexStore(Path(tmp))
+        store = IndexStore(Path(tmp) / "index")
         backend = build_backend(eval_settings, embedder)
-        IngestPipeline(eval_settings, embedder, backend, store, progress, log).run([faqs])
+        IngestPipeline(eval_settings, embedder, backend, store, progress, log).run(sources)
         yield Retriever.open(store, backend, embedder, settings.retrieval)
 
 
@@ -75,17 +86,19 @@ def evaluate_files(
     embedder: Embedder | None = None,
     progress: ProgressFactory | None = None,
     log: Callable[[str], None] = print,
+    declines: Path | None = None,
 ) -> EvalResult:
     embedder = embedder or build_embedder(settings)
-    with temporary_index(faqs, settings, embedder, progress, log) as retriever:
+    with temporary_index(faqs, settings, embedder, progress, log, declines) as retriever:
         queries = load_queries(queries_path, known_ids=set(retriever.manifest.entries))
         outcomes = run_queries(retriever, queries)
-    metrics = summarize(outcomes, settings.retrieval.abstain_threshold)
+        threshold = retriever.abstain_threshold
+        calibration = retriever.calibration
+    metrics = summarize(outcomes, threshold)
     rows = sweep(outcomes, SWEEP_THRESHOLDS)
     out_dir.mkdir(parents=True, exist_ok=True)
     csv_path = _write_csv(out_dir / "threshold_sweep.csv", rows)
     png_path = _plot(rows, metrics, out_dir / "threshold_sweep.png", title=queries_path.parent.name)
-    threshold = settings.retrieval.abstain_threshold
     floors = [f for f in SWEEP_THRESHOLDS if f <= threshold]
     stats = [asdict(suggestion_stats(outcomes, threshold, f)) for f in floors]
     suggestion_csv = _write_csv(out_dir / "suggestion_sweep.csv", stats)
@@ -95,7 +108,9 @@ def evaluate_files(
     misses_path.write_text(
         "".join(json.dumps(m, ensure_ascii=False) + "\n" for m in wrong), encoding="utf-8"
     )
-    return EvalResult(metrics, rows, csv_path, png_path, chosen, suggestion_csv, wrong, misses_path)
+    return EvalResult(
+        metrics, rows, csv_path, png_path, chosen, suggestion_csv, wrong, misses_path, calibration
+    )
 
 
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> Path:

@@ -4,6 +4,7 @@ changed, build the next version beside the live one, gate it, publish it in one 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -11,17 +12,20 @@ from pathlib import Path
 
 import numpy as np
 
+from ingest.calibrate import calibrate_index
 from ingest.chunking import entry_records
 from ingest.policy import PolicyError, read_policy
-from ingest.sources import parse_sources
+from ingest.sources import ParseResult, parse_sources
 from service.config import Settings
-from service.retrieval.classifier import PhrasingClassifier
+from service.retrieval.calibration import Calibration
+from service.retrieval.classifier import REJECT_LABEL, PhrasingClassifier
 from service.retrieval.embedder import Embedder, ProgressCallback
 from service.retrieval.evaluation import Metrics, load_queries, run_queries, summarize
 from service.retrieval.lexical import LexicalIndex
 from service.retrieval.retriever import Retriever
 from service.retrieval.schema import (
     CLASSIFIER_FILE,
+    DECLINES_FILE,
     LEXICAL_DIR,
     SCHEMA_VERSION,
     FaqEntry,
@@ -32,6 +36,11 @@ from service.retrieval.store import EntryInfo, IndexStore, Manifest
 from service.retrieval.vector_index import VectorBackend
 
 ProgressFactory = Callable[[int, str], ProgressCallback]
+# An edit touching at most this share of the entries keeps the live version's
+# calibration and starts the classifier from its weights: editors see a small change
+# published in about a second. Larger changes, new decline examples and --rebuild
+# calibrate again (five classifier fits).
+RECALIBRATE_SHARE = 0.05
 
 
 class IngestError(RuntimeError):
@@ -49,19 +58,39 @@ class SyncPlan:
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     rebuild: bool = False
+    declines_changed: bool = False
     # The live version lacks what this ingest records beside the entries (the policy
     # numbers, entries' dates): a new version is published, every vector reused.
     refresh: bool = False
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.rebuild or self.refresh or self.added or self.changed or self.removed)
+        return bool(
+            self.rebuild
+            or self.refresh
+            or self.declines_changed
+            or self.added
+            or self.changed
+            or self.removed
+        )
+
+    @property
+    def small_edit(self) -> bool:
+        touched = len(self.added) + len(self.changed) + len(self.removed)
+        total = len(self.unchanged) + touched
+        return (
+            not self.rebuild
+            and not self.declines_changed
+            and touched <= max(1, int(RECALIBRATE_SHARE * total))
+        )
 
     def summary(self) -> str:
         text = (
             f"added {len(self.added)}, changed {len(self.changed)}, "
             f"removed {len(self.removed)}, unchanged {len(self.unchanged)}"
         )
+        if self.declines_changed:
+            text = f"{text}, decline examples changed"
         if self.rebuild:
             return f"{text} (full rebuild)"
         return f"{text} (index details refreshed)" if self.refresh else text
@@ -78,6 +107,7 @@ class IngestReport:
     embedded_texts: int = 0
     reused_vectors: int = 0
     gate: Metrics | None = None
+    calibration: Calibration | None = None
     seconds: float = 0.0
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
@@ -91,8 +121,18 @@ def _timed(into: dict[str, float], stage: str) -> Iterator[None]:
         into[stage] = time.perf_counter() - started
 
 
-def plan_sync(entries: Sequence[FaqEntry], live: Manifest | None, rebuild: bool) -> SyncPlan:
+def declines_hash(declines: Sequence[str]) -> str:
+    return hashlib.sha256("\n".join(declines).encode()).hexdigest()[:16] if declines else ""
+
+
+def plan_sync(
+    entries: Sequence[FaqEntry],
+    live: Manifest | None,
+    rebuild: bool,
+    declines: Sequence[str] = (),
+) -> SyncPlan:
     plan = SyncPlan(rebuild=rebuild or live is None)
+    plan.declines_changed = live is not None and live.declines_hash != declines_hash(declines)
     old = live.entries if live is not None else {}
     new_ids = set()
     for entry in entries:
@@ -151,18 +191,18 @@ class IngestPipeline:
             raise IngestError(f"{exc}; nothing was published", warnings) from None
         if dry_run:
             live = self.store.live_manifest()
-            report = self._report(parsed.entries, parsed.files, warnings, rebuild, live)
+            report = self._report(parsed, warnings, rebuild, live)
             report.seconds = time.perf_counter() - started
             return report
         with self.store.lock():
             self._collect_garbage()
             live = self.store.live_manifest()
-            report = self._report(parsed.entries, parsed.files, warnings, rebuild, live)
+            report = self._report(parsed, warnings, rebuild, live)
             report.plan.refresh = live is not None and _stale_details(live, parsed.entries, policy)
             if report.plan.has_changes:
                 try:
                     self._build_and_publish(
-                        parsed.entries, report, live, paths, gate_questions, policy
+                        parsed.entries, parsed.declines, report, live, paths, gate_questions, policy
                     )
                 except BaseException:
                     # A refused or failed version must not linger (a SIGKILL skips this;
@@ -176,8 +216,7 @@ class IngestPipeline:
 
     def _report(
         self,
-        entries: list[FaqEntry],
-        files: int,
+        parsed: ParseResult,
         warnings: list[str],
         rebuild: bool,
         live: Manifest | None,
@@ -196,9 +235,9 @@ class IngestPipeline:
                     "run again with --rebuild"
                 )
         return IngestReport(
-            plan=plan_sync(entries, live, rebuild),
-            entries=len(entries),
-            files=files,
+            plan=plan_sync(parsed.entries, live, rebuild, parsed.declines),
+            entries=len(parsed.entries),
+            files=parsed.files,
             warnings=warnings,
         )
 
@@ -211,6 +250,7 @@ class IngestPipeline:
     def _build_and_publish(
         self,
         entries: list[FaqEntry],
+        declines: list[str],
         report: IngestReport,
         live: Manifest | None,
         paths: Sequence[Path],
@@ -228,11 +268,15 @@ class IngestPipeline:
         stages = report.stage_seconds
         with _timed(stages, "vector store"):
             index.add([r.id for r in records], vectors)
-        self._derived_files(version, entries, records, vectors, stages)
+        self._lexical(version, entries, stages)
+        decline_vectors = self._decline_vectors(version, declines, live, report)
+        calibration = self._classifier(version, records, vectors, decline_vectors, live, report)
         # The manifest is written last: a version without one is unfinished and is
         # removed by the next run.
         manifest = self._manifest(version, entries, records, vectors, paths)
         manifest.policy = policy
+        manifest.calibration = calibration.to_dict()
+        manifest.declines_hash = declines_hash(declines)
         self.store.write_manifest(manifest)
         if gate_questions is not None:
             with _timed(stages, "gate"):
@@ -262,25 +306,78 @@ class IngestPipeline:
         fresh = {r.id: v for r, v in zip(to_embed, new_vectors, strict=True)}
         return np.stack([reused[r.id] if r.id in reused else fresh[r.id] for r in records])
 
-    def _derived_files(
-        self,
-        version: str,
-        entries: list[FaqEntry],
-        records: list[IndexRecord],
-        vectors: np.ndarray,
-        stages: dict[str, float],
-    ) -> None:
-        """The BM25 index and the phrasing classifier, next to the version's vectors."""
-        folder = self.store.version_dir(version)
+    def _lexical(self, version: str, entries: list[FaqEntry], stages: dict[str, float]) -> None:
         with _timed(stages, "lexical"):
             LexicalIndex.build(
                 [e.id for e in entries],
                 [" ".join([e.question, *e.questions, e.answer]) for e in entries],
-            ).save(folder / LEXICAL_DIR)
-        with _timed(stages, "classifier"):
+            ).save(self.store.version_dir(version) / LEXICAL_DIR)
+
+    def _decline_vectors(
+        self, version: str, declines: list[str], live: Manifest | None, report: IngestReport
+    ) -> np.ndarray:
+        """The decline examples' vectors, kept beside the version; unchanged examples are
+        copied from the live version."""
+        known: dict[str, np.ndarray] = {}
+        if live is not None and not report.plan.rebuild:
+            known = _load_declines(self.store.version_dir(live.version) / DECLINES_FILE)
+        todo = [d for d in declines if d not in known]
+        if todo:
+            with _timed(report.stage_seconds, "embed declines"):
+                known.update(zip(todo, self._embed(todo), strict=True))
+            report.embedded_texts += len(todo)
+        dim = self.embedder.dimension if not known else next(iter(known.values())).shape[0]
+        vectors = (
+            np.stack([known[d] for d in declines]) if declines else np.zeros((0, dim), np.float32)
+        )
+        np.savez(
+            self.store.version_dir(version) / DECLINES_FILE,
+            texts=np.array(declines, dtype=str),
+            vectors=vectors,
+        )
+        return vectors
+
+    def _classifier(
+        self,
+        version: str,
+        records: list[IndexRecord],
+        vectors: np.ndarray,
+        declines: np.ndarray,
+        live: Manifest | None,
+        report: IngestReport,
+    ) -> Calibration:
+        """Fit the classifier (the decline examples as one more class) and calibrate the
+        thresholds by cross-validation, or, for a small edit, keep the live calibration and
+        start from the live weights."""
+        labels = [r.entry_id for r in records] + [REJECT_LABEL] * len(declines)
+        examples = np.vstack([vectors, declines]) if len(declines) else vectors
+        previous = self._live_classifier(live) if report.plan.small_edit else None
+        if previous is not None and live is not None:
+            calibration = Calibration.from_dict(live.calibration)
+        else:
+            with _timed(report.stage_seconds, "calibration"):
+                calibration, previous = calibrate_index(
+                    vectors,
+                    [r.entry_id for r in records],
+                    [r.kind for r in records],
+                    declines,
+                    self.settings.retrieval,
+                )
+        with _timed(report.stage_seconds, "classifier"):
             PhrasingClassifier.fit(
-                vectors, [r.entry_id for r in records], [r.kind != "chunk" for r in records]
-            ).save(folder / CLASSIFIER_FILE)
+                examples, labels, temperature=calibration.temperature, start_from=previous
+            ).save(self.store.version_dir(version) / CLASSIFIER_FILE)
+        report.calibration = calibration
+        return calibration
+
+    def _live_classifier(self, live: Manifest | None) -> PhrasingClassifier | None:
+        if live is None or not live.calibration:
+            return None
+        path = self.store.version_dir(live.version) / CLASSIFIER_FILE
+        try:
+            return PhrasingClassifier.load(path)
+        except (OSError, ValueError, KeyError):
+            return None  # unreadable: calibrate from scratch
 
     def _manifest(
         self,
@@ -331,9 +428,7 @@ class IngestPipeline:
             queries = load_queries(questions_path, known_ids=None)
         except ValueError as exc:
             raise IngestError(f"--gate: {exc}; nothing was published") from exc
-        metrics = summarize(
-            run_queries(retriever, queries), self.settings.retrieval.abstain_threshold
-        )
+        metrics = summarize(run_queries(retriever, queries), retriever.abstain_threshold)
         gate = self.settings.gate
         failures = []
         if (metrics.recall_at_1 or 0.0) < gate.min_recall_at_1:
@@ -368,3 +463,11 @@ def _stale_details(live: Manifest, entries: list[FaqEntry], policy: dict[str, in
         return True
     dates = {e.id: e.updated for e in entries}
     return any(info.updated != dates.get(entry_id, "") for entry_id, info in live.entries.items())
+
+
+def _load_declines(path: Path) -> dict[str, np.ndarray]:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {str(t): v for t, v in zip(data["texts"], data["vectors"], strict=True)}
+    except (OSError, ValueError, KeyError):
+        return {}  # none kept (an older version): they are embedded again

@@ -5,6 +5,10 @@ Markdown: YAML front matter, then either one entry (front matter holds ``id`` an
 heading. Inside a section, a paragraph ``Also asked:`` followed by a bullet list gives
 the alternate phrasings. Front matter keys: id, title, category, url, updated, questions.
 
+Decline examples: a file whose name starts with ``decline`` (``decline_examples.md``,
+``declines.jsonl``) lists questions the shop does not answer, one a bullet (markdown)
+or one ``{"query": ...}`` a line (JSONL). Ingest learns from them what to decline.
+
 Every problem is reported with file and line; nothing here raises on bad content.
 """
 
@@ -15,7 +19,7 @@ import io
 import json
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,11 +45,19 @@ class SourceError:
         return f"{self.path}:{self.line}: {self.message}"
 
 
+MAX_DECLINE_CHARS = 500
+
+
 @dataclass
 class ParseResult:
     entries: list[FaqEntry]
     errors: list[SourceError]
     files: int
+    declines: list[str] = field(default_factory=list)
+
+
+def is_decline_file(path: Path) -> bool:
+    return path.name.lower().startswith("decline")
 
 
 def discover(paths: Iterable[Path]) -> tuple[list[Path], list[SourceError]]:
@@ -75,13 +87,75 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[SourceError]]:
 def parse_sources(paths: Iterable[Path]) -> ParseResult:
     files, errors = discover(paths)
     entries: list[FaqEntry] = []
+    declines: list[tuple[str, int, str]] = []
     for path in files:
-        file_entries, file_errors = parse_file(path)
-        entries.extend(file_entries)
+        if is_decline_file(path):
+            file_declines, file_errors = parse_declines(path)
+            declines.extend(file_declines)
+        else:
+            file_entries, file_errors = parse_file(path)
+            entries.extend(file_entries)
         errors.extend(file_errors)
     entries, dup_errors = _drop_duplicates(entries)
     errors.extend(dup_errors)
-    return ParseResult(entries=entries, errors=errors, files=len(files))
+    kept, decline_errors = _check_declines(declines, entries)
+    errors.extend(decline_errors)
+    return ParseResult(entries=entries, errors=errors, files=len(files), declines=kept)
+
+
+def parse_declines(path: Path) -> tuple[list[tuple[str, int, str]], list[SourceError]]:
+    """(path, line, question) for each decline example in a decline file."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return [], [SourceError(str(path), 0, "not UTF-8")]
+    found: list[tuple[str, int, str]] = []
+    errors: list[SourceError] = []
+    jsonl = path.suffix.lower() == ".jsonl"
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        if jsonl:
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError as exc:
+                errors.append(SourceError(str(path), n, f"invalid JSON: {exc.msg}"))
+                continue
+            query = value.get("query") if isinstance(value, dict) else None
+            if not isinstance(query, str) or not query.strip():
+                errors.append(SourceError(str(path), n, 'expected {"query": "a question"}'))
+                continue
+        else:
+            bullet = _BULLET.match(line)
+            if bullet is None:
+                continue  # headings and prose explain the list; only bullets count
+            query = bullet.group("text")
+        if len(query) > MAX_DECLINE_CHARS:
+            errors.append(SourceError(str(path), n, f"longer than {MAX_DECLINE_CHARS} characters"))
+            continue
+        found.append((str(path), n, " ".join(query.split())))
+    return found, errors
+
+
+def _check_declines(
+    declines: list[tuple[str, int, str]], entries: list[FaqEntry]
+) -> tuple[list[str], list[SourceError]]:
+    """Drop repeats; a question both answered by an entry and listed to decline is an
+    error (the editor must say which it is)."""
+    asked = {" ".join(q.lower().split()): e.id for e in entries for q in (e.question, *e.questions)}
+    kept: list[str] = []
+    seen: set[str] = set()
+    errors: list[SourceError] = []
+    for path, line, query in declines:
+        key = query.lower()
+        if key in asked:
+            errors.append(
+                SourceError(path, line, f'"{query}" is also a question of entry "{asked[key]}"')
+            )
+        elif key not in seen:
+            seen.add(key)
+            kept.append(query)
+    return kept, errors
 
 
 def parse_file(path: Path) -> tuple[list[FaqEntry], list[SourceError]]:

@@ -15,9 +15,9 @@ AnswerMode = Literal["generate", "canonical_first", "hybrid", "extractive"]
 
 def resolve_answer_mode(chat: ChatSettings, llm: LLMSettings) -> AnswerMode:
     """ "auto" by the kind of model: the in-process 135M model answers worse than the
-    FAQ's own text (docs/answers.md: key-fact recall 0.66 on the answers it wrote, 0.99
-    for canonical), so it words nothing by default; a 3B+ model served by Ollama or an
-    OpenAI-compatible server words the answers retrieval is less sure of."""
+    FAQ's own text (docs/answers.md), so it words nothing by default: the entry verbatim
+    when retrieval is certain, its relevant sentences otherwise; a 3B+ model served by
+    Ollama or an OpenAI-compatible server words the answers retrieval is less sure of."""
     if chat.answer_mode != "auto":
         return chat.answer_mode
     return "canonical_first" if llm.provider == "llamacpp" else "hybrid"
@@ -30,10 +30,11 @@ def choose_mode(result: SearchResult, settings: ChatSettings) -> PlannedMode:
     fails or its answer is refused)."""
     if result.abstain or result.top is None:
         return "abstained"
-    if settings.answer_mode == "canonical_first":
-        return "canonical"
     if settings.answer_mode == "extractive":
         return "extractive"
-    if settings.answer_mode == "hybrid" and result.confidence >= settings.canonical_threshold:
+    # Verbatim only when certain (confident, and clearly ahead of the second entry): a
+    # neighbouring entry's text, stated as the answer, misleads more than a worded one.
+    certain = result.certain(settings.canonical_threshold, settings.canonical_margin)
+    if settings.answer_mode in ("canonical_first", "hybrid") and certain:
         return "canonical"
-    return "generated"
+    return "extractive" if settings.answer_mode == "canonical_first" else "generated"

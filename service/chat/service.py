@@ -375,7 +375,7 @@ class ChatService:
         # messages that read like one: a new, complete question ("what is the capital of
         # Australia?") must not borrow the last topic and get its answer.
         previous = next((t.content for t in reversed(turns) if t.role == "user"), None)
-        weak = result.abstain or result.confidence < self._chat.canonical_threshold
+        weak = not result.certain(self._chat.canonical_threshold, self._chat.canonical_margin)
         if previous and weak and is_follow_up(message):
             combined = retriever.search(f"{previous} {message}")
             if combined.confidence > result.confidence:

@@ -35,6 +35,7 @@ class Outcome:
     confidence: float
     query: str = ""
     scores: tuple[float, ...] = ()  # the ranked entries' scores
+    certain: bool = False  # answered verbatim under the index's rule (confidence and lead)
 
     def handled_right(self, threshold: float) -> bool:
         """The one rule every figure uses: an in-scope query has the right entry on top
@@ -57,6 +58,10 @@ class Metrics:
     n_in_scope: int
     n_out_of_scope: int
     threshold: float
+    # Of the questions answered verbatim, the share with the right entry; and the share
+    # of in-scope questions answered verbatim.
+    canonical_precision: float | None = None
+    canonical_share: float | None = None
 
 
 def load_queries(path: Path, known_ids: set[str] | None = None) -> list[LabelledQuery]:
@@ -108,6 +113,7 @@ def run_queries(retriever: Retriever, queries: Sequence[LabelledQuery]) -> list[
                 result.confidence,
                 q.query,
                 tuple(round(h.score, 4) for h in result.hits),
+                result.certain(),
             )
         )
     return outcomes
@@ -129,6 +135,8 @@ def summarize(outcomes: Sequence[Outcome], threshold: float) -> Metrics:
     def mean(xs: Sequence[bool | float]) -> float | None:
         return float(np.mean(xs)) if xs else None
 
+    verbatim = [o for o in outcomes if o.certain]
+
     return Metrics(
         recall_at_1=mean(hit1),
         recall_at_5=mean([r is not None and r <= 5 for r in ranks]),
@@ -140,6 +148,10 @@ def summarize(outcomes: Sequence[Outcome], threshold: float) -> Metrics:
         n_in_scope=len(in_scope),
         n_out_of_scope=len(oos),
         threshold=threshold,
+        canonical_precision=mean(
+            [o.faq_id is not None and o.ranked[0] == o.faq_id for o in verbatim]
+        ),
+        canonical_share=mean([o.certain for o in in_scope]),
     )
 
 
@@ -213,6 +225,7 @@ def misses(outcomes: Sequence[Outcome], threshold: float) -> list[dict[str, obje
                 "expected": o.faq_id,
                 "returned": o.ranked[0] if answered and o.ranked else None,
                 "confidence": round(o.confidence, 4),
+                "verbatim": o.certain,
                 "candidates": [
                     {"id": i, "score": s} for i, s in zip(o.ranked[:3], o.scores[:3], strict=False)
                 ],

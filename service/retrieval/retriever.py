@@ -5,16 +5,14 @@ Ranking score per entry (weights in RetrievalSettings, defaults measured on ../s
     dense  = w * best sim(query, question or phrasing) + (1 - w) * best sim(query, q+answer chunk)
     score  = dense + classifier_weight * P(entry | query) + lexical_weight * bm25 / best bm25
 
-Confidence, for the abstain decision: sqrt(P(top)) * best cosine of the top entry. The
-classifier's probability says whether the query is one of this FAQ's questions at all
-(it spreads out for off-topic queries), the cosine says how close it came; neither alone
-separates in-scope from out-of-scope as well as both (CLINC150: a threshold on the cosine
-alone reaches 0.85 / 0.81 in-scope accuracy / out-of-scope recall, this one 0.93 / 0.93).
+Confidence, for the abstain decision: sqrt(P(top)) * best cosine of the top entry
+(service/retrieval/scoring.py). The thresholds come from the index's calibration, made
+at ingest on held-out phrasings and decline examples (service/retrieval/calibration.py),
+unless the settings fix them.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 
@@ -22,10 +20,13 @@ import numpy as np
 import numpy.typing as npt
 
 from service.config import RetrievalSettings
+from service.retrieval.calibration import Calibration
 from service.retrieval.classifier import PhrasingClassifier
 from service.retrieval.embedder import Embedder, Vectors
 from service.retrieval.lexical import LexicalIndex
 from service.retrieval.schema import CLASSIFIER_FILE, LEXICAL_DIR, parse_record_id
+from service.retrieval.scoring import confidence as confidence_of
+from service.retrieval.scoring import fused_scores
 from service.retrieval.store import IndexStore, IndexStoreError, Manifest
 from service.retrieval.vector_index import VectorBackend, VectorIndex
 
@@ -54,10 +55,20 @@ class SearchResult:
     threshold: float
     version: str
     timings_ms: dict[str, float] = field(default_factory=dict)
+    margin: float = 0.0  # the top entry's score minus the second's
+    canonical_threshold: float = 1.0  # the index's verbatim rule (calibration)
+    canonical_margin: float = 0.0
 
     @property
     def top(self) -> Hit | None:
         return self.hits[0] if self.hits else None
+
+    def certain(self, threshold: float | None = None, margin: float | None = None) -> bool:
+        """Sure enough to answer with the top entry's own text: confident and clearly
+        ahead of the second entry. Arguments override the calibrated rule."""
+        t = self.canonical_threshold if threshold is None else threshold
+        m = self.canonical_margin if margin is None else margin
+        return not self.abstain and self.confidence >= t and self.margin >= m
 
 
 class Retriever:
@@ -82,6 +93,12 @@ class Retriever:
         self._lexical_order = self._alignment(lexical.entry_ids)
         self._classifier = classifier
         self._classifier_order = self._alignment(classifier.entry_ids)
+        self.calibration = _calibration(manifest, settings)
+        self.abstain_threshold = (
+            settings.abstain_threshold
+            if settings.abstain_threshold is not None
+            else self.calibration.abstain_threshold
+        )
 
     def _alignment(self, ids: list[str]) -> npt.NDArray[np.int64]:
         missing = set(self._entry_ids) - set(ids)
@@ -158,28 +175,31 @@ class Retriever:
                 continue
             target = chunk_sim if kind == "chunk" else question_sim
             target[pos] = max(target[pos], h.similarity)
-        dense = s.question_weight * question_sim + (1 - s.question_weight) * chunk_sim
         raw_probs, calibrated = self._classifier.probabilities(vector)
         probs = raw_probs[self._classifier_order]
         lexical = self._lexical.scores(query)[self._lexical_order]
-        score = dense + s.classifier_weight * probs + s.lexical_weight * lexical
+        score = fused_scores(question_sim, chunk_sim, probs, lexical, s)
         order = np.argsort(-score, kind="stable")[:k]
         t2 = time.perf_counter()
         ranked = [self._hit(int(i), score, question_sim, chunk_sim, probs, lexical) for i in order]
-        confidence = 0.0
+        confidence = margin = 0.0
         if ranked:
             top = ranked[0]
             best_cos = max(top.question_similarity, top.chunk_similarity)
             p_top = float(calibrated[self._classifier_order[int(order[0])]])
-            confidence = math.sqrt(max(p_top, 0.0)) * max(best_cos, 0.0)
+            confidence = float(confidence_of(p_top, best_cos))
+            margin = top.score - (ranked[1].score if len(ranked) > 1 else 0.0)
         return SearchResult(
             query=query,
             hits=ranked,
             confidence=confidence,
-            abstain=confidence < s.abstain_threshold,
-            threshold=s.abstain_threshold,
+            abstain=confidence < self.abstain_threshold,
+            threshold=self.abstain_threshold,
             version=self.version,
             timings_ms={"vector": (t1 - t0) * 1000, "fuse": (t2 - t1) * 1000},
+            margin=margin,
+            canonical_threshold=self.calibration.canonical_threshold,
+            canonical_margin=self.calibration.canonical_margin,
         )
 
     def _hit(
@@ -206,3 +226,17 @@ class Retriever:
             classifier=float(probs[i]),
             lexical=float(lexical[i]),
         )
+
+
+def _calibration(manifest: Manifest, settings: RetrievalSettings) -> Calibration:
+    """The version's calibration; an index built before calibration existed gets the
+    defaults (run `faqbot ingest` to calibrate it)."""
+    if manifest.calibration:
+        return Calibration.from_dict(manifest.calibration)
+    return Calibration(
+        abstain_threshold=settings.default_abstain_threshold,
+        canonical_threshold=settings.default_canonical_threshold,
+        canonical_margin=settings.default_canonical_margin,
+        temperature=1.0,
+        method="index built before calibration: defaults",
+    )

@@ -29,6 +29,7 @@ MANIFEST_FILE = "manifest.json"
 CHROMA_DIR = "chroma"
 LEXICAL_DIR = "lexical"
 CLASSIFIER_FILE = "classifier.npz"
+DECLINES_FILE = "declines.npz"  # the decline examples and their vectors
 
 # Bump when the way entries become records changes: old indexes then need --rebuild.
 SCHEMA_VERSION = 1

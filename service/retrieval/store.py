@@ -63,6 +63,8 @@ class Manifest:
     entries: dict[str, EntryInfo] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
     policy: dict[str, int] = field(default_factory=dict)
+    calibration: dict[str, Any] = field(default_factory=dict)
+    declines_hash: str = ""  # of the decline examples the classifier learnt from
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=1)

@@ -34,7 +34,11 @@ def retriever(tmp_path_factory: pytest.TempPathFactory) -> Retriever:
     faq.mkdir()
     for name, text in SMALL_FAQ.items():
         (faq / name).write_text(text, encoding="utf-8")
-    settings = Settings(index={"path": root / "index"})
+    # Explicit thresholds: a four-entry FAQ with hash vectors has nothing to calibrate on.
+    settings = Settings(
+        index={"path": root / "index"},
+        retrieval={"abstain_threshold": 0.44, "default_canonical_margin": 0.0},
+    )
     embedder, backend, store = HashEmbedder(), MemoryVectorBackend(), IndexStore(root / "index")
     IngestPipeline(settings, embedder, backend, store, log=lambda _: None).run([faq])
     return Retriever.open(store, backend, embedder, settings.retrieval)
@@ -155,7 +159,13 @@ def test_a_down_history_store_does_not_stop_answers(
 def test_choose_mode(retriever: Retriever) -> None:
     result = retriever.search(RETURNS)
     assert choose_mode(result, ChatSettings(answer_mode="generate")) == "generated"
-    assert choose_mode(result, ChatSettings(answer_mode="canonical_first")) == "canonical"
+    certain = ChatSettings(answer_mode="canonical_first", canonical_threshold=0.0)
+    assert choose_mode(result, certain) == "canonical"
+    # Not clearly ahead of the second entry: never the entry verbatim.
+    unsure = ChatSettings(answer_mode="canonical_first", canonical_margin=5.0)
+    assert choose_mode(result, unsure) == "extractive"
+    unsure = ChatSettings(answer_mode="hybrid", canonical_threshold=0.0, canonical_margin=5.0)
+    assert choose_mode(result, unsure) == "generated"
     hybrid = ChatSettings(answer_mode="hybrid", canonical_threshold=0.0)
     assert choose_mode(result, hybrid) == "canonical"
     hybrid = ChatSettings(answer_mode="hybrid", canonical_threshold=1.0)

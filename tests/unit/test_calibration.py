@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ingest.sources import parse_sources
+from service.retrieval.calibration import (
+    CalibrationRows,
+    abstain_threshold,
+    calibrate,
+    canonical_rule,
+)
+
+
+def rows(
+    gold: list[str], top: list[str], conf: list[float], margin: list[float]
+) -> CalibrationRows:
+    return CalibrationRows(np.array(gold), np.array(top), np.array(conf), np.array(margin))
+
+
+def test_the_abstain_threshold_declines_the_target_share_of_held_out_declines() -> None:
+    declines = list(np.linspace(0.05, 0.60, 40))  # confidences of 40 decline examples
+    r = rows([""] * 40, ["a"] * 40, declines, [0.0] * 40)
+    t = abstain_threshold(r, 0.90)
+    assert t is not None
+    assert np.mean(np.array(declines) < t) >= 0.90
+    # the lowest such threshold: one step lower misses the target
+    assert np.mean(np.array(declines) < t - 0.005) < 0.90
+
+
+def test_too_few_declines_fall_back_to_the_default() -> None:
+    r = rows(["", "a"], ["a", "a"], [0.2, 0.9], [0.0, 0.5])
+    assert abstain_threshold(r, 0.9) is None
+    c = calibrate(
+        r,
+        1.0,
+        target_oos_recall=0.9,
+        target_canonical_precision=0.99,
+        fallback_abstain=0.5,
+        fallback_canonical=(0.7, 0.3),
+    )
+    assert (c.abstain_threshold, c.canonical_threshold, c.canonical_margin) == (0.5, 0.7, 0.3)
+    assert "fewer than 20 decline examples" in c.method
+
+
+def test_the_canonical_rule_needs_a_lead_when_close_calls_are_wrong() -> None:
+    # 60 clear wins (lead 0.5) are right; 20 close calls (lead 0.05) are wrong, all confident.
+    gold = ["a"] * 60 + ["b"] * 20
+    top = ["a"] * 60 + ["a"] * 20
+    r = rows(gold, top, [0.9] * 80, [0.5] * 60 + [0.05] * 20)
+    rule = canonical_rule(r, floor=0.4, target_precision=0.99)
+    assert rule is not None
+    threshold, margin = rule
+    assert 0.05 < margin <= 0.5 and threshold >= 0.4
+
+
+def test_a_decline_file_is_read_as_questions_to_decline(tmp_path: Path) -> None:
+    faq = tmp_path / "faq"
+    faq.mkdir()
+    (faq / "a.jsonl").write_text('{"id": "x", "question": "Q?", "answer": "A."}\n')
+    (faq / "decline_examples.md").write_text(
+        "# Not ours\n\nProse is ignored.\n\n- Tell me a joke\n- tell me  a joke\n- Weather?\n"
+    )
+    (faq / "declines.jsonl").write_text('{"query": "Stock price?"}\n{"q": 1}\n')
+    parsed = parse_sources([faq])
+    assert [e.id for e in parsed.entries] == ["x"]
+    assert parsed.declines == ["Tell me a joke", "Weather?", "Stock price?"]
+    assert [e.line for e in parsed.errors] == [2]
