@@ -12,7 +12,12 @@ import numpy.typing as npt
 
 from service.config import RetrievalSettings
 from service.retrieval.calibration import Calibration, CalibrationRows, calibrate
-from service.retrieval.classifier import REJECT_LABEL, PhrasingClassifier, softmax
+from service.retrieval.classifier import (
+    REJECT_LABEL,
+    PhrasingClassifier,
+    softmax,
+    with_declines,
+)
 from service.retrieval.embedder import Vectors
 from service.retrieval.scoring import confidence, fused_scores
 
@@ -83,7 +88,9 @@ def cross_validate(
             continue
         keep = np.ones(len(label_arr), dtype=bool)
         keep[held] = False
-        clf = _fit(vectors[keep], label_arr[keep], declines[decline_fold != fold])
+        clf = PhrasingClassifier.fit(
+            *with_declines(vectors[keep], label_arr[keep].tolist(), declines[decline_fold != fold])
+        )
         queries = np.vstack([vectors[held], declines[held_declines]])
         gold = [*label_arr[held].tolist(), *([""] * len(held_declines))]
         parts.append(
@@ -91,9 +98,9 @@ def cross_validate(
                 clf, queries, gold, vectors[keep], label_arr[keep], kind_arr[keep], settings
             )
         )
-    # A fold that lost a whole class (an entry's only phrasing... never its question, so
-    # only the decline class) cannot be pooled with the others.
-    parts = [p for p in parts if parts and p.classes == parts[0].classes]
+    # Entries keep their question in every fold, so only the decline class can be missing
+    # from a fold (fewer declines than folds); such a fold cannot be pooled.
+    parts = [p for p in parts if p.classes == parts[0].classes]
     return (*_pool(parts), clf)
 
 
@@ -117,14 +124,6 @@ def _pool(parts: list[_Part]) -> tuple[CalibrationRows, float]:
     return rows, temperature
 
 
-def _fit(vectors: Vectors, labels: npt.NDArray[np.str_], declines: Vectors) -> PhrasingClassifier:
-    if len(declines):
-        return PhrasingClassifier.fit(
-            np.vstack([vectors, declines]), [*labels.tolist(), *[REJECT_LABEL] * len(declines)]
-        )
-    return PhrasingClassifier.fit(vectors, labels.tolist())
-
-
 def _score_fold(
     clf: PhrasingClassifier,
     queries: Vectors,
@@ -144,16 +143,16 @@ def _score_fold(
     chunk_sim = _best_per_entry(sims, owner, kinds == "chunk", len(entries))
     chunk_sim = np.where(np.isneginf(chunk_sim), question_sim, chunk_sim)
     logits = clf.logits(queries)
-    columns = [clf.entry_ids.index(e) for e in entries]
-    probs = softmax(logits)[:, columns]
-    score = fused_scores(question_sim, chunk_sim, probs, np.zeros_like(probs), settings)
-    order = np.argsort(-score, axis=1)[:, :2]
-    rows = np.arange(len(queries))
-    top, second = order[:, 0], order[:, 1] if len(entries) > 1 else order[:, 0]
-    best_cos = np.maximum(question_sim, chunk_sim)[rows, top]
     where = {c: i for i, c in enumerate(clf.entry_ids)}
+    probs = softmax(logits)[:, [where[e] for e in entries]]
+    score = fused_scores(question_sim, chunk_sim, probs, np.zeros_like(probs), settings)
+    order = np.argsort(-score, axis=1)
+    rows = np.arange(len(queries))
+    top = order[:, 0]
+    best_cos = np.maximum(question_sim, chunk_sim)[rows, top]
     targets = [where[g] if g else where[REJECT_LABEL] for g in gold]
-    margin = score[rows, top] - (score[rows, second] if len(entries) > 1 else 0.0)
+    # as search: the lead over the second entry, or the whole score when there is one
+    margin = score[rows, top] - (score[rows, order[:, 1]] if len(entries) > 1 else 0.0)
     return _Part(
         clf.entry_ids,
         logits,

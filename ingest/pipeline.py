@@ -18,7 +18,7 @@ from ingest.policy import PolicyError, read_policy
 from ingest.sources import ParseResult, parse_sources
 from service.config import Settings
 from service.retrieval.calibration import Calibration
-from service.retrieval.classifier import REJECT_LABEL, PhrasingClassifier
+from service.retrieval.classifier import PhrasingClassifier, with_declines
 from service.retrieval.embedder import Embedder, ProgressCallback
 from service.retrieval.evaluation import Metrics, load_queries, run_queries, summarize
 from service.retrieval.lexical import LexicalIndex
@@ -39,7 +39,7 @@ ProgressFactory = Callable[[int, str], ProgressCallback]
 # An edit touching at most this share of the entries keeps the live version's
 # calibration and starts the classifier from its weights: editors see a small change
 # published in about a second. Larger changes, new decline examples and --rebuild
-# calibrate again (five classifier fits).
+# calibrate again (a classifier fit per fold, ingest/calibrate.py).
 RECALIBRATE_SHARE = 0.05
 
 
@@ -269,7 +269,7 @@ class IngestPipeline:
         with _timed(stages, "vector store"):
             index.add([r.id for r in records], vectors)
         self._lexical(version, entries, stages)
-        decline_vectors = self._decline_vectors(version, declines, live, report)
+        decline_vectors = self._decline_vectors(version, declines, live, report, vectors.shape[1])
         calibration = self._classifier(version, records, vectors, decline_vectors, live, report)
         # The manifest is written last: a version without one is unfinished and is
         # removed by the next run.
@@ -314,7 +314,12 @@ class IngestPipeline:
             ).save(self.store.version_dir(version) / LEXICAL_DIR)
 
     def _decline_vectors(
-        self, version: str, declines: list[str], live: Manifest | None, report: IngestReport
+        self,
+        version: str,
+        declines: list[str],
+        live: Manifest | None,
+        report: IngestReport,
+        dim: int,
     ) -> np.ndarray:
         """The decline examples' vectors, kept beside the version; unchanged examples are
         copied from the live version."""
@@ -326,7 +331,6 @@ class IngestPipeline:
             with _timed(report.stage_seconds, "embed declines"):
                 known.update(zip(todo, self._embed(todo), strict=True))
             report.embedded_texts += len(todo)
-        dim = self.embedder.dimension if not known else next(iter(known.values())).shape[0]
         vectors = (
             np.stack([known[d] for d in declines]) if declines else np.zeros((0, dim), np.float32)
         )
@@ -349,8 +353,7 @@ class IngestPipeline:
         """Fit the classifier (the decline examples as one more class) and calibrate the
         thresholds by cross-validation, or, for a small edit, keep the live calibration and
         start from the live weights."""
-        labels = [r.entry_id for r in records] + [REJECT_LABEL] * len(declines)
-        examples = np.vstack([vectors, declines]) if len(declines) else vectors
+        entry_ids = [r.entry_id for r in records]
         previous = self._live_classifier(live) if report.plan.small_edit else None
         if previous is not None and live is not None:
             calibration = Calibration.from_dict(live.calibration)
@@ -358,14 +361,16 @@ class IngestPipeline:
             with _timed(report.stage_seconds, "calibration"):
                 calibration, previous = calibrate_index(
                     vectors,
-                    [r.entry_id for r in records],
+                    entry_ids,
                     [r.kind for r in records],
                     declines,
                     self.settings.retrieval,
                 )
         with _timed(report.stage_seconds, "classifier"):
             PhrasingClassifier.fit(
-                examples, labels, temperature=calibration.temperature, start_from=previous
+                *with_declines(vectors, entry_ids, declines),
+                temperature=calibration.temperature,
+                start_from=previous,
             ).save(self.store.version_dir(version) / CLASSIFIER_FILE)
         report.calibration = calibration
         return calibration
@@ -457,9 +462,10 @@ class IngestPipeline:
 
 
 def _stale_details(live: Manifest, entries: list[FaqEntry], policy: dict[str, int]) -> bool:
-    """Whether the live version was built before the manifest kept the policy numbers
-    or the entries' dates, so that upgrading faqbot and running ingest publishes them."""
-    if live.policy != policy:
+    """Whether the live version was built before the manifest kept the policy numbers,
+    the entries' dates or a calibration, so that upgrading faqbot and running ingest
+    publishes them."""
+    if live.policy != policy or not live.calibration:
         return True
     dates = {e.id: e.updated for e in entries}
     return any(info.updated != dates.get(entry_id, "") for entry_id, info in live.entries.items())

@@ -105,12 +105,12 @@ def parse_sources(paths: Iterable[Path]) -> ParseResult:
 
 def parse_declines(path: Path) -> tuple[list[tuple[str, int, str]], list[SourceError]]:
     """(path, line, question) for each decline example in a decline file."""
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return [], [SourceError(str(path), 0, "not UTF-8")]
+    if path.suffix.lower() == ".csv":
+        return [], [SourceError(str(path), 0, "decline examples: use a .md list or .jsonl")]
+    text, errors = _read_utf8(path)
+    if text is None:
+        return [], errors
     found: list[tuple[str, int, str]] = []
-    errors: list[SourceError] = []
     jsonl = path.suffix.lower() == ".jsonl"
     for n, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -158,13 +158,19 @@ def _check_declines(
     return kept, errors
 
 
-def parse_file(path: Path) -> tuple[list[FaqEntry], list[SourceError]]:
+def _read_utf8(path: Path) -> tuple[str | None, list[SourceError]]:
     raw = path.read_bytes()
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig"), []
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        return [], [SourceError(str(path), line, f"not UTF-8 (byte 0x{raw[exc.start]:02x})")]
+        return None, [SourceError(str(path), line, f"not UTF-8 (byte 0x{raw[exc.start]:02x})")]
+
+
+def parse_file(path: Path) -> tuple[list[FaqEntry], list[SourceError]]:
+    text, errors = _read_utf8(path)
+    if text is None:
+        return [], errors
     suffix = path.suffix.lower()
     if suffix == ".jsonl":
         return _parse_jsonl(str(path), text)

@@ -26,6 +26,16 @@ REJECT_LABEL = "__decline__"  # not an entry id: ids must start with a letter or
 FloatArray = npt.NDArray[np.float32]
 
 
+def with_declines(
+    vectors: Vectors, labels: Sequence[str], declines: Vectors
+) -> tuple[Vectors, list[str]]:
+    """The training set: the index's vectors with their entries' labels, then the decline
+    examples as the one extra class."""
+    if not len(declines):
+        return vectors, list(labels)
+    return np.vstack([vectors, declines]), [*labels, *[REJECT_LABEL] * len(declines)]
+
+
 def softmax(logits: npt.NDArray[np.floating]) -> npt.NDArray[np.floating]:
     z = logits - logits.max(axis=-1, keepdims=True)
     e = np.exp(z)

@@ -96,3 +96,17 @@ def test_a_question_both_answered_and_declined_is_refused(
         make_pipeline().run([faq_dir])
     assert any("is also a question of entry" in line for line in info.value.lines)
     assert IndexStore(make_pipeline().settings.index.path).pointer().current is None
+
+
+def test_an_index_built_before_calibration_is_calibrated_by_the_next_ingest(
+    faq_dir: Path, make_pipeline: Callable[..., IngestPipeline], settings: object
+) -> None:
+    first = make_pipeline().run([faq_dir])
+    manifest = Path(make_pipeline().settings.index.path) / "versions" / "v000001" / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["calibration"] = {}
+    manifest.write_text(json.dumps(data))
+    again = make_pipeline().run([faq_dir])
+    assert again.published and again.plan.refresh
+    assert again.embedded_texts == 0 and "calibration" in again.stage_seconds
+    assert again.calibration == first.calibration

@@ -67,3 +67,14 @@ def test_a_decline_file_is_read_as_questions_to_decline(tmp_path: Path) -> None:
     assert [e.id for e in parsed.entries] == ["x"]
     assert parsed.declines == ["Tell me a joke", "Weather?", "Stock price?"]
     assert [e.line for e in parsed.errors] == [2]
+
+
+def test_a_decline_file_must_be_markdown_or_jsonl_and_utf8(tmp_path: Path) -> None:
+    faq = tmp_path / "faq"
+    faq.mkdir()
+    (faq / "a.jsonl").write_text('{"id": "x", "question": "Q?", "answer": "A."}\n')
+    (faq / "declines.csv").write_text("query\nTell me a joke\n")
+    (faq / "decline_more.md").write_bytes(b"- fine\n- caf\xe9\n")
+    errors = [str(e) for e in parse_sources([faq]).errors]
+    assert any("declines.csv" in e and "use a .md list or .jsonl" in e for e in errors)
+    assert any("decline_more.md:2: not UTF-8" in e for e in errors)
