@@ -59,6 +59,30 @@ def reject_model(retriever: Retriever, declines: np.ndarray) -> Callable[[np.nda
     return lambda q: model.predict_proba(q)[:, col]
 
 
+class Mahalanobis:
+    """Distance to the nearest entry's mean under one shared covariance (Lee et al. 2018,
+    "A simple unified framework for detecting out-of-distribution samples"), fitted on
+    the index's own vectors with Ledoit-Wolf shrinkage: 384 dimensions, few vectors."""
+
+    def __init__(self, retriever: Retriever) -> None:
+        from sklearn.covariance import LedoitWolf
+
+        stored = retriever._vectors.get_all()  # noqa: SLF001 - research script
+        labels = np.array([rid.split("::")[0] for rid in stored.ids])
+        x = np.asarray(stored.embeddings, dtype=np.float64)
+        classes = sorted(set(labels.tolist()))
+        self.means = np.stack([x[labels == c].mean(axis=0) for c in classes])
+        centred = x - self.means[np.searchsorted(classes, labels)]
+        self.precision = LedoitWolf().fit(centred).precision_
+
+    def __call__(self, q: np.ndarray) -> np.ndarray:
+        # (q - m)' P (q - m), expanded so that no queries x entries x dims array is built
+        qp = q @ self.precision
+        mp = self.means @ self.precision
+        d = (qp * q).sum(axis=1)[:, None] - 2 * qp @ self.means.T + (mp * self.means).sum(axis=1)
+        return -d.min(axis=1)  # type: ignore[no-any-return]
+
+
 def score(
     retriever: Retriever,
     queries: Sequence[tuple[str, str | None]],
@@ -66,12 +90,24 @@ def score(
 ) -> list[Row]:
     vectors = retriever.embed_queries([q for q, _ in queries])
     p_reject = reject(vectors)
+    mahalanobis = Mahalanobis(retriever)(vectors)
+    clf = retriever._classifier  # noqa: SLF001 - research script
+    logits = clf.logits(vectors)
+    energy = np.log(np.exp(logits - logits.max(axis=1, keepdims=True)).sum(axis=1)) + logits.max(
+        axis=1
+    )
     rows = []
-    for (q, gold), vec, pr in zip(queries, vectors, p_reject, strict=True):
+    for i, ((q, gold), vec, pr) in enumerate(zip(queries, vectors, p_reject, strict=True)):
         r = retriever.search_embedded(q, vec)
         top = r.hits[0]
         second = r.hits[1].score if len(r.hits) > 1 else 0.0
         cos = max(top.question_similarity, top.chunk_similarity)
+        tops = [
+            max(r.hits, key=lambda h: h.question_similarity).entry_id,
+            max(r.hits, key=lambda h: h.classifier).entry_id,
+            max(r.hits, key=lambda h: h.lexical).entry_id,
+        ]
+        agree = sum(t == top.entry_id for t in tops) / len(tops)
         rows.append(
             Row(
                 gold,
@@ -81,6 +117,9 @@ def score(
                     "best cosine": cos,
                     "score margin": top.score - second,
                     "current x (1 - P reject)": r.confidence * (1.0 - float(pr)),
+                    "energy (logsumexp of logits)": float(energy[i]),
+                    "Mahalanobis (tied covariance)": float(mahalanobis[i]),
+                    "current x rankings agreeing": r.confidence * agree,
                 },
             )
         )
@@ -89,7 +128,9 @@ def score(
 
 def balanced_threshold(rows: list[Row], signal: str) -> float:
     best, best_t = -1.0, 0.0
-    for t in np.arange(0.0, 1.0, 0.005):
+    values = np.array([r.signals[signal] for r in rows])
+    # candidate thresholds from the signal's own range: some signals are not in 0..1
+    for t in np.unique(np.quantile(values, np.linspace(0, 1, 401))):
         ins = [r for r in rows if r.gold is not None]
         oos = [r for r in rows if r.gold is None]
         acc_in = np.mean([r.signals[signal] >= t and r.top == r.gold for r in ins])
@@ -150,7 +191,7 @@ def main() -> None:
     for s in signals:
         ins, oos = measure(rows, s, thresholds[s])
         results[s] = (
-            f"threshold {thresholds[s]:.3f} (from the calibration set): "
+            f"threshold {thresholds[s]:.4g} (from the calibration set): "
             f"in-scope accuracy {ins:.3f}, out-of-scope recall {oos:.3f}"
         )
     write_section(

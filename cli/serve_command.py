@@ -23,12 +23,13 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from service.app import create_app
-    from service.server import uvicorn_config
+    from service.server import limit_blas_threads, uvicorn_config
 
     settings = load_settings(args.config)
     if args.upgrade_db:
         from service.db.migrations import upgrade
 
         upgrade(settings.db.url)
+    limit_blas_threads()
     uvicorn.Server(uvicorn_config(create_app(settings), settings, args.host, args.port)).run()
     return EXIT_OK

@@ -19,12 +19,17 @@ from service.retrieval.classifier import (
     with_declines,
 )
 from service.retrieval.embedder import Vectors
+from service.retrieval.neighbours import EntryClassifier, NeighbourClassifier
 from service.retrieval.scoring import confidence, fused_scores
 
 # Three folds: each classifier fit costs seconds on a large FAQ (3.4 s at 1,000 entries),
 # and editors wait for ingest; five folds took 17 s there.
 FOLDS = 3
 MIN_HELD_OUT = 10  # fewer held-out rows than this: leave the temperature at 1
+# Each held-out row is compared with every kept vector: at 100,000 entries (500,000
+# vectors) all phrasings would cost minutes, and a few hundred rows per fold are
+# enough to place two thresholds. Smaller FAQs hold out every phrasing.
+SIMILARITY_BUDGET = 100_000_000  # held-out rows x vectors, per fold (CLINC150: 7.5e7)
 
 
 def calibrate_index(
@@ -33,10 +38,15 @@ def calibrate_index(
     kinds: Sequence[str],
     declines: Vectors,
     settings: RetrievalSettings,
+    *,
+    linear: bool = True,
 ) -> tuple[Calibration, PhrasingClassifier | None]:
     """The calibration, and the last fold's classifier: a close starting point for the
-    full fit, which then converges in a few iterations."""
-    rows, temperature, last = cross_validate(vectors, labels, kinds, declines, settings)
+    full fit, which then converges in a few iterations. ``linear=False`` calibrates the
+    neighbour classifier (neighbours.py) instead, and returns no classifier."""
+    rows, temperature, last = cross_validate(
+        vectors, labels, kinds, declines, settings, linear=linear
+    )
     calibration = calibrate(
         rows,
         temperature,
@@ -60,6 +70,7 @@ class _Part:
     targets: list[int]
     gold: list[str]
     top: list[str]
+    top_column: list[int]  # the top entry's column in ``logits``
     cosine: list[float]
     margin: list[float]
 
@@ -70,32 +81,46 @@ def cross_validate(
     kinds: Sequence[str],
     declines: Vectors,
     settings: RetrievalSettings,
+    *,
+    linear: bool = True,
 ) -> tuple[CalibrationRows, float, PhrasingClassifier | None]:
     """Pooled held-out rows and the temperature that minimises their log-loss.
-    Only alternate phrasings are held out: an entry keeps its question and answer."""
+    Only alternate phrasings are held out: an entry keeps its question and answer.
+    Each fold's linear fit starts from the previous fold's weights: the folds share
+    two thirds of their data, so it converges in fewer iterations."""
     label_arr = np.array(labels)
     kind_arr = np.array(kinds)
     rng = np.random.default_rng(0)  # the same FAQ always gives the same calibration
     phrasings = np.flatnonzero(kind_arr == "phrasing")
-    record_fold = rng.permutation(len(phrasings)) % FOLDS
+    per_fold = max(MIN_HELD_OUT, SIMILARITY_BUDGET // max(1, len(label_arr)))
+    shuffled = rng.permutation(len(phrasings))
+    record_fold = shuffled % FOLDS
+    sampled = shuffled < per_fold * FOLDS  # a random subset when over the budget
     decline_fold = rng.permutation(len(declines)) % FOLDS
     parts: list[_Part] = []
     clf: PhrasingClassifier | None = None
     for fold in range(FOLDS):
-        held = phrasings[record_fold == fold]
+        held = phrasings[(record_fold == fold) & sampled]
         held_declines = np.flatnonzero(decline_fold == fold)
         if len(held) + len(held_declines) == 0:
             continue
         keep = np.ones(len(label_arr), dtype=bool)
         keep[held] = False
-        clf = PhrasingClassifier.fit(
-            *with_declines(vectors[keep], label_arr[keep].tolist(), declines[decline_fold != fold])
-        )
+        kept_declines = declines[decline_fold != fold]
+        model: EntryClassifier
+        if linear:
+            clf = PhrasingClassifier.fit(
+                *with_declines(vectors[keep], label_arr[keep].tolist(), kept_declines),
+                start_from=clf,
+            )
+            model = clf
+        else:
+            model = NeighbourClassifier(sorted(set(label_arr[keep].tolist())), kept_declines)
         queries = np.vstack([vectors[held], declines[held_declines]])
         gold = [*label_arr[held].tolist(), *([""] * len(held_declines))]
         parts.append(
             _score_fold(
-                clf, queries, gold, vectors[keep], label_arr[keep], kind_arr[keep], settings
+                model, queries, gold, vectors[keep], label_arr[keep], kind_arr[keep], settings
             )
         )
     # Entries keep their question in every fold, so only the decline class can be missing
@@ -111,9 +136,9 @@ def _pool(parts: list[_Part]) -> tuple[CalibrationRows, float]:
     logits = np.vstack([p.logits for p in parts])
     targets = np.array([t for p in parts for t in p.targets])
     temperature = best_temperature(logits, targets) if len(targets) >= MIN_HELD_OUT else 1.0
-    where = {c: i for i, c in enumerate(parts[0].classes)}
     tops = [t for p in parts for t in p.top]
-    p_top = softmax(logits / temperature)[np.arange(len(tops)), [where[t] for t in tops]]
+    columns = [c for p in parts for c in p.top_column]
+    p_top = softmax(logits / temperature)[np.arange(len(tops)), columns]
     cosines = np.array([c for p in parts for c in p.cosine])
     rows = CalibrationRows(
         gold=np.array([g for p in parts for g in p.gold]),
@@ -125,7 +150,7 @@ def _pool(parts: list[_Part]) -> tuple[CalibrationRows, float]:
 
 
 def _score_fold(
-    clf: PhrasingClassifier,
+    clf: EntryClassifier,
     queries: Vectors,
     gold: list[str],
     vectors: Vectors,
@@ -142,26 +167,48 @@ def _score_fold(
     question_sim = _best_per_entry(sims, owner, kinds != "chunk", len(entries))
     chunk_sim = _best_per_entry(sims, owner, kinds == "chunk", len(entries))
     chunk_sim = np.where(np.isneginf(chunk_sim), question_sim, chunk_sim)
-    logits = clf.logits(queries)
-    where = {c: i for i, c in enumerate(clf.entry_ids)}
-    probs = softmax(logits)[:, [where[e] for e in entries]]
+    linear = isinstance(clf, PhrasingClassifier)
+    # the neighbour classifier adds nothing to the ranking (neighbours.py)
+    probs = _entry_probabilities(clf, queries, entries) if linear else np.zeros_like(question_sim)
     score = fused_scores(question_sim, chunk_sim, probs, np.zeros_like(probs), settings)
-    order = np.argsort(-score, axis=1)
+    order = _top_two(score)
     rows = np.arange(len(queries))
     top = order[:, 0]
     best_cos = np.maximum(question_sim, chunk_sim)[rows, top]
-    targets = [where[g] if g else where[REJECT_LABEL] for g in gold]
     # as search: the lead over the second entry, or the whole score when there is one
     margin = score[rows, top] - (score[rows, order[:, 1]] if len(entries) > 1 else 0.0)
-    return _Part(
-        clf.entry_ids,
-        logits,
-        targets,
-        gold,
-        [entries[i] for i in top],
-        best_cos.tolist(),
-        margin.tolist(),
-    )
+    if isinstance(clf, NeighbourClassifier):
+        # two classes, the top entry's kind or declined: what the temperature is fit on
+        logits = clf.pair_logits(best_cos, queries)
+        classes = ["", REJECT_LABEL][: logits.shape[1]]
+        targets = [0 if g else 1 for g in gold]
+        columns = [0] * len(gold)
+    else:
+        logits = clf.logits(queries)
+        where = {c: i for i, c in enumerate(clf.entry_ids)}
+        classes = clf.entry_ids
+        targets = [where[g] if g else where[REJECT_LABEL] for g in gold]
+        columns = [where[entries[i]] for i in top]
+    tops = [entries[i] for i in top]
+    return _Part(classes, logits, targets, gold, tops, columns, best_cos.tolist(), margin.tolist())
+
+
+def _top_two(score: npt.NDArray[np.floating]) -> npt.NDArray[np.intp]:
+    """Per row, the best and second-best columns (a full sort costs seconds on large FAQs)."""
+    if score.shape[1] < 2:
+        return np.zeros((score.shape[0], 1), dtype=np.intp)
+    two = np.argpartition(-score, 1, axis=1)[:, :2]
+    swap = score[np.arange(len(score)), two[:, 1]] > score[np.arange(len(score)), two[:, 0]]
+    two[swap] = two[swap][:, ::-1]
+    return two
+
+
+def _entry_probabilities(
+    clf: EntryClassifier, queries: Vectors, entries: list[str]
+) -> npt.NDArray[np.floating]:
+    """The linear classifier's P(entry | query), columns in ``entries`` order."""
+    where = {c: i for i, c in enumerate(clf.entry_ids)}
+    return softmax(clf.logits(queries))[:, [where[e] for e in entries]]
 
 
 def _best_per_entry(

@@ -22,6 +22,7 @@ from service.retrieval.classifier import PhrasingClassifier, with_declines
 from service.retrieval.embedder import Embedder, ProgressCallback
 from service.retrieval.evaluation import Metrics, load_queries, run_queries, summarize
 from service.retrieval.lexical import LexicalIndex
+from service.retrieval.neighbours import EntryClassifier, NeighbourClassifier, load_classifier
 from service.retrieval.retriever import Retriever
 from service.retrieval.schema import (
     CLASSIFIER_FILE,
@@ -41,6 +42,14 @@ ProgressFactory = Callable[[int, str], ProgressCallback]
 # published in about a second. Larger changes, new decline examples and --rebuild
 # calibrate again (a classifier fit per fold, ingest/calibrate.py).
 RECALIBRATE_SHARE = 0.05
+
+
+@dataclass(frozen=True)
+class _Reuse:
+    """Live records an update keeps (``kept``) and those it replaces or drops (``stale``)."""
+
+    kept: set[str]
+    stale: set[str]
 
 
 class IngestError(RuntimeError):
@@ -118,7 +127,7 @@ def _timed(into: dict[str, float], stage: str) -> Iterator[None]:
     try:
         yield
     finally:
-        into[stage] = time.perf_counter() - started
+        into[stage] = into.get(stage, 0.0) + time.perf_counter() - started
 
 
 def declines_hash(declines: Sequence[str]) -> str:
@@ -260,14 +269,26 @@ class IngestPipeline:
         version = self.store.new_version_id()
         report.version = version
         self._log(f"building index version {version}: {report.plan.summary()}")
-        # Created first so that even a run killed while embedding leaves a visible,
-        # unpublished version for the next run's garbage collection.
-        index = self.backend.create(version)
-        records = [r for entry in entries for r in entry_records(entry)]
-        vectors = self._vectors(records, report, live)
         stages = report.stage_seconds
+        # Made first so that even a run killed while embedding leaves a visible,
+        # unpublished version for the next run's garbage collection. An update starts
+        # from a copy of the live vectors and changes only the edited entries' records.
+        forked = live is not None and not report.plan.rebuild and bool(report.plan.unchanged)
         with _timed(stages, "vector store"):
-            index.add([r.id for r in records], vectors)
+            index = (
+                self.backend.fork(live.version, version)
+                if forked and live is not None
+                else self.backend.create(version)
+            )
+        records = [r for entry in entries for r in entry_records(entry)]
+        vectors, reused = self._vectors(records, report, live)
+        with _timed(stages, "vector store"):
+            if forked:
+                index.delete(sorted(reused.stale))
+                fresh = [i for i, r in enumerate(records) if r.id not in reused.kept]
+                index.add([records[i].id for i in fresh], vectors[fresh])
+            else:
+                index.add([r.id for r in records], vectors)
         self._lexical(version, entries, stages)
         decline_vectors = self._decline_vectors(version, declines, live, report, vectors.shape[1])
         calibration = self._classifier(version, records, vectors, decline_vectors, live, report)
@@ -287,24 +308,30 @@ class IngestPipeline:
 
     def _vectors(
         self, records: list[IndexRecord], report: IngestReport, live: Manifest | None
-    ) -> np.ndarray:
+    ) -> tuple[np.ndarray, _Reuse]:
         """One vector per record, in order: unchanged entries' vectors are copied from the
         live version, only new and changed ones are embedded."""
         plan = report.plan
         reuse_ids = set() if plan.rebuild else set(plan.unchanged)
         reused: dict[str, np.ndarray] = {}
+        stale: set[str] = set()
         if reuse_ids and live is not None:
             stored = self.backend.open(live.version).get_all()
             for rid, vec in zip(stored.ids, stored.embeddings, strict=True):
                 if parse_record_id(rid)[0] in reuse_ids:
                     reused[rid] = vec
+                else:
+                    stale.add(rid)
         to_embed = [r for r in records if r.id not in reused]
         report.reused_vectors = len(records) - len(to_embed)
         with _timed(report.stage_seconds, "embed"):
             new_vectors = self._embed([r.text for r in to_embed])
         report.embedded_texts = len(to_embed)
         fresh = {r.id: v for r, v in zip(to_embed, new_vectors, strict=True)}
-        return np.stack([reused[r.id] if r.id in reused else fresh[r.id] for r in records])
+        vectors = np.stack([reused[r.id] if r.id in reused else fresh[r.id] for r in records])
+        # records of unchanged entries that are gone (a chunking change) are stale too
+        kept = set(reused) & {r.id for r in records}
+        return vectors, _Reuse(kept=kept, stale=stale | (set(reused) - kept))
 
     def _lexical(self, version: str, entries: list[FaqEntry], stages: dict[str, float]) -> None:
         with _timed(stages, "lexical"):
@@ -352,10 +379,15 @@ class IngestPipeline:
     ) -> Calibration:
         """Fit the classifier (the decline examples as one more class) and calibrate the
         thresholds by cross-validation, or, for a small edit, keep the live calibration and
-        start from the live weights."""
+        start from the live weights. Above ``classifier_max_entries`` the neighbour
+        classifier replaces the linear fit, which would take minutes there."""
         entry_ids = [r.entry_id for r in records]
+        entries = list(dict.fromkeys(entry_ids))
+        linear = len(entries) <= self.settings.retrieval.classifier_max_entries
         previous = self._live_classifier(live) if report.plan.small_edit else None
-        if previous is not None and live is not None:
+        # a small edit keeps the live calibration if the classifier stays of its kind
+        same_kind = previous is not None and isinstance(previous, PhrasingClassifier) == linear
+        if live is not None and same_kind:
             calibration = Calibration.from_dict(live.calibration)
         else:
             with _timed(report.stage_seconds, "calibration"):
@@ -365,22 +397,26 @@ class IngestPipeline:
                     [r.kind for r in records],
                     declines,
                     self.settings.retrieval,
+                    linear=linear,
                 )
+        path = self.store.version_dir(version) / CLASSIFIER_FILE
         with _timed(report.stage_seconds, "classifier"):
-            PhrasingClassifier.fit(
-                *with_declines(vectors, entry_ids, declines),
-                temperature=calibration.temperature,
-                start_from=previous,
-            ).save(self.store.version_dir(version) / CLASSIFIER_FILE)
+            if linear:
+                PhrasingClassifier.fit(
+                    *with_declines(vectors, entry_ids, declines),
+                    temperature=calibration.temperature,
+                    start_from=previous if isinstance(previous, PhrasingClassifier) else None,
+                ).save(path)
+            else:
+                NeighbourClassifier(entries, declines, calibration.temperature).save(path)
         report.calibration = calibration
         return calibration
 
-    def _live_classifier(self, live: Manifest | None) -> PhrasingClassifier | None:
+    def _live_classifier(self, live: Manifest | None) -> EntryClassifier | None:
         if live is None or not live.calibration:
             return None
-        path = self.store.version_dir(live.version) / CLASSIFIER_FILE
         try:
-            return PhrasingClassifier.load(path)
+            return load_classifier(self.store.version_dir(live.version) / CLASSIFIER_FILE)
         except (OSError, ValueError, KeyError):
             return None  # unreadable: calibrate from scratch
 

@@ -89,6 +89,16 @@ class RetrievalSettings(BaseModel):
         le=5.0,
         description="Weight of the phrasing classifier's probability in the ranking score.",
     )
+    classifier_max_entries: int = Field(
+        # The linear fit grows with entries x vectors: 3.4 s at 1,000 entries, minutes at
+        # a few thousand (docs/retrieval.md, "Large FAQs").
+        default=2000,
+        ge=0,
+        le=1_000_000,
+        description="FAQs with more entries than this get the nearest-neighbour classifier "
+        "instead of the linear one (no fit; about the same abstention, a little lower "
+        "recall@1 where entries have many phrasings).",
+    )
     abstain_threshold: float | None = Field(
         default=None,
         ge=0.0,

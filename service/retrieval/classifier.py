@@ -43,6 +43,8 @@ def softmax(logits: npt.NDArray[np.floating]) -> npt.NDArray[np.floating]:
 
 
 class PhrasingClassifier:
+    uses_similarities = False  # it reads the query vector only
+
     def __init__(
         self,
         entry_ids: Sequence[str],
@@ -100,8 +102,9 @@ class PhrasingClassifier:
                 intercept[row] = self._intercept[i]
         return coef, intercept
 
-    def logits(self, query_vectors: Vectors) -> FloatArray:
-        """One row of logits per query (``entry_ids`` order, the decline class included)."""
+    def logits(self, query_vectors: Vectors, entry_sims: FloatArray | None = None) -> FloatArray:
+        """One row of logits per query (``entry_ids`` order, the decline class included).
+        ``entry_sims`` is ignored: it is for the neighbour classifier (neighbours.py)."""
         q = np.atleast_2d(query_vectors)
         return q @ self._coef.T + self._intercept
 
@@ -127,7 +130,9 @@ class PhrasingClassifier:
                 float(data["temperature"][0]),
             )
 
-    def probabilities(self, query_vector: Vectors) -> tuple[FloatArray, FloatArray]:
+    def probabilities(
+        self, query_vector: Vectors, entry_sims: FloatArray | None = None
+    ) -> tuple[FloatArray, FloatArray]:
         """(raw, calibrated) P(class | query) for every class, in ``entry_ids`` order.
         Ranking uses the raw ones (the fusion weights were measured with them);
         abstention uses the calibrated ones. The decline class takes its share of both."""

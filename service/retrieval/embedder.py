@@ -85,6 +85,7 @@ class _BatchedEmbedder:
         self._settings = settings
         self._batch_size = settings.batch_size
         self._model_id = f"{settings.model_name}@{_model_digest(path)}"
+        self._dimension: int | None = None
         self.calls = 0  # encode calls so far; lets tests and benchmarks prove "no embedding"
 
     @property
@@ -93,7 +94,10 @@ class _BatchedEmbedder:
 
     @property
     def dimension(self) -> int:
-        return int(self._encode_batch(["dimension probe"]).shape[1])
+        # learnt from one probe, once: callers may ask per text
+        if self._dimension is None:
+            self._dimension = int(self._encode_batch(["dimension probe"]).shape[1])
+        return self._dimension
 
     def _encode_batch(self, texts: list[str]) -> Vectors:
         raise NotImplementedError

@@ -21,9 +21,9 @@ import numpy.typing as npt
 
 from service.config import RetrievalSettings
 from service.retrieval.calibration import Calibration
-from service.retrieval.classifier import PhrasingClassifier
 from service.retrieval.embedder import Embedder, Vectors
 from service.retrieval.lexical import LexicalIndex
+from service.retrieval.neighbours import EntryClassifier, load_classifier
 from service.retrieval.schema import CLASSIFIER_FILE, LEXICAL_DIR, parse_record_id
 from service.retrieval.scoring import confidence as confidence_of
 from service.retrieval.scoring import fused_scores
@@ -77,7 +77,7 @@ class Retriever:
         manifest: Manifest,
         vectors: VectorIndex,
         lexical: LexicalIndex,
-        classifier: PhrasingClassifier,
+        classifier: EntryClassifier,
         embedder: Embedder,
         settings: RetrievalSettings,
     ) -> None:
@@ -131,7 +131,7 @@ class Retriever:
             manifest,
             backend.open(manifest.version),
             LexicalIndex.load(folder / LEXICAL_DIR),
-            PhrasingClassifier.load(folder / CLASSIFIER_FILE),
+            load_classifier(folder / CLASSIFIER_FILE),
             embedder,
             settings,
         )
@@ -175,11 +175,13 @@ class Retriever:
                 continue
             target = chunk_sim if kind == "chunk" else question_sim
             target[pos] = max(target[pos], h.similarity)
-        raw_probs, calibrated = self._classifier.probabilities(vector)
+        raw_probs, calibrated = self._classifier.probabilities(
+            vector, self._classifier_sims(question_sim, chunk_sim)
+        )
         probs = raw_probs[self._classifier_order]
         lexical = self._lexical.scores(query)[self._lexical_order]
         score = fused_scores(question_sim, chunk_sim, probs, lexical, s)
-        order = np.argsort(-score, kind="stable")[:k]
+        order = _top(score, k)
         t2 = time.perf_counter()
         ranked = [self._hit(int(i), score, question_sim, chunk_sim, probs, lexical) for i in order]
         confidence = margin = 0.0
@@ -201,6 +203,16 @@ class Retriever:
             canonical_threshold=self.calibration.canonical_threshold,
             canonical_margin=self.calibration.canonical_margin,
         )
+
+    def _classifier_sims(
+        self, question_sim: npt.NDArray[np.float32], chunk_sim: npt.NDArray[np.float32]
+    ) -> npt.NDArray[np.float32] | None:
+        """The best cosine per entry in the classifier's order, for the one that reads it."""
+        if not self._classifier.uses_similarities:
+            return None
+        aligned = np.full(len(self._classifier_order), -1.0, dtype=np.float32)
+        aligned[self._classifier_order] = np.maximum(question_sim, chunk_sim)
+        return aligned
 
     def _hit(
         self,
@@ -226,6 +238,18 @@ class Retriever:
             classifier=float(probs[i]),
             lexical=float(lexical[i]),
         )
+
+
+def _top(score: npt.NDArray[np.floating], k: int) -> npt.NDArray[np.intp]:
+    """The k best positions, best first; ties keep manifest order. A partition first:
+    sorting all scores costs milliseconds at 100,000 entries."""
+    if k < len(score):
+        part = np.argpartition(-score, k - 1)[:k]
+        # argpartition may cut a tie at the k-th score arbitrarily; take all tied ones
+        part = np.flatnonzero(score >= score[part].min())
+    else:
+        part = np.arange(len(score))
+    return part[np.argsort(-score[part], kind="stable")][:k]
 
 
 def _calibration(manifest: Manifest, settings: RetrievalSettings) -> Calibration:

@@ -43,6 +43,10 @@ class VectorIndex(Protocol):
 
     def add(self, ids: Sequence[str], embeddings: Vectors) -> None: ...
 
+    def delete(self, ids: Sequence[str]) -> None:
+        """Remove these records; ids that are not there are ignored."""
+        ...
+
     def get_all(self) -> StoredRecords: ...
 
     def query(self, embedding: Vectors, n: int) -> list[VectorHit]:
@@ -56,6 +60,11 @@ class VectorBackend(Protocol):
     """Creates, opens and drops index versions."""
 
     def create(self, version: str) -> VectorIndex: ...
+
+    def fork(self, source: str, version: str) -> VectorIndex:
+        """A new version holding a copy of ``source``'s records, ``source`` untouched: an
+        edit then changes a few records instead of writing every vector again."""
+        ...
 
     def open(self, version: str) -> VectorIndex: ...
 
@@ -137,6 +146,14 @@ class ChromaVectorIndex:
             end = start + batch
             self._collection.add(ids=list(ids[start:end]), embeddings=embeddings[start:end])
 
+    def delete(self, ids: Sequence[str]) -> None:
+        if not ids:
+            return
+        self._count = None
+        batch = self._max_batch()
+        for start in range(0, len(ids), batch):
+            self._collection.delete(ids=list(ids[start : start + batch]))
+
     def _max_batch(self) -> int:
         try:
             return int(self._collection._client.get_max_batch_size())
@@ -208,6 +225,21 @@ class EmbeddedChromaBackend:
     def create(self, version: str) -> VectorIndex:
         return self._collection(version, create=True)
 
+    def fork(self, source: str, version: str) -> VectorIndex:
+        """A file copy of the source's folder (a published version is never written
+        again), its collection renamed: at 10,000 entries 0.6 s against about 50 s to add
+        the 50,000 vectors one by one into a new HNSW graph."""
+        target = self._path(version)
+        if target.exists():
+            raise FileExistsError(f"index version {version} exists")
+        shutil.copytree(self._path(source), target)
+        import chromadb
+
+        client = chromadb.PersistentClient(path=str(target), settings=_chroma_settings())
+        coll = client.get_collection(name=collection_name(source), embedding_function=self._ef)
+        coll.modify(name=collection_name(version))
+        return ChromaVectorIndex(coll)
+
     def open(self, version: str) -> VectorIndex:
         return self._collection(version, create=False)
 
@@ -235,6 +267,14 @@ class HttpChromaBackend:
             name=name, embedding_function=self._ef, metadata={"hnsw:space": "cosine"}
         )
         return ChromaVectorIndex(coll)
+
+    def fork(self, source: str, version: str) -> VectorIndex:
+        """A Chroma server has no collection copy (fork is a Chroma Cloud feature): the
+        records are read and written again."""
+        index = self.create(version)
+        stored = self.open(source).get_all()
+        index.add(stored.ids, stored.embeddings)
+        return index
 
     def open(self, version: str) -> VectorIndex:
         coll = self._client.get_collection(

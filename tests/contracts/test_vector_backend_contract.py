@@ -100,3 +100,26 @@ class TestVectorBackendContract:
     def test_an_empty_version_answers_no_hits(self, backend: VectorBackend) -> None:
         index = backend.create("v000009")
         assert index.count() == 0 and index.query(EMBEDDER.embed(["x"])[0], 5) == []
+
+    def test_a_fork_is_a_copy_that_changes_alone(self, backend: VectorBackend) -> None:
+        _filled(backend, "v000001")
+        fork = backend.fork("v000001", "v000002")
+        assert fork.count() == 4
+        fork.delete(["payment::question:0", "not-there::question:0"])
+        fork.add(["gift::question:0"], EMBEDDER.embed(["do you sell gift cards"]))
+        assert fork.count() == 4
+        reopened = backend.open("v000002")
+        assert sorted(reopened.get_all().ids) == sorted(
+            [*(set(TEXTS) - {"payment::question:0"}), "gift::question:0"]
+        )
+        hits = reopened.query(EMBEDDER.embed(["do you sell gift cards"])[0], 1)
+        assert hits[0].id == "gift::question:0"
+        # the source version is untouched
+        assert sorted(backend.open("v000001").get_all().ids) == sorted(TEXTS)
+        assert {"v000001", "v000002"} <= backend.versions()
+
+    def test_deleting_everything_leaves_an_empty_version(self, backend: VectorBackend) -> None:
+        _filled(backend)
+        index = backend.open("v000001")
+        index.delete(list(TEXTS))
+        assert backend.open("v000001").count() == 0

@@ -25,6 +25,12 @@ class MemoryVectorIndex:
         self._vectors = new if not self._ids else np.vstack([self._vectors, new])
         self._ids += list(ids)
 
+    def delete(self, ids: Sequence[str]) -> None:
+        gone = set(ids)
+        keep = [i for i, rid in enumerate(self._ids) if rid not in gone]
+        self._ids = [self._ids[i] for i in keep]
+        self._vectors = self._vectors[keep] if keep else np.zeros((0, 0), dtype=np.float32)
+
     def get_all(self) -> StoredRecords:
         return StoredRecords(ids=list(self._ids), embeddings=self._vectors.copy())
 
@@ -49,6 +55,13 @@ class MemoryVectorBackend:
         if version in self._versions:
             raise ValueError(f"index version {version} exists")
         index = self._versions[version] = MemoryVectorIndex()
+        return index
+
+    def fork(self, source: str, version: str) -> VectorIndex:
+        original = self.open(source)
+        index = self.create(version)
+        stored = original.get_all()
+        index.add(stored.ids, stored.embeddings)
         return index
 
     def open(self, version: str) -> VectorIndex:

@@ -9,8 +9,13 @@ from pathlib import Path
 import pytest
 
 from ingest.pipeline import IngestPipeline
+from service.config import Settings
+from service.retrieval.embedder import Embedder
+from service.retrieval.neighbours import NeighbourClassifier, load_classifier
 from service.retrieval.retriever import Retriever
+from service.retrieval.schema import CLASSIFIER_FILE
 from service.retrieval.store import IndexStore
+from service.retrieval.vector_index import make_vector_backend
 
 pytestmark = pytest.mark.integration
 
@@ -110,3 +115,26 @@ def test_an_index_built_before_calibration_is_calibrated_by_the_next_ingest(
     assert again.published and again.plan.refresh
     assert again.embedded_texts == 0 and "calibration" in again.stage_seconds
     assert again.calibration == first.calibration
+
+
+def test_a_large_faq_gets_the_neighbour_classifier_calibrated_the_same_way(
+    make_pipeline: Callable[..., IngestPipeline], settings: Settings, embedder: Embedder
+) -> None:
+    """``classifier_max_entries=0`` makes the shop's FAQ "large": no linear fit."""
+    large = settings.retrieval.model_copy(update={"classifier_max_entries": 0})
+    report = make_pipeline(retrieval=large).run([ROOT / "data" / "faq"])
+    calibration = report.calibration
+    assert calibration is not None and calibration.decline_rows >= 20
+    assert "default abstain" not in calibration.method
+    store = IndexStore(settings.index.path)
+    live = store.require_live().version
+    stored = load_classifier(store.version_dir(live) / CLASSIFIER_FILE)
+    assert isinstance(stored, NeighbourClassifier)
+    backend = make_vector_backend(settings.index, embedder)
+    retriever = Retriever.open(store, backend, embedder, large)
+    assert retriever.abstain_threshold == calibration.abstain_threshold
+    assert all(retriever.search(q).abstain for q in OFF_TOPIC[:4])
+    answered = retriever.search("How many days do I have to return my jacket?")
+    assert not answered.abstain and answered.top is not None
+    assert answered.top.entry_id == "returns-window"
+    assert answered.top.classifier == 0.0  # it adds nothing to the ranking

@@ -86,6 +86,33 @@ def test_deleted_entry_is_removed(
     assert "payment-methods" not in ids
 
 
+def test_an_update_changes_only_the_edited_records_of_a_copy_of_the_live_vectors(
+    faq_dir: Path, make_pipeline: MakePipeline, settings: Settings, embedder: OnnxEmbedder
+) -> None:
+    from ingest.chunking import entry_records
+    from ingest.sources import parse_sources
+    from service.retrieval.vector_index import make_vector_backend
+
+    make_pipeline().run([faq_dir])
+    backend = make_vector_backend(settings.index, embedder)
+    before = backend.open("v000001").get_all()
+    path = faq_dir / "shipping.md"
+    path.write_text(path.read_text().replace("75 euros", "50 euros"), encoding="utf-8")
+    (faq_dir / "payment.md").unlink()
+    report = make_pipeline().run([faq_dir])
+    assert report.version == "v000002" and report.embedded_texts == 3
+    after = backend.open("v000002").get_all()
+    expected = [r.id for e in parse_sources([faq_dir]).entries for r in entry_records(e)]
+    assert sorted(after.ids) == sorted(expected)  # nothing stale, nothing missing
+    old = dict(zip(before.ids, before.embeddings, strict=True))
+    new = dict(zip(after.ids, after.embeddings, strict=True))
+    changed = {rid for rid in new if rid.startswith("shipping-cost")}
+    assert all((new[rid] == old[rid]).all() for rid in set(new) - changed)
+    assert not any((new[rid] == old[rid]).all() for rid in changed if rid.endswith("chunk:0"))
+    # the live version it was copied from is untouched, for rollback
+    assert sorted(backend.open("v000001").get_all().ids) == sorted(before.ids)
+
+
 def test_dry_run_reports_the_diff_and_writes_nothing(
     faq_dir: Path, make_pipeline: MakePipeline, settings: Settings
 ) -> None:

@@ -49,3 +49,19 @@ def test_out_of_range_values_are_rejected(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("FAQBOT_RETRIEVAL__ABSTAIN_THRESHOLD", "1.5")
     with pytest.raises(ValueError, match="abstain_threshold"):
         Settings()
+
+
+def test_the_serving_process_uses_one_blas_thread() -> None:
+    """In a child process: the limit is process-wide and would slow this one's fits."""
+    import subprocess
+    import sys
+
+    code = (
+        "from service.server import limit_blas_threads; limit_blas_threads(); "
+        "from threadpoolctl import threadpool_info; "
+        "print(sorted({i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas'}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.strip() == "[1]"
