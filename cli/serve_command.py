@@ -31,5 +31,11 @@ def run(args: argparse.Namespace) -> int:
 
         upgrade(settings.db.url)
     limit_blas_threads()
-    uvicorn.Server(uvicorn_config(create_app(settings), settings, args.host, args.port)).run()
+    app = create_app(settings)
+    if settings.metrics.port is not None:
+        from prometheus_client import start_http_server
+
+        # A separate port for the scraper; the main port keeps its own access rule.
+        start_http_server(settings.metrics.port, settings.metrics.host, app.state.metrics.registry)
+    uvicorn.Server(uvicorn_config(app, settings, args.host, args.port)).run()
     return EXIT_OK

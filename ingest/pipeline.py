@@ -33,7 +33,7 @@ from service.retrieval.schema import (
     IndexRecord,
     parse_record_id,
 )
-from service.retrieval.store import EntryInfo, IndexStore, Manifest
+from service.retrieval.store import EntryInfo, IndexStore, IngestLocked, Manifest
 from service.retrieval.vector_index import VectorBackend
 
 ProgressFactory = Callable[[int, str], ProgressCallback]
@@ -182,6 +182,33 @@ class IngestPipeline:
         rebuild: bool = False,
         skip_invalid: bool = False,
         gate_questions: Path | None = None,
+    ) -> IngestReport:
+        """One ingest; every run that is not a dry run is logged with its outcome
+        (published, unchanged, refused, locked, failed) for /metrics."""
+        started = time.perf_counter()
+        outcome, version = "failed", None
+        try:
+            report = self._run(paths, dry_run, rebuild, skip_invalid, gate_questions)
+            outcome = "published" if report.published else "unchanged"
+            version = report.version
+            return report
+        except IngestError:
+            outcome = "refused"
+            raise
+        except IngestLocked:
+            outcome = "locked"
+            raise
+        finally:
+            if not dry_run:
+                self.store.record_run(outcome, version, time.perf_counter() - started)
+
+    def _run(
+        self,
+        paths: Sequence[Path],
+        dry_run: bool,
+        rebuild: bool,
+        skip_invalid: bool,
+        gate_questions: Path | None,
     ) -> IngestReport:
         started = time.perf_counter()
         parsed = parse_sources(paths)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -11,27 +12,31 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from service.api import chat, content, feedback, health
+from service.api import chat, content, feedback, health, observability
 from service.api import handoff as handoff_api
 from service.api import orders as orders_api
 from service.api.errors import register_error_handlers
 from service.api.middleware import BodyLimit, ClientAddress
+from service.api.observability import RequestTelemetry
 from service.chat.history import HistoryWriter
 from service.chat.service import ChatService
 from service.chat.store import ChatStore
 from service.config import Settings
 from service.db.chat_store import SqlChatStore
 from service.db.engine import engine_for
-from service.db.guard import DatabaseGuard, guard_for
+from service.db.guard import NO_SCHEMA, DatabaseGuard, guard_for
+from service.db.migrations import behind
 from service.handoff import HandoffDesk
 from service.llm.base import ChatModel, ModelError
 from service.llm.factory import make_chat_model
 from service.logging_setup import configure_logging
+from service.metrics import LiveParts, ServiceMetrics
 from service.orders.assistant import OrderAssistant
 from service.orders.repository import OrderRepository
 from service.retrieval.components import build_backend, build_embedder, build_store
 from service.retrieval.live import LiveRetriever
 from service.retrieval.retriever import Retriever
+from service.retrieval.store import IndexStore
 from service.web import routes as web
 from service.web.routes import mount_static
 from service.web.security import SecurityHeaders
@@ -98,6 +103,10 @@ def create_app(
     app.add_middleware(ClientAddress, trusted=settings.server.trusted_proxies)
     app.add_middleware(BodyLimit, max_bytes=settings.server.max_body_bytes)
     app.add_middleware(SecurityHeaders)
+    # Outermost: request ids, counts and timings for every response, 413s included.
+    metrics = ServiceMetrics()
+    app.state.metrics = metrics
+    app.add_middleware(RequestTelemetry, metrics=metrics)
     for router in (
         chat.router,
         feedback.router,
@@ -105,6 +114,7 @@ def create_app(
         content.router,
         handoff_api.router,
         health.router,
+        observability.router,
         web.router,
     ):
         app.include_router(router)
@@ -119,6 +129,7 @@ def _lifespan(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         parts = _Parts()
         store = given.store or _chat_store(settings, parts)
+        await _check_schema(settings, parts)
         retriever = given.retriever or _live_retriever(settings)
         model = given.model or make_chat_model(settings.llm)
         await _warm_up(model, retriever)
@@ -129,9 +140,11 @@ def _lifespan(
         app.state.handoff = _handoff_desk(settings, parts)
         app.state.settings, app.state.retriever, app.state.model = settings, retriever, model
         app.state.store, app.state.orders = store, orders
+        metrics: ServiceMetrics = app.state.metrics
         app.state.chat = ChatService(
-            settings, retriever, model, store, orders=orders, history=history
+            settings, retriever, model, store, orders=orders, history=history, observer=metrics
         )
+        _watch(metrics.live, settings, app.state.chat, retriever, parts)
         try:
             yield
         finally:
@@ -140,6 +153,42 @@ def _lifespan(
             parts.close()
 
     return lifespan
+
+
+def _watch(
+    live: LiveParts,
+    settings: Settings,
+    chat: ChatService,
+    retriever: Callable[[], Retriever],
+    parts: _Parts,
+) -> None:
+    """What /metrics reads at scrape time."""
+
+    def index() -> tuple[str, int]:
+        r = retriever()
+        return r.version, len(r)
+
+    live.queue_depth = lambda: chat.limiter.waiting
+    live.breakers = {g.name: _state_of(g) for g in parts.guards}
+    live.index = index
+    live.ingest_runs = IndexStore(settings.index.path).ingest_runs
+
+
+async def _check_schema(settings: Settings, parts: _Parts) -> None:
+    """Say at start-up, in words, that the migrations were not applied, instead of a
+    "no such table" with SQL text at the first request. Never blocks start-up."""
+    for engine in parts.engines:
+        try:
+            late = await asyncio.wait_for(asyncio.to_thread(behind, engine), settings.db.timeout_s)
+        except Exception as exc:  # down or slow: /readyz and the guards report that
+            log.warning("could not check the database schema: %s", type(exc).__name__)
+            continue
+        if late:
+            log.error("database %s: %s", engine.url.render_as_string(hide_password=True), NO_SCHEMA)
+
+
+def _state_of(guard: DatabaseGuard) -> Callable[[], str]:
+    return lambda: guard.breaker.state
 
 
 async def _warm_up(model: ChatModel, retriever: Callable[[], Retriever]) -> None:

@@ -464,6 +464,41 @@ class HandoffSettings(BaseModel):
     timeout_s: float = Field(default=10.0, gt=0, le=120)
 
 
+class MetricsSettings(BaseModel):
+    """GET /metrics (Prometheus). Closed to the public by default: it tells how busy the
+    shop is and which parts are failing."""
+
+    public: bool = Field(
+        default=False, description="Serve /metrics on the main port to any client."
+    )
+    trusted: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["127.0.0.1/32", "::1/128"],
+        description="Addresses or networks (CIDR) that may read /metrics on the main port "
+        "when it is not public. A request that came through a proxy (X-Forwarded-For or "
+        "Forwarded set) is never trusted for it.",
+    )
+    port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Also serve the metrics on this port (faqbot serve), for a scraper on "
+        "a network the customers cannot reach.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address the metrics port binds to.")
+
+    @field_validator("trusted", mode="before")
+    @classmethod
+    def _split(cls, v: Any) -> Any:
+        return _comma_list(v)
+
+    @field_validator("trusted")
+    @classmethod
+    def _networks(cls, v: list[str]) -> list[str]:
+        for item in v:
+            ipaddress.ip_network(item, strict=False)  # ValueError names the bad entry
+        return v
+
+
 class LoggingSettings(BaseModel):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO")
     format: Literal["plain", "json"] = Field(
@@ -489,6 +524,7 @@ class Settings(BaseSettings):
     orders: OrderSettings = OrderSettings()
     server: ServerSettings = ServerSettings()
     logging: LoggingSettings = LoggingSettings()
+    metrics: MetricsSettings = MetricsSettings()
     web: WebSettings = WebSettings()
     handoff: HandoffSettings = HandoffSettings()
 

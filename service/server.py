@@ -31,5 +31,6 @@ def uvicorn_config(app: FastAPI, settings: Settings, host: str, port: int) -> uv
         port=port,
         proxy_headers=False,
         log_config=None,
+        access_log=False,  # one line per request comes from RequestTelemetry, with its id
         log_level=settings.logging.level.lower(),
     )

@@ -7,7 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
@@ -55,7 +55,8 @@ def _check_length(body: ChatRequest, max_chars: int) -> None:
         )
 
 
-def _too_busy(retry_after: int) -> HTTPException:
+def _too_busy(request: Request, retry_after: int) -> HTTPException:
+    request.app.state.metrics.busy.inc()
     return HTTPException(
         status_code=429,
         detail="The assistant is busy; please try again in a few seconds.",
@@ -68,12 +69,18 @@ CHAT_ERRORS: Responses = {**POST_ERRORS, **BUSY, **UNAVAILABLE}
 
 @router.post("/chat", response_model=TurnRecord, responses=CHAT_ERRORS)
 async def chat(
-    body: ChatRequest, service: ChatDep, settings: SettingsDep, client: ClientDep
+    body: ChatRequest,
+    service: ChatDep,
+    settings: SettingsDep,
+    client: ClientDep,
+    request: Request,
 ) -> dict[str, Any]:
     _check_length(body, settings.chat.max_message_chars)
     if service.limiter.full:
-        raise _too_busy(service.limiter.retry_after_s)
-    return await service.answer(body.message, body.session_id, client, body.entry_id)
+        raise _too_busy(request, service.limiter.retry_after_s)
+    record = await service.answer(body.message, body.session_id, client, body.entry_id)
+    request.state.turn = record  # for the request's log line
+    return record
 
 
 SSE_EVENT = {
@@ -103,11 +110,15 @@ def _sse(event: str, data: dict[str, Any]) -> str:
     },
 )
 async def chat_stream(
-    body: ChatRequest, service: ChatDep, settings: SettingsDep, client: ClientDep
+    body: ChatRequest,
+    service: ChatDep,
+    settings: SettingsDep,
+    client: ClientDep,
+    request: Request,
 ) -> StreamingResponse:
     _check_length(body, settings.chat.max_message_chars)
     if service.limiter.full:
-        raise _too_busy(service.limiter.retry_after_s)
+        raise _too_busy(request, service.limiter.retry_after_s)
 
     async def events() -> AsyncIterator[str]:
         # Once the 200 is sent, failures can only be reported as an event.
@@ -115,8 +126,11 @@ async def chat_stream(
             async for event in service.respond(
                 body.message, body.session_id, client, body.entry_id
             ):
+                if event.kind == "done":
+                    request.state.turn = event.data  # for the request's log line
                 yield _sse(event.kind, event.data)
         except Overloaded as exc:
+            request.app.state.metrics.busy.inc()
             yield _sse("error", {"status": 429, "retry_after": exc.retry_after_s})
         except IndexStoreError as exc:
             log.warning("index not ready: %s", exc)

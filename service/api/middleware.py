@@ -56,7 +56,8 @@ class ClientAddress:
             forwarded = [
                 v.decode("latin-1") for k, v in scope["headers"] if k == b"x-forwarded-for"
             ]
-            scope = dict(scope, client=(self.client_of(peer, forwarded), port))
+            # in place: outer middleware (request telemetry) reads what routing adds
+            scope["client"] = (self.client_of(peer, forwarded), port)
         await self.app(scope, receive, send)
 
 

@@ -46,6 +46,11 @@ class GenerationLimiter:
         return self._slots.locked() and self._waiting >= self._max_queue
 
     @property
+    def waiting(self) -> int:
+        """Requests queued for a slot now."""
+        return self._waiting
+
+    @property
     def retry_after_s(self) -> int:
         return self._retry_after_s
 

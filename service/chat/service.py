@@ -18,7 +18,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from service.chat.cache import AnswerCache, CachedAnswer
 from service.chat.conversations import Conversations
@@ -97,6 +97,14 @@ class _TurnState:
     cached: bool = False
 
 
+class TurnObserver(Protocol):
+    """Told about every finished turn and order lookup (the service's metrics)."""
+
+    def observe_turn(self, record: TurnRecord, answer: Answer) -> None: ...
+
+    def observe_order_lookup(self, seconds: float) -> None: ...
+
+
 class ChatService:
     def __init__(
         self,
@@ -108,8 +116,10 @@ class ChatService:
         cache: AnswerCache | None = None,
         orders: OrderAssistant | None = None,
         history: HistoryWriter | None = None,
+        observer: TurnObserver | None = None,
     ) -> None:
         self._settings = settings
+        self._observer = observer
         # "auto" is decided once, by the kind of model configured.
         self._chat = settings.chat.model_copy(
             update={"answer_mode": resolve_answer_mode(settings.chat, settings.llm)}
@@ -183,7 +193,10 @@ class ChatService:
         turns = await self.conversations.turns(session, known)
         reply = None
         if self._orders is not None and entry_id is None:
+            t0 = time.perf_counter()
             reply = await self._orders.handle_message(session, message, client)
+            if reply is not None and self._observer is not None:
+                self._observer.observe_order_lookup(time.perf_counter() - t0)
         if reply is not None:
             steps = self._order_turn(message, reply, timings, state)
         elif entry_id is not None:
@@ -194,6 +207,8 @@ class ChatService:
             yield event
         assert state.answer is not None  # every step decides an answer
         record = self._save(session, message, state, timings.finished(started))
+        if self._observer is not None:
+            self._observer.observe_turn(record, state.answer)
         yield ChatEvent("done", record.as_dict())
 
     async def _faq_turn(

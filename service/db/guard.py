@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -25,6 +26,24 @@ log = logging.getLogger("faqbot.db")
 P = ParamSpec("P")
 T = TypeVar("T")
 BreakerState = Literal["closed", "open", "half_open"]
+
+
+NO_SCHEMA = (
+    "faqbot's tables are missing or out of date: run `faqbot db upgrade` "
+    "(or start with `faqbot serve --upgrade-db`)"
+)
+# SQLite, PostgreSQL (UndefinedTable / UndefinedColumn) and MariaDB/MySQL (1146, 1054)
+_MISSING = re.compile(
+    r"no such (table|column)|UndefinedTable|UndefinedColumn|relation \S+ does not exist"
+    r"|\b(1146|1054)\b|doesn't exist|Unknown column",
+    re.I,
+)
+
+
+def missing_schema(exc: BaseException) -> bool:
+    """Whether a database error means the migrations have not been applied."""
+    orig = getattr(exc, "orig", None) or exc
+    return bool(_MISSING.search(f"{type(orig).__name__} {orig}"))
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -119,6 +138,10 @@ class DatabaseGuard:
             raise DatabaseUnavailable(f"{self.name} database: timed out") from exc
         except (SQLAlchemyError, OSError) as exc:
             self.breaker.failure()
+            if missing_schema(exc):
+                # SQL text would only confuse: say what to run
+                log.error("%s database: %s", self.name, NO_SCHEMA)
+                raise DatabaseUnavailable(f"{self.name} database: {NO_SCHEMA}") from exc
             log.warning("%s database failed: %s: %s", self.name, type(exc).__name__, exc)
             raise DatabaseUnavailable(f"{self.name} database: {type(exc).__name__}") from exc
         self.breaker.success()

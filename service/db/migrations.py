@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import sqlalchemy as sa
 from alembic.config import Config
 
 from alembic import command
@@ -26,6 +27,21 @@ def alembic_config(url: str) -> Config:
     config.set_main_option("script_location", str(root / "alembic"))
     config.attributes["url"] = url  # env.py prefers this over the settings
     return config
+
+
+def behind(engine: sa.Engine) -> bool | None:
+    """Whether the database lacks migrations this faqbot has (None: cannot tell here,
+    e.g. no alembic folder next to an installed package)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    try:
+        script = ScriptDirectory.from_config(alembic_config(str(engine.url)))
+    except FileNotFoundError:
+        return None
+    with engine.connect() as conn:
+        current = set(MigrationContext.configure(conn).get_current_heads())
+    return current != set(script.get_heads())
 
 
 def upgrade(url: str, revision: str = "head") -> None:

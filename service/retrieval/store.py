@@ -97,6 +97,10 @@ def _atomic_write(path: Path, text: str) -> None:
         os.close(dir_fd)
 
 
+RUN_LOG_FILE = "ingest_runs.jsonl"
+RUN_LOG_KEEP = 1000
+
+
 class IndexStore:
     def __init__(self, root: Path, keep_versions: int = 2) -> None:
         self.root = root
@@ -193,6 +197,33 @@ class IndexStore:
         if self.versions_dir.is_dir():
             on_disk = {p.name for p in self.versions_dir.iterdir() if p.is_dir()}
         return sorted((on_disk | (also_known or set())) - keep)
+
+    def record_run(self, outcome: str, version: str | None, seconds: float) -> None:
+        """Append one ingest run to the run log (what /metrics reports). Only the last
+        RUN_LOG_KEEP runs are kept; a failure to write it never fails the ingest."""
+        line = json.dumps(
+            {"time": time.time(), "outcome": outcome, "version": version, "seconds": seconds}
+        )
+        path = self.root / RUN_LOG_FILE
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+            kept = [*lines[-(RUN_LOG_KEEP - 1) :], line]
+            _atomic_write(path, "\n".join(kept) + "\n")
+        except OSError:
+            return
+
+    def ingest_runs(self) -> list[dict[str, Any]]:
+        path = self.root / RUN_LOG_FILE
+        if not path.is_file():
+            return []
+        runs = []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                runs.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue  # a torn line: skip it
+        return runs
 
     def remove_version_files(self, version: str) -> None:
         shutil.rmtree(self.version_dir(version), ignore_errors=True)

@@ -1,0 +1,172 @@
+"""Prometheus metrics for one service process (GET /metrics, docs/operations.md).
+
+Each app has its own registry, so tests that build several apps do not collide, and
+values read at scrape time (queue depth, breaker state, index version, ingest runs) come
+from a collector that asks the live parts instead of being copied on every change.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from service.chat.turn import Answer, TurnRecord
+
+# Seconds: retrieval is milliseconds, a CPU model's answer several seconds.
+STAGE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+STAGES = ("retrieve", "llm_queue", "llm_first_token", "llm_total", "total")
+MAX_REASONS = 20  # label values are series: free-text reasons must not grow without bound
+_WORD = re.compile(r"[a-z_]+")
+
+
+def reason_label(reason: str | None, seen: set[str]) -> str:
+    """A short, bounded label for a fallback reason ("TimeoutError: ..." -> "timeouterror")."""
+    words = _WORD.findall((reason or "empty").lower().split(":")[0])
+    label = "_".join(words[:3])[:40] or "other"
+    if label in seen or len(seen) < MAX_REASONS:
+        seen.add(label)
+        return label
+    return "other"
+
+
+@dataclass
+class LiveParts:
+    """What the scrape-time collector asks; each callable may fail without breaking it."""
+
+    queue_depth: Callable[[], int] | None = None
+    breakers: dict[str, Callable[[], str]] = field(default_factory=dict)
+    index: Callable[[], tuple[str, int]] | None = None  # (version, entries)
+    ingest_runs: Callable[[], Sequence[dict[str, Any]]] | None = None
+
+
+class _LiveCollector(Collector):
+    def __init__(self, parts: LiveParts) -> None:
+        self.parts = parts
+
+    def collect(self) -> Iterator[Metric]:
+        p = self.parts
+        if p.queue_depth is not None:
+            depth = GaugeMetricFamily(
+                "faqbot_generation_queue_depth", "Requests waiting for a model slot."
+            )
+            depth.add_metric([], float(_safe(p.queue_depth, 0)))
+            yield depth
+        breaker = GaugeMetricFamily(
+            "faqbot_db_breaker_open",
+            "1 while a database's circuit breaker is open or half open (calls fail fast).",
+            labels=["database"],
+        )
+        for name, state in p.breakers.items():
+            breaker.add_metric([name], 0.0 if _safe(state, "open") == "closed" else 1.0)
+        yield breaker
+        if p.index is not None:
+            version, entries = _safe(p.index, ("none", 0))
+            info = GaugeMetricFamily(
+                "faqbot_index_info", "The live index version (value 1).", labels=["version"]
+            )
+            info.add_metric([version], 1.0)
+            yield info
+            count = GaugeMetricFamily("faqbot_index_entries", "Entries in the live index.")
+            count.add_metric([], float(entries))
+            yield count
+        if p.ingest_runs is not None:
+            yield from _ingest_metrics(_safe(p.ingest_runs, []))
+
+
+def _ingest_metrics(runs: Sequence[dict[str, Any]]) -> Iterator[Metric]:
+    total = CounterMetricFamily(
+        "faqbot_ingest_runs", "Ingest runs on this index, by outcome.", labels=["outcome"]
+    )
+    by_outcome: dict[str, int] = {}
+    for run in runs:
+        outcome = str(run.get("outcome", "unknown"))
+        by_outcome[outcome] = by_outcome.get(outcome, 0) + 1
+    for outcome, n in sorted(by_outcome.items()):
+        total.add_metric([outcome], float(n))
+    yield total
+    last = GaugeMetricFamily(
+        "faqbot_ingest_last_run_timestamp_seconds",
+        "When the last ingest run ended, by outcome (Unix time).",
+        labels=["outcome"],
+    )
+    latest: dict[str, float] = {}
+    for run in runs:
+        outcome = str(run.get("outcome", "unknown"))
+        latest[outcome] = max(latest.get(outcome, 0.0), float(run.get("time", 0.0)))
+    for outcome, t in sorted(latest.items()):
+        last.add_metric([outcome], t)
+    yield last
+
+
+def _safe(fn: Callable[[], Any], default: Any) -> Any:
+    try:
+        return fn()
+    except Exception:  # a scrape must not fail because one part is down
+        return default
+
+
+class ServiceMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.requests = Counter(
+            "faqbot_http_requests",
+            "HTTP requests by route template, method and status.",
+            ["route", "method", "status"],
+            registry=r,
+        )
+        self.request_seconds = Histogram(
+            "faqbot_http_request_duration_seconds",
+            "Whole request, until the last byte of the response (streams included).",
+            ["route"],
+            buckets=STAGE_BUCKETS,
+            registry=r,
+        )
+        self.stage_seconds = Histogram(
+            "faqbot_stage_duration_seconds",
+            "Chat turn stages: retrieve, llm_queue, llm_first_token, llm_total, total.",
+            ["stage"],
+            buckets=STAGE_BUCKETS,
+            registry=r,
+        )
+        self.order_seconds = Histogram(
+            "faqbot_order_lookup_duration_seconds",
+            "Order lookups (verification and the order's facts).",
+            buckets=STAGE_BUCKETS,
+            registry=r,
+        )
+        self.answers = Counter("faqbot_answers", "Answers by mode.", ["mode"], registry=r)
+        self.fallbacks = Counter(
+            "faqbot_fallbacks", "Model answers not used, by reason.", ["reason"], registry=r
+        )
+        self.cache_hits = Counter("faqbot_answer_cache_hits", "Answers from the cache.", registry=r)
+        self.busy = Counter(
+            "faqbot_busy_rejections", "Requests refused with 429 (queue full).", registry=r
+        )
+        self.live = LiveParts()
+        r.register(_LiveCollector(self.live))
+        self._reasons: set[str] = set()
+
+    def observe_turn(self, record: TurnRecord, answer: Answer) -> None:
+        self.answers.labels(record.mode).inc()
+        if record.cached:
+            self.cache_hits.inc()
+        if answer.mode == "fallback":
+            self.fallbacks.labels(reason_label(answer.fallback_reason, self._reasons)).inc()
+        t = record.timings
+        values = (t.retrieve_ms, t.llm_queue_ms, t.llm_first_token_ms, t.llm_total_ms, t.total_ms)
+        for stage, ms in zip(STAGES, values, strict=True):
+            if ms is not None:
+                self.stage_seconds.labels(stage).observe(ms / 1000)
+
+    def observe_order_lookup(self, seconds: float) -> None:
+        self.order_seconds.observe(seconds)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
