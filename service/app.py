@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from service.api import chat, content, feedback, health, observability
+from service.api import chat, compat, content, feedback, health, observability
 from service.api import handoff as handoff_api
 from service.api import orders as orders_api
 from service.api.errors import register_error_handlers
@@ -89,6 +89,7 @@ def create_app(
         redoc_url=None,
     )
     register_error_handlers(app)
+    app.add_exception_handler(compat.CompatError, compat.compat_error_response)
     # The last added runs first: security headers on every response, the body limit
     # before anything reads the body, the client address before anything counts
     # attempts by it, CORS only for the shops that embed the widget.
@@ -115,6 +116,7 @@ def create_app(
         handoff_api.router,
         health.router,
         observability.router,
+        compat.router,
         web.router,
     ):
         app.include_router(router)

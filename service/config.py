@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
 import yaml
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -464,6 +464,27 @@ class HandoffSettings(BaseModel):
     timeout_s: float = Field(default=10.0, gt=0, le=120)
 
 
+class CompatSettings(BaseModel):
+    """POST /v1/chat/completions and GET /v1/models for OpenAI-API clients."""
+
+    api_key: SecretStr | None = Field(
+        default=None,
+        description="Bearer key the OpenAI-compatible endpoint requires; unset: it is off.",
+    )
+    model_name: str = Field(
+        default="faqbot",
+        pattern=r"^[A-Za-z0-9._:-]{1,64}$",
+        description="The model name clients see in /v1/models and send back.",
+    )
+
+    @field_validator("api_key")
+    @classmethod
+    def _long_enough(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and len(v.get_secret_value()) < 16:
+            raise ValueError("use a key of at least 16 characters (e.g. openssl rand -hex 24)")
+        return v
+
+
 class MetricsSettings(BaseModel):
     """GET /metrics (Prometheus). Closed to the public by default: it tells how busy the
     shop is and which parts are failing."""
@@ -525,6 +546,7 @@ class Settings(BaseSettings):
     server: ServerSettings = ServerSettings()
     logging: LoggingSettings = LoggingSettings()
     metrics: MetricsSettings = MetricsSettings()
+    compat: CompatSettings = CompatSettings()
     web: WebSettings = WebSettings()
     handoff: HandoffSettings = HandoffSettings()
 

@@ -60,7 +60,7 @@ class RequestTelemetry:
             self._record(scope, status, time.perf_counter() - started, request_id)
 
     def _record(self, scope: Scope, status: int, seconds: float, request_id: str) -> None:
-        route = getattr(scope.get("route"), "path", None) or "unmatched"
+        route = _route_label(scope)
         method = str(scope.get("method", ""))
         self.metrics.requests.labels(route, method, str(status)).inc()
         self.metrics.request_seconds.labels(route).observe(seconds)
@@ -77,6 +77,17 @@ class RequestTelemetry:
             f" mode={turn['mode']}" if "mode" in turn else "",
             f" {stages}" if stages else "",
         )
+
+
+def _route_label(scope: Scope) -> str:
+    """The route template, never the raw path (paths with ids would be endless series);
+    a parameterless route Starlette matched without a template (/openapi.json) by path."""
+    path = getattr(scope.get("route"), "path", None)
+    if path:
+        return str(path)
+    if scope.get("endpoint") is not None and not scope.get("path_params"):
+        return str(scope.get("path", "unmatched"))
+    return "unmatched"
 
 
 def metrics_allowed(request: Request, public: bool, trusted: list[str]) -> bool:

@@ -65,3 +65,15 @@ def test_the_serving_process_uses_one_blas_thread() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert out.stdout.strip() == "[1]"
+
+
+def test_the_openai_endpoint_key_must_be_long() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    from service.config import Settings
+
+    with pytest.raises(ValidationError, match="at least 16 characters"):
+        Settings(compat={"api_key": "short"})
+    assert Settings(compat={"api_key": "x" * 16}).compat.api_key is not None
+    assert Settings().compat.api_key is None  # off by default
