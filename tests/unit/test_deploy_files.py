@@ -101,3 +101,37 @@ def test_the_shipped_faq_states_the_returns_window_order_answers_quote() -> None
     entries = parse_sources([ROOT / "data" / "faq"]).entries
     policy = read_policy(entries, OrderSettings().returns_window_entry)
     assert policy == {"returns_window_days": 30}
+
+
+def test_compose_puts_a_proxy_in_front_and_pulls_the_model_before_the_api() -> None:
+    import ipaddress
+
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text(encoding="utf-8"))
+    services = compose["services"]
+    api, proxy, pull = services["api"], services["proxy"], services["ollama-pull"]
+    # customers reach the proxy; the API's ports are for the operator on the host only
+    assert {"80:80", "443:443"} <= set(proxy["ports"])
+    assert all(p.startswith("127.0.0.1:") for p in api["ports"])
+    assert proxy["depends_on"]["api"]["condition"] == "service_healthy"
+    caddyfile_mount = next(v for v in proxy["volumes"] if v.endswith(":/etc/caddy/Caddyfile:ro"))
+    caddyfile = (ROOT / caddyfile_mount.split(":")[0]).read_text(encoding="utf-8")
+    assert "reverse_proxy api:8080" in caddyfile and "respond @metrics 404" in caddyfile
+    # the API believes X-Forwarded-For from the proxy's fixed address and nobody else
+    proxy_ip = ipaddress.ip_address(proxy["networks"]["faqbot"]["ipv4_address"])
+    trusted = api["environment"]["FAQBOT_SERVER__TRUSTED_PROXIES"].split(",")
+    assert [ipaddress.ip_network(t) for t in trusted] == [ipaddress.ip_network(f"{proxy_ip}/32")]
+    subnet = compose["networks"]["faqbot"]["ipam"]["config"][0]["subnet"]
+    assert proxy_ip in ipaddress.ip_network(subnet)
+    # the one-shot job pulls exactly the model the API is configured for, first
+    assert pull["entrypoint"] == ["ollama", "pull"]
+    assert pull["command"] == [api["environment"]["FAQBOT_LLM__MODEL"]]
+    assert pull["environment"]["OLLAMA_HOST"] == api["environment"]["FAQBOT_LLM__HOST"]
+    assert pull["depends_on"]["ollama"]["condition"] == "service_healthy"
+    assert api["depends_on"]["ollama-pull"]["condition"] == "service_completed_successfully"
+    assert "test" in services["ollama"]["healthcheck"]
+    # metrics on their own port, published to the host's loopback only
+    assert api["environment"]["FAQBOT_METRICS__PORT"] == "9100"
+    assert "127.0.0.1:9100:9100" in api["ports"]
+    for name in ("api", "proxy", "chroma", "postgres", "ollama", "ollama-pull", "ingest"):
+        assert services[name].get("networks"), f"{name} is not on the faqbot network"
+    assert "caddy-data" in compose["volumes"]
