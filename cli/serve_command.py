@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from cli.common import EXIT_OK
+from cli.common import EXIT_OK, EXIT_USAGE
 from service.config import load_settings
 
 
@@ -15,6 +15,14 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument(
         "--upgrade-db", action="store_true", help="apply database migrations before starting"
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        choices=range(1, 65),
+        metavar="N",
+        help="worker processes (1-64); set FAQBOT_REDIS__URL so they share the answer cache",
     )
     p.set_defaults(func=run)
 
@@ -30,6 +38,8 @@ def run(args: argparse.Namespace) -> int:
         from service.db.migrations import upgrade
 
         upgrade(settings.db.url)
+    if args.workers > 1:
+        return _run_workers(args, settings)
     limit_blas_threads()
     app = create_app(settings)
     if settings.metrics.port is not None:
@@ -38,4 +48,33 @@ def run(args: argparse.Namespace) -> int:
         # A separate port for the scraper; the main port keeps its own access rule.
         start_http_server(settings.metrics.port, settings.metrics.host, app.state.metrics.registry)
     uvicorn.Server(uvicorn_config(app, settings, args.host, args.port)).run()
+    return EXIT_OK
+
+
+def _run_workers(args: argparse.Namespace, settings: Any) -> int:
+    """Several processes on one port: uvicorn starts each from the app factory, which
+    reads the same settings (the config file is handed on through FAQBOT_CONFIG)."""
+    import os
+
+    import uvicorn
+
+    if settings.metrics.port is not None:
+        print(
+            "faqbot serve: FAQBOT_METRICS__PORT needs --workers 1 (each worker keeps its "
+            "own counters); run one worker per replica and scrape each"
+        )
+        return EXIT_USAGE
+    if args.config:
+        os.environ["FAQBOT_CONFIG"] = str(args.config)
+    uvicorn.run(
+        "service.server:app_from_environment",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=False,
+        log_config=None,
+        access_log=False,
+        log_level=settings.logging.level.lower(),
+    )
     return EXIT_OK

@@ -18,8 +18,10 @@ from service.api import orders as orders_api
 from service.api.errors import register_error_handlers
 from service.api.middleware import BodyLimit, ClientAddress
 from service.api.observability import RequestTelemetry
+from service.chat.cache import AnswerStore
 from service.chat.history import HistoryWriter
 from service.chat.service import ChatService
+from service.chat.shared_cache import RedisAnswerCache
 from service.chat.store import ChatStore
 from service.config import Settings
 from service.db.chat_store import SqlChatStore
@@ -144,7 +146,14 @@ def _lifespan(
         app.state.store, app.state.orders = store, orders
         metrics: ServiceMetrics = app.state.metrics
         app.state.chat = ChatService(
-            settings, retriever, model, store, orders=orders, history=history, observer=metrics
+            settings,
+            retriever,
+            model,
+            store,
+            cache=_answer_cache(settings),
+            orders=orders,
+            history=history,
+            observer=metrics,
         )
         _watch(metrics.live, settings, app.state.chat, retriever, parts)
         try:
@@ -187,6 +196,14 @@ async def _check_schema(settings: Settings, parts: _Parts) -> None:
             continue
         if late:
             log.error("database %s: %s", engine.url.render_as_string(hide_password=True), NO_SCHEMA)
+
+
+def _answer_cache(settings: Settings) -> AnswerStore | None:
+    """Shared through Redis when it is configured; None: the service's own, in process."""
+    r = settings.redis
+    if r.url is None:
+        return None
+    return RedisAnswerCache.from_url(r.url, r.timeout_s, r.cache_ttl_s)
 
 
 def _state_of(guard: DatabaseGuard) -> Callable[[], str]:

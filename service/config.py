@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
 import yaml
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    Field,
+    SecretStr,
+    field_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -381,8 +388,20 @@ def _comma_list(v: Any) -> Any:
     return v
 
 
+def _valid_networks(v: list[str]) -> list[str]:
+    for item in v:
+        ipaddress.ip_network(item, strict=False)  # ValueError names the bad entry
+    return v
+
+
+# Addresses or CIDR networks, from the environment as "a,b" or a JSON list.
+Networks = Annotated[
+    list[str], NoDecode, BeforeValidator(_comma_list), AfterValidator(_valid_networks)
+]
+
+
 class ServerSettings(BaseModel):
-    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+    trusted_proxies: Networks = Field(
         default_factory=list,
         description="Addresses or networks (CIDR) of reverse proxies whose X-Forwarded-For "
         "is believed. Empty: the peer address is the client, whatever the headers say. "
@@ -394,18 +413,6 @@ class ServerSettings(BaseModel):
         le=16 * 1024 * 1024,
         description="Request bodies larger than this are refused with 413 before reading.",
     )
-
-    @field_validator("trusted_proxies", mode="before")
-    @classmethod
-    def _split(cls, v: Any) -> Any:
-        return _comma_list(v)
-
-    @field_validator("trusted_proxies")
-    @classmethod
-    def _networks(cls, v: list[str]) -> list[str]:
-        for item in v:
-            ipaddress.ip_network(item, strict=False)  # ValueError names the bad entry
-        return v
 
 
 class WebSettings(BaseModel):
@@ -464,6 +471,25 @@ class HandoffSettings(BaseModel):
     timeout_s: float = Field(default=10.0, gt=0, le=120)
 
 
+class RedisSettings(BaseModel):
+    """Optional: state shared by workers and replicas beyond the databases."""
+
+    url: str | None = Field(
+        default=None,
+        pattern=r"^rediss?://",
+        description="redis://host:6379/0. Set: the answer cache is shared by every worker "
+        "and replica. Unset: each process keeps its own.",
+    )
+    timeout_s: float = Field(
+        default=0.05,
+        gt=0,
+        le=5,
+        description="Per call; a slower or failing Redis is a cache miss, then skipped "
+        "for a few seconds.",
+    )
+    cache_ttl_s: int = Field(default=3600, ge=1, le=7 * 86400)
+
+
 class CompatSettings(BaseModel):
     """POST /v1/chat/completions and GET /v1/models for OpenAI-API clients."""
 
@@ -492,7 +518,7 @@ class MetricsSettings(BaseModel):
     public: bool = Field(
         default=False, description="Serve /metrics on the main port to any client."
     )
-    trusted: Annotated[list[str], NoDecode] = Field(
+    trusted: Networks = Field(
         default_factory=lambda: ["127.0.0.1/32", "::1/128"],
         description="Addresses or networks (CIDR) that may read /metrics on the main port "
         "when it is not public. A request that came through a proxy (X-Forwarded-For or "
@@ -506,18 +532,6 @@ class MetricsSettings(BaseModel):
         "a network the customers cannot reach.",
     )
     host: str = Field(default="127.0.0.1", description="Address the metrics port binds to.")
-
-    @field_validator("trusted", mode="before")
-    @classmethod
-    def _split(cls, v: Any) -> Any:
-        return _comma_list(v)
-
-    @field_validator("trusted")
-    @classmethod
-    def _networks(cls, v: list[str]) -> list[str]:
-        for item in v:
-            ipaddress.ip_network(item, strict=False)  # ValueError names the bad entry
-        return v
 
 
 class LoggingSettings(BaseModel):
@@ -547,6 +561,7 @@ class Settings(BaseSettings):
     logging: LoggingSettings = LoggingSettings()
     metrics: MetricsSettings = MetricsSettings()
     compat: CompatSettings = CompatSettings()
+    redis: RedisSettings = RedisSettings()
     web: WebSettings = WebSettings()
     handoff: HandoffSettings = HandoffSettings()
 

@@ -16,7 +16,7 @@ from service.retrieval.embedder import OnnxEmbedder
 from service.retrieval.retriever import Retriever
 from service.retrieval.store import IndexStore
 from service.retrieval.vector_index import make_vector_backend
-from tests.databases import mariadb_url, postgres_url, sqlite_url  # noqa: F401 (fixtures)
+from tests.databases import mariadb_url, postgres_url, redis_url, sqlite_url  # noqa: F401 (fixtures)
 from tests.servers import chroma_server, llama_server  # noqa: F401 (fixtures)
 
 SMALL_FAQ = {

@@ -82,3 +82,26 @@ def mariadb_url() -> Iterator[str]:
 
 
 BACKENDS = ["sqlite_url", "postgres_url", "mariadb_url"]
+
+
+REDIS_URL = os.environ.get("FAQBOT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """Database 15 of the Redis server, emptied before and after: the tests' own."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        if os.environ.get("FAQBOT_REQUIRE_REDIS") == "1":
+            pytest.fail(f"Redis required but unreachable: {exc}")
+        pytest.skip("Redis is not running")
+    client.flushdb()
+    try:
+        yield REDIS_URL
+    finally:
+        client.flushdb()
+        client.close()

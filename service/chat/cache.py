@@ -6,6 +6,7 @@ import re
 import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Protocol
 
 from service.chat.turn import Answer, Retrieved
 
@@ -21,6 +22,15 @@ def normalise_question(text: str) -> str:
 class CachedAnswer:
     answer: Answer
     retrieved: tuple[Retrieved, ...]
+
+
+class AnswerStore(Protocol):
+    """Answers by normalised question and index version: in process (AnswerCache) or
+    shared by replicas (shared_cache.RedisAnswerCache)."""
+
+    def get(self, question: str, version: str) -> CachedAnswer | None: ...
+
+    def put(self, question: str, version: str, record: CachedAnswer) -> None: ...
 
 
 class AnswerCache:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from service.chat.cache import AnswerCache, CachedAnswer
+from service.chat.cache import AnswerCache, AnswerStore, CachedAnswer
 from service.chat.conversations import Conversations
 from service.chat.extractive import extract
 from service.chat.generation import ModelRunner
@@ -113,7 +113,7 @@ class ChatService:
         model: ChatModel,
         store: ChatStore,
         limiter: GenerationLimiter | None = None,
-        cache: AnswerCache | None = None,
+        cache: AnswerStore | None = None,
         orders: OrderAssistant | None = None,
         history: HistoryWriter | None = None,
         observer: TurnObserver | None = None,
@@ -126,7 +126,9 @@ class ChatService:
         )
         self._retriever = retriever
         self._runner = ModelRunner(model, settings.llm, limiter)
-        self._cache = cache if cache is not None else AnswerCache(settings.chat.cache_size)
+        self._cache: AnswerStore = (
+            cache if cache is not None else AnswerCache(settings.chat.cache_size)
+        )
         self._orders = orders
         self.conversations = Conversations(
             store,
