@@ -103,19 +103,21 @@ def test_the_shipped_faq_states_the_returns_window_order_answers_quote() -> None
     assert policy == {"returns_window_days": 30}
 
 
-def test_compose_puts_a_proxy_in_front_and_pulls_the_model_before_the_api() -> None:
+def test_compose_puts_a_proxy_in_front_of_replicas_and_pulls_the_model_first() -> None:
     import ipaddress
 
     compose = yaml.safe_load((ROOT / "compose.yaml").read_text(encoding="utf-8"))
     services = compose["services"]
     api, proxy, pull = services["api"], services["proxy"], services["ollama-pull"]
-    # customers reach the proxy; the API's ports are for the operator on the host only
+    # customers reach the proxy only; the replicas publish no host port (they would clash)
     assert {"80:80", "443:443"} <= set(proxy["ports"])
-    assert all(p.startswith("127.0.0.1:") for p in api["ports"])
+    assert "ports" not in api and {"8080", "9100"} <= set(api["expose"])
+    assert str(api["deploy"]["replicas"]).startswith("${FAQBOT_API_REPLICAS")
     assert proxy["depends_on"]["api"]["condition"] == "service_healthy"
     caddyfile_mount = next(v for v in proxy["volumes"] if v.endswith(":/etc/caddy/Caddyfile:ro"))
     caddyfile = (ROOT / caddyfile_mount.split(":")[0]).read_text(encoding="utf-8")
-    assert "reverse_proxy api:8080" in caddyfile and "respond @metrics 404" in caddyfile
+    assert "dynamic a api 8080" in caddyfile and "respond @metrics 404" in caddyfile
+    assert "fail_duration" in caddyfile and "flush_interval -1" in caddyfile
     # the API believes X-Forwarded-For from the proxy's fixed address and nobody else
     proxy_ip = ipaddress.ip_address(proxy["networks"]["faqbot"]["ipv4_address"])
     trusted = api["environment"]["FAQBOT_SERVER__TRUSTED_PROXIES"].split(",")
@@ -129,9 +131,11 @@ def test_compose_puts_a_proxy_in_front_and_pulls_the_model_before_the_api() -> N
     assert pull["depends_on"]["ollama"]["condition"] == "service_healthy"
     assert api["depends_on"]["ollama-pull"]["condition"] == "service_completed_successfully"
     assert "test" in services["ollama"]["healthcheck"]
-    # metrics on their own port, published to the host's loopback only
+    # metrics on their own port inside the network; the answer cache shared in Redis
     assert api["environment"]["FAQBOT_METRICS__PORT"] == "9100"
-    assert "127.0.0.1:9100:9100" in api["ports"]
-    for name in ("api", "proxy", "chroma", "postgres", "ollama", "ollama-pull", "ingest"):
+    assert api["environment"]["FAQBOT_REDIS__URL"] == "redis://redis:6379/0"
+    assert api["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert "test" in services["redis"]["healthcheck"]
+    for name in ("api", "proxy", "chroma", "postgres", "ollama", "ollama-pull", "ingest", "redis"):
         assert services[name].get("networks"), f"{name} is not on the faqbot network"
     assert "caddy-data" in compose["volumes"]
