@@ -66,6 +66,8 @@ bench: install
 	$(BIN)/python bench/faults.py
 	$(BIN)/python bench/web_page.py
 	$(BIN)/python bench/guard.py
+	$(BIN)/python bench/retrieval_scale.py
+	$(BIN)/python bench/sizing.py
 
 eval: install
 	$(BIN)/faqbot eval --faqs ../shared/eval/stackfaq/faqs.jsonl --queries ../shared/eval/stackfaq/queries.jsonl
