@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.chat_service import pct  # noqa: E402
 from bench.report import machine_description, write_section  # noqa: E402
-from tests.live_server import free_port  # noqa: E402
+from tests.live_server import free_port, wait_until_ready  # noqa: E402
 
 LEVELS = (1, 5, 10, 20)
 CANONICAL = [
@@ -77,16 +77,7 @@ class Server:
             stderr=subprocess.DEVNULL,
         )
         self.url = f"http://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=5).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("faqbot serve did not become ready")
-            time.sleep(0.5)
+        wait_until_ready(self.url, self.proc, 180)
 
     def stop(self) -> None:
         self.proc.terminate()

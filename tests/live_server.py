@@ -1,11 +1,14 @@
-"""A real uvicorn server in a thread, configured as `faqbot serve` configures it."""
+"""A real uvicorn server in a thread, configured as `faqbot serve` configures it; and
+waiting for a `faqbot serve` process to become ready."""
 
 from __future__ import annotations
 
 import socket
+import subprocess
 import threading
 import time
 
+import httpx
 import uvicorn
 from fastapi import FastAPI
 
@@ -41,3 +44,20 @@ class LiveServer:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=15)
+
+
+def wait_until_ready(url: str, process: subprocess.Popen[bytes], timeout_s: float) -> None:
+    """Poll a `faqbot serve` process's /readyz; RuntimeError if it exits or never gets
+    ready within timeout_s."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            if httpx.get(f"{url}/readyz", timeout=5).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None:
+            raise RuntimeError(f"faqbot serve exited with {process.returncode}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"faqbot serve was not ready within {timeout_s:.0f} s")
+        time.sleep(0.5)

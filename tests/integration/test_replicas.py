@@ -71,7 +71,7 @@ def test_serve_with_two_workers_answers_and_refuses_a_metrics_port(
     import sys
 
     from service.config import Settings
-    from tests.live_server import free_port
+    from tests.live_server import free_port, wait_until_ready
 
     assert isinstance(chat_settings, Settings)
     make_pipeline().run([faq_dir])
@@ -99,16 +99,10 @@ def test_serve_with_two_workers_answers_and_refuses_a_metrics_port(
         stderr=open(tmp_path / "serve.log", "w"),  # noqa: SIM115 - closed with the process
     )
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, (tmp_path / "serve.log").read_text()
-            assert time.monotonic() < deadline, "the workers did not become ready"
-            time.sleep(0.5)
+        try:
+            wait_until_ready(f"http://127.0.0.1:{port}", server, 120)
+        except RuntimeError as exc:
+            pytest.fail(f"{exc}\n{(tmp_path / 'serve.log').read_text()}")
         answers = [ask(f"http://127.0.0.1:{port}", RETURNS) for _ in range(4)]
         assert all("30 days" in str(a["answer"]) for a in answers)
         assert any(a["cached"] for a in answers[1:])  # shared through Redis
