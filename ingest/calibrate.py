@@ -167,9 +167,12 @@ def _score_fold(
     question_sim = _best_per_entry(sims, owner, kinds != "chunk", len(entries))
     chunk_sim = _best_per_entry(sims, owner, kinds == "chunk", len(entries))
     chunk_sim = np.where(np.isneginf(chunk_sim), question_sim, chunk_sim)
-    linear = isinstance(clf, PhrasingClassifier)
-    # the neighbour classifier adds nothing to the ranking (neighbours.py)
-    probs = _entry_probabilities(clf, queries, entries) if linear else np.zeros_like(question_sim)
+    where = {c: i for i, c in enumerate(clf.entry_ids)}
+    if isinstance(clf, NeighbourClassifier):
+        probs = np.zeros_like(question_sim)  # it adds nothing to the ranking (neighbours.py)
+    else:
+        logits = clf.logits(queries)  # once: for the ranking here and the temperature below
+        probs = softmax(logits)[:, [where[e] for e in entries]]
     score = fused_scores(question_sim, chunk_sim, probs, np.zeros_like(probs), settings)
     order = _top_two(score)
     rows = np.arange(len(queries))
@@ -184,8 +187,6 @@ def _score_fold(
         targets = [0 if g else 1 for g in gold]
         columns = [0] * len(gold)
     else:
-        logits = clf.logits(queries)
-        where = {c: i for i, c in enumerate(clf.entry_ids)}
         classes = clf.entry_ids
         targets = [where[g] if g else where[REJECT_LABEL] for g in gold]
         columns = [where[entries[i]] for i in top]
@@ -201,14 +202,6 @@ def _top_two(score: npt.NDArray[np.floating]) -> npt.NDArray[np.intp]:
     swap = score[np.arange(len(score)), two[:, 1]] > score[np.arange(len(score)), two[:, 0]]
     two[swap] = two[swap][:, ::-1]
     return two
-
-
-def _entry_probabilities(
-    clf: EntryClassifier, queries: Vectors, entries: list[str]
-) -> npt.NDArray[np.floating]:
-    """The linear classifier's P(entry | query), columns in ``entries`` order."""
-    where = {c: i for i, c in enumerate(clf.entry_ids)}
-    return softmax(clf.logits(queries))[:, [where[e] for e in entries]]
 
 
 def _best_per_entry(
