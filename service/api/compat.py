@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from service.api.chat import SESSION_ID
 from service.api.deps import ChatDep, ClientDep, SettingsDep
-from service.api.errors import INVALID, TOO_LARGE, ErrorBody, Responses
+from service.api.errors import INVALID, TOO_LARGE, UNAVAILABLE, ErrorBody, Responses
 from service.chat.limits import Overloaded
 from service.config import Settings
 from service.retrieval.store import IndexStoreError
@@ -32,6 +32,7 @@ from service.retrieval.store import IndexStoreError
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 SESSION_HEADER = "X-Faqbot-Session"
 BAD_INPUT = "invalid_request_error"
+_SESSION = re.compile(SESSION_ID)  # a faqbot session id, as /v1/chat accepts it
 
 
 class TextPart(BaseModel):
@@ -80,6 +81,7 @@ def _doc(description: str, model: Any = OpenAIErrorBody) -> dict[str, Any]:
 COMPAT_ERRORS: Responses = {
     **TOO_LARGE,
     **INVALID,
+    **UNAVAILABLE,
     400: _doc(
         "A conversation faqbot cannot answer, or a malformed request", OpenAIErrorBody | ErrorBody
     ),
@@ -97,13 +99,14 @@ class CompatError(Exception):
         self.body = {"error": {"message": message, "type": kind, "code": code, "param": None}}
 
 
+def _busy() -> CompatError:
+    return CompatError(429, "faqbot is busy; retry in a few seconds.", "rate_limit_error")
+
+
 async def compat_error_response(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, CompatError)
     headers = {"Retry-After": "5"} if exc.status == 429 else None
     return JSONResponse(exc.body, status_code=exc.status, headers=headers)
-
-
-_error = CompatError
 
 
 def require_key(settings: SettingsDep, authorization: str | None = Header(default=None)) -> None:
@@ -119,22 +122,24 @@ def _authorise(settings: Settings, authorization: str | None) -> None:
         raise HTTPException(status_code=404, detail="Not Found")  # the endpoint is off
     given = (authorization or "").removeprefix("Bearer ").strip()
     if not hmac.compare_digest(given.encode(), key.get_secret_value().encode()):
-        raise _error(401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key")
+        raise CompatError(
+            401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key"
+        )
 
 
 def _question(body: CompletionRequest, max_chars: int) -> str:
     last = body.messages[-1]
     text = last.text().strip()
     if last.role != "user" or not text:
-        raise _error(400, "The last message must be a non-empty user message.", BAD_INPUT)
+        raise CompatError(400, "The last message must be a non-empty user message.", BAD_INPUT)
     if len(text) > max_chars:
-        raise _error(400, f"The message is longer than {max_chars} characters.", BAD_INPUT)
+        raise CompatError(400, f"The message is longer than {max_chars} characters.", BAD_INPUT)
     return text
 
 
 def _session(body: CompletionRequest, header: str | None) -> str | None:
     for candidate in (header, body.user):
-        if candidate and re.fullmatch(SESSION_ID.strip("^$"), candidate):
+        if candidate and _SESSION.fullmatch(candidate):
             return candidate
     return None
 
@@ -188,7 +193,7 @@ async def completions(
     question = _question(body, settings.chat.max_message_chars)
     if service.limiter.full:
         request.app.state.metrics.busy.inc()
-        raise _error(429, "faqbot is busy; retry in a few seconds.", "rate_limit_error")
+        raise _busy()
     session = _session(body, x_faqbot_session)
     created = int(time.time())
     name = settings.compat.model_name
@@ -200,7 +205,9 @@ async def completions(
     try:
         record = await service.answer(question, session, client)
     except Overloaded as exc:
-        raise _error(429, "faqbot is busy; retry in a few seconds.", "rate_limit_error") from exc
+        raise CompatError(
+            429, "faqbot is busy; retry in a few seconds.", "rate_limit_error"
+        ) from exc
     request.state.turn = record
     payload = {
         "id": f"chatcmpl-{record['message_id']}",

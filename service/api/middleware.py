@@ -23,6 +23,16 @@ def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         return None
 
 
+def networks(items: Iterable[str]) -> list[Network]:
+    return [ipaddress.ip_network(t, strict=False) for t in items]
+
+
+def within(address: str, nets: Iterable[Network]) -> bool:
+    """Whether an address (any text) is in one of the networks; False if it is no address."""
+    ip = _ip(address)
+    return ip is not None and any(ip in net for net in nets)
+
+
 class ClientAddress:
     """Sets scope["client"] to the address that limits and logs should use.
 
@@ -33,11 +43,10 @@ class ClientAddress:
 
     def __init__(self, app: ASGIApp, trusted: Iterable[str]) -> None:
         self.app = app
-        self.trusted: list[Network] = [ipaddress.ip_network(t, strict=False) for t in trusted]
+        self.trusted = networks(trusted)
 
     def _trusted(self, address: str) -> bool:
-        ip = _ip(address)
-        return ip is not None and any(ip in net for net in self.trusted)
+        return within(address, self.trusted)
 
     def client_of(self, peer: str, forwarded: list[str]) -> str:
         if not self.trusted or not self._trusted(peer):

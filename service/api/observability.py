@@ -6,7 +6,6 @@ and sees the status of every response, the body limit's 413 included.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import re
 import time
@@ -18,6 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api.deps import SettingsDep
+from service.api.middleware import networks, within
 from service.metrics import ServiceMetrics
 
 log = logging.getLogger("faqbot.access")
@@ -96,11 +96,7 @@ def metrics_allowed(request: Request, public: bool, trusted: list[str]) -> bool:
     headers = request.headers
     if "x-forwarded-for" in headers or "forwarded" in headers:
         return False  # came through a proxy: a customer, whatever the peer address
-    try:
-        ip = ipaddress.ip_address(request.client.host if request.client else "")
-    except ValueError:
-        return False
-    return any(ip in ipaddress.ip_network(net, strict=False) for net in trusted)
+    return within(request.client.host if request.client else "", networks(trusted))
 
 
 @router.get("/metrics", include_in_schema=False)
