@@ -64,6 +64,12 @@ class IndexSettings(BaseModel):
         description="Chroma server host. Unset: Chroma runs embedded on disk under `path`.",
     )
     port: int = Field(default=8000, ge=1, le=65535, description="Chroma server port.")
+    database: str = Field(
+        default="default_database",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{2,62}$",
+        description="Database on the Chroma server, created if missing: one per deployment "
+        "when several (production, staging) share a server.",
+    )
     keep_versions: int = Field(
         default=2,
         ge=2,

@@ -252,13 +252,35 @@ class EmbeddedChromaBackend:
         return {p.parent.name for p in self._dir.glob("*/chroma")}
 
 
+def _ensure_database(host: str, port: int, database: str) -> None:
+    """Create the deployment's database on the Chroma server on first use (the server
+    only has its default one)."""
+    import chromadb
+    from chromadb.config import DEFAULT_TENANT
+
+    settings = _chroma_settings()
+    settings.chroma_api_impl = "chromadb.api.fastapi.FastAPI"
+    settings.chroma_server_host = host
+    settings.chroma_server_http_port = port
+    admin = chromadb.AdminClient(settings)
+    try:
+        admin.get_database(database, DEFAULT_TENANT)
+    except Exception:  # chromadb raises NotFoundError, or a generic error on older servers
+        admin.create_database(database, DEFAULT_TENANT)
+
+
 class HttpChromaBackend:
     """Versions as collections on a Chroma server (compose, scale-out)."""
 
-    def __init__(self, host: str, port: int, embedder: Embedder) -> None:
+    def __init__(
+        self, host: str, port: int, embedder: Embedder, database: str = "default_database"
+    ) -> None:
         import chromadb
 
-        self._client = chromadb.HttpClient(host=host, port=port, settings=_chroma_settings())
+        _ensure_database(host, port, database)
+        self._client = chromadb.HttpClient(
+            host=host, port=port, settings=_chroma_settings(), database=database
+        )
         self._ef: Any = _ChromaEmbeddingFunction(embedder)
 
     def create(self, version: str) -> VectorIndex:
@@ -295,5 +317,5 @@ class HttpChromaBackend:
 
 def make_vector_backend(settings: IndexSettings, embedder: Embedder) -> VectorBackend:
     if settings.host:
-        return HttpChromaBackend(settings.host, settings.port, embedder)
+        return HttpChromaBackend(settings.host, settings.port, embedder, settings.database)
     return EmbeddedChromaBackend(settings.path / VERSIONS_DIR, embedder)
