@@ -50,7 +50,12 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from ingest.pipeline import IngestError, IngestPipeline
     from ingest.progress import Progress
-    from service.retrieval.components import build_backend, build_embedder, build_store
+    from service.retrieval.components import (
+        build_backend,
+        build_embedder,
+        build_multilingual,
+        build_store,
+    )
     from service.retrieval.store import IndexStoreError
 
     settings = load_settings(args.config)
@@ -65,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
         store,
         progress=lambda total, label: Progress(total, label),
         log=say,
+        multilingual=build_multilingual(settings),
     )
     try:
         report = pipeline.run(

@@ -165,6 +165,18 @@ def _metrics_json(result: Any) -> dict[str, Any]:
         "suggestion_csv": str(result.suggestion_csv),
         "misses": len(result.misses),
         "misses_jsonl": str(result.misses_path),
+        "crosslingual": result.crosslingual or None,
+        "by_language": {
+            lang: {
+                "recall_at_1": lm.recall_at_1,
+                "mrr": lm.mrr,
+                "in_scope_accuracy": lm.in_scope_accuracy,
+                "oos_recall": lm.oos_recall,
+                "n_queries": lm.n_queries,
+                "canonical_precision": lm.canonical_precision,
+            }
+            for lang, lm in result.by_language.items()
+        },
     }
 
 
@@ -184,6 +196,13 @@ def _metrics_text(result: Any) -> str:
             f"verbatim answers: {fmt(m.canonical_share)} of in-scope questions, "
             f"precision {fmt(m.canonical_precision)}",
             f"calibration: {result.calibration.describe()}",
+            *([result.crosslingual] if result.crosslingual else []),
+            *[
+                f"  {lang}: {lm.n_queries} queries, recall@1 {fmt(lm.recall_at_1)}, "
+                f"in-scope accuracy {fmt(lm.in_scope_accuracy)}, "
+                f"out-of-scope recall {fmt(lm.oos_recall)}"
+                for lang, lm in result.by_language.items()
+            ],
             f"threshold sweep: {result.sweep_csv}{png}",
             _suggestions_text(result.suggestions),
             f"misses: {len(result.misses)} in {result.misses_path}; the five most confident:",

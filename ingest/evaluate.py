@@ -8,7 +8,7 @@ import json
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +17,17 @@ import numpy as np
 from ingest.pipeline import IngestPipeline, ProgressFactory
 from service.config import Settings
 from service.retrieval.calibration import Calibration
-from service.retrieval.components import build_backend, build_embedder
+from service.retrieval.components import (
+    build_backend,
+    build_detector,
+    build_embedder,
+    build_multilingual,
+)
 from service.retrieval.embedder import Embedder
 from service.retrieval.evaluation import (
     Metrics,
     SuggestionStats,
+    by_language,
     load_queries,
     misses,
     run_queries,
@@ -46,6 +52,8 @@ class EvalResult:
     misses: list[dict[str, Any]]
     misses_path: Path
     calibration: Calibration
+    by_language: dict[str, Metrics] = field(default_factory=dict)
+    crosslingual: str = ""  # the cross-lingual calibration, when the index has one
 
 
 @contextlib.contextmanager
@@ -73,8 +81,18 @@ def temporary_index(
         eval_settings = settings.model_copy(update={"index": index_settings, "orders": orders})
         store = IndexStore(Path(tmp) / "index")
         backend = build_backend(eval_settings, embedder)
-        IngestPipeline(eval_settings, embedder, backend, store, progress, log).run(sources)
-        yield Retriever.open(store, backend, embedder, settings.retrieval)
+        multilingual = build_multilingual(settings)
+        IngestPipeline(eval_settings, embedder, backend, store, progress, log, multilingual).run(
+            sources
+        )
+        yield Retriever.open(
+            store,
+            backend,
+            embedder,
+            settings.retrieval,
+            multilingual=multilingual,
+            crosslingual_threshold=settings.languages.abstain_threshold,
+        )
 
 
 def evaluate_files(
@@ -91,9 +109,10 @@ def evaluate_files(
     embedder = embedder or build_embedder(settings)
     with temporary_index(faqs, settings, embedder, progress, log, declines) as retriever:
         queries = load_queries(queries_path, known_ids=set(retriever.manifest.entries))
-        outcomes = run_queries(retriever, queries)
+        outcomes = run_queries(retriever, queries, build_detector(settings))
         threshold = retriever.abstain_threshold
         calibration = retriever.calibration
+        crosslingual = retriever.crosslingual_description
     metrics = summarize(outcomes, threshold)
     rows = sweep(outcomes, SWEEP_THRESHOLDS)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -109,7 +128,17 @@ def evaluate_files(
         "".join(json.dumps(m, ensure_ascii=False) + "\n" for m in wrong), encoding="utf-8"
     )
     return EvalResult(
-        metrics, rows, csv_path, png_path, chosen, suggestion_csv, wrong, misses_path, calibration
+        metrics,
+        rows,
+        csv_path,
+        png_path,
+        chosen,
+        suggestion_csv,
+        wrong,
+        misses_path,
+        calibration,
+        by_language(outcomes, threshold),
+        crosslingual,
     )
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ingest import crosslingual
 from ingest.calibrate import calibrate_index
 from ingest.chunking import entry_records
 from ingest.policy import PolicyError, read_policy
@@ -19,6 +20,7 @@ from ingest.sources import ParseResult, parse_sources
 from service.config import Settings
 from service.retrieval.calibration import Calibration
 from service.retrieval.classifier import PhrasingClassifier, with_declines
+from service.retrieval.crosslingual import CROSSLINGUAL_FILE
 from service.retrieval.embedder import Embedder, ProgressCallback
 from service.retrieval.evaluation import Metrics, load_queries, run_queries, summarize
 from service.retrieval.lexical import LexicalIndex
@@ -68,6 +70,7 @@ class SyncPlan:
     unchanged: list[str] = field(default_factory=list)
     rebuild: bool = False
     declines_changed: bool = False
+    languages_changed: bool = False  # translations, other languages' declines, encoder
     # The live version lacks what this ingest records beside the entries (the policy
     # numbers, entries' dates): a new version is published, every vector reused.
     refresh: bool = False
@@ -78,6 +81,7 @@ class SyncPlan:
             self.rebuild
             or self.refresh
             or self.declines_changed
+            or self.languages_changed
             or self.added
             or self.changed
             or self.removed
@@ -100,6 +104,8 @@ class SyncPlan:
         )
         if self.declines_changed:
             text = f"{text}, decline examples changed"
+        if self.languages_changed:
+            text = f"{text}, translations changed"
         if self.rebuild:
             return f"{text} (full rebuild)"
         return f"{text} (index details refreshed)" if self.refresh else text
@@ -139,9 +145,11 @@ def plan_sync(
     live: Manifest | None,
     rebuild: bool,
     declines: Sequence[str] = (),
+    languages: str = "",
 ) -> SyncPlan:
     plan = SyncPlan(rebuild=rebuild or live is None)
     plan.declines_changed = live is not None and live.declines_hash != declines_hash(declines)
+    plan.languages_changed = live is not None and live.languages_hash != languages
     old = live.entries if live is not None else {}
     new_ids = set()
     for entry in entries:
@@ -166,9 +174,12 @@ class IngestPipeline:
         store: IndexStore | None = None,
         progress: ProgressFactory | None = None,
         log: Callable[[str], None] = print,
+        multilingual: Embedder | None = None,
     ) -> None:
         self.settings = settings
         self.embedder = embedder
+        # Builds the cross-lingual index when set (service/retrieval/crosslingual.py).
+        self.multilingual = multilingual
         self.backend = backend
         self.store = store or IndexStore(settings.index.path, settings.index.keep_versions)
         self._progress = progress
@@ -237,9 +248,7 @@ class IngestPipeline:
             report.plan.refresh = live is not None and _stale_details(live, parsed.entries, policy)
             if report.plan.has_changes:
                 try:
-                    self._build_and_publish(
-                        parsed.entries, parsed.declines, report, live, paths, gate_questions, policy
-                    )
+                    self._build_and_publish(parsed, report, live, paths, gate_questions, policy)
                 except BaseException:
                     # A refused or failed version must not linger (a SIGKILL skips this;
                     # the next run's garbage collection covers that case).
@@ -271,7 +280,9 @@ class IngestPipeline:
                     "run again with --rebuild"
                 )
         return IngestReport(
-            plan=plan_sync(parsed.entries, live, rebuild, parsed.declines),
+            plan=plan_sync(
+                parsed.entries, live, rebuild, parsed.declines, self._languages_hash(parsed)
+            ),
             entries=len(parsed.entries),
             files=parsed.files,
             warnings=warnings,
@@ -285,14 +296,14 @@ class IngestPipeline:
 
     def _build_and_publish(
         self,
-        entries: list[FaqEntry],
-        declines: list[str],
+        parsed: ParseResult,
         report: IngestReport,
         live: Manifest | None,
         paths: Sequence[Path],
         gate_questions: Path | None,
         policy: dict[str, int],
     ) -> None:
+        entries, declines = parsed.entries, parsed.declines
         version = self.store.new_version_id()
         report.version = version
         self._log(f"building index version {version}: {report.plan.summary()}")
@@ -325,6 +336,7 @@ class IngestPipeline:
         manifest.policy = policy
         manifest.calibration = calibration.to_dict()
         manifest.declines_hash = declines_hash(declines)
+        manifest.translations, manifest.languages_hash = self._languages(version, parsed, report)
         self.store.write_manifest(manifest)
         if gate_questions is not None:
             with _timed(stages, "gate"):
@@ -332,6 +344,45 @@ class IngestPipeline:
         self.store.publish(version)
         report.published = True
         self._collect_garbage()
+
+    def _languages_hash(self, parsed: ParseResult) -> str:
+        if self.multilingual is None:
+            return ""
+        return crosslingual.languages_hash(
+            parsed.translations, parsed.foreign_declines, self.multilingual.model_id
+        )
+
+    def _languages(
+        self, version: str, parsed: ParseResult, report: IngestReport
+    ) -> tuple[dict[str, dict[str, EntryInfo]], str]:
+        """The translations for the manifest; and, with a multilingual encoder, the
+        cross-lingual index, calibrated, in the version's folder."""
+        translations = {
+            lang: {e.id: _entry_info(e) for e in entries}
+            for lang, entries in parsed.translations.items()
+        }
+        for lang in sorted(translations):
+            missing = parsed.untranslated(lang)
+            if missing:
+                report.warnings.append(
+                    f"{lang}: {len(missing)} of {len(parsed.entries)} entries have no "
+                    f"translation (answered in English there): {', '.join(missing[:5])}"
+                    + (" ..." if len(missing) > 5 else "")
+                )
+        if self.multilingual is None:
+            return translations, ""
+        with _timed(report.stage_seconds, "cross-lingual"):
+            index = crosslingual.build(
+                parsed.entries,
+                parsed.translations,
+                parsed.declines,
+                parsed.foreign_declines,
+                self.multilingual,
+                self.settings.retrieval.target_oos_recall,
+            )
+            index.save(self.store.version_dir(version) / CROSSLINGUAL_FILE)
+        self._log(index.describe())
+        return translations, self._languages_hash(parsed)
 
     def _vectors(
         self, records: list[IndexRecord], report: IngestReport, live: Manifest | None
@@ -462,18 +513,7 @@ class IngestPipeline:
             dimension=int(vectors.shape[1]),
             schema_version=SCHEMA_VERSION,
             records=len(records),
-            entries={
-                e.id: EntryInfo(
-                    hash=e.content_hash(),
-                    question=e.question,
-                    title=e.display_title,
-                    url=e.url,
-                    category=e.category,
-                    answer=e.answer,
-                    updated=e.updated,
-                )
-                for e in entries
-            },
+            entries={e.id: _entry_info(e) for e in entries},
             sources=[str(p) for p in paths],
         )
 
@@ -540,3 +580,15 @@ def _load_declines(path: Path) -> dict[str, np.ndarray]:
             return {str(t): v for t, v in zip(data["texts"], data["vectors"], strict=True)}
     except (OSError, ValueError, KeyError):
         return {}  # none kept (an older version): they are embedded again
+
+
+def _entry_info(e: FaqEntry) -> EntryInfo:
+    return EntryInfo(
+        hash=e.content_hash(),
+        question=e.question,
+        title=e.display_title,
+        url=e.url,
+        category=e.category,
+        answer=e.answer,
+        updated=e.updated,
+    )

@@ -9,6 +9,12 @@ Decline examples: a file whose name starts with ``decline`` (``decline_examples.
 ``declines.jsonl``) lists questions the shop does not answer, one a bullet (markdown)
 or one ``{"query": ...}`` a line (JSONL). Ingest learns from them what to decline.
 
+Translations: a folder named for a language (``de/``, ``fr/``, ``es/``, ``it/``, ``nl/``)
+directly inside a source folder holds that language's version of entries, with the same
+ids (``data/faq/de/returns.md``), and that language's decline examples. A translation
+of an id the FAQ does not have is an error; an entry without a translation is reported.
+The "Also asked:" label may be written in the folder's language.
+
 Every problem is reported with file and line; nothing here raises on bad content.
 """
 
@@ -25,12 +31,17 @@ from typing import Any
 
 import yaml
 
+from service.retrieval.language import TRANSLATION_LANGUAGES
 from service.retrieval.schema import FaqEntry
 
 SOURCE_SUFFIXES = {".md", ".markdown", ".jsonl", ".csv"}
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 _HEADING = re.compile(r"^##\s+(?P<text>.+?)\s*(?:\{#(?P<id>[^}\s]+)\})?\s*$")
-_ALSO_ASKED = re.compile(r"^\s*\*{0,2}also asked:?\*{0,2}\s*$", re.IGNORECASE)
+_ALSO_ASKED = re.compile(
+    r"^\s*\*{0,2}(also asked|auch gefragt|aussi demandé|también preguntado|"
+    r"anche chiesto|ook gevraagd):?\*{0,2}\s*$",
+    re.IGNORECASE,
+)
 _BULLET = re.compile(r"^\s*[-*+]\s+(?P<text>.+?)\s*$")
 _FRONT_KEYS = {"id", "title", "category", "url", "updated", "questions", "question"}
 
@@ -54,6 +65,13 @@ class ParseResult:
     errors: list[SourceError]
     files: int
     declines: list[str] = field(default_factory=list)
+    # language -> its translated entries (same ids), and its decline examples
+    translations: dict[str, list[FaqEntry]] = field(default_factory=dict)
+    foreign_declines: dict[str, list[str]] = field(default_factory=dict)
+
+    def untranslated(self, lang: str) -> list[str]:
+        done = {e.id for e in self.translations.get(lang, [])}
+        return [e.id for e in self.entries if e.id not in done]
 
 
 def is_decline_file(path: Path) -> bool:
@@ -84,23 +102,52 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[SourceError]]:
     return files, errors
 
 
+def translation_language(path: Path, roots: Iterable[Path]) -> str | None:
+    """The language a file is written in when it sits in a language folder directly
+    inside one of the source folders (``data/faq/de/returns.md``), else None."""
+    for root in roots:
+        if root.is_dir() and path.is_relative_to(root):
+            parts = path.relative_to(root).parts
+            if len(parts) > 1 and parts[0].lower() in TRANSLATION_LANGUAGES:
+                return parts[0].lower()
+    return None
+
+
 def parse_sources(paths: Iterable[Path]) -> ParseResult:
-    files, errors = discover(paths)
+    roots = list(paths)
+    files, errors = discover(roots)
     entries: list[FaqEntry] = []
     declines: list[tuple[str, int, str]] = []
+    translated: dict[str, list[FaqEntry]] = {}
+    foreign: dict[str, list[tuple[str, int, str]]] = {}
     for path in files:
+        lang = translation_language(path, roots)
         if is_decline_file(path):
             file_declines, file_errors = parse_declines(path)
-            declines.extend(file_declines)
+            (declines if lang is None else foreign.setdefault(lang, [])).extend(file_declines)
         else:
             file_entries, file_errors = parse_file(path)
-            entries.extend(file_entries)
+            (entries if lang is None else translated.setdefault(lang, [])).extend(file_entries)
         errors.extend(file_errors)
     entries, dup_errors = _drop_duplicates(entries)
     errors.extend(dup_errors)
     kept, decline_errors = _check_declines(declines, entries)
     errors.extend(decline_errors)
-    return ParseResult(entries=entries, errors=errors, files=len(files), declines=kept)
+    result = ParseResult(entries=entries, errors=errors, files=len(files), declines=kept)
+    known = {e.id for e in entries}
+    for lang in sorted(translated):
+        unique, dup_errors = _drop_duplicates(translated[lang])
+        errors.extend(dup_errors)
+        for entry in unique:
+            if entry.id not in known:
+                where, line = _split_source(entry.source)
+                errors.append(
+                    SourceError(where, line, f'translation of "{entry.id}", which no entry has')
+                )
+        result.translations[lang] = [e for e in unique if e.id in known]
+    for lang in sorted(foreign):
+        result.foreign_declines[lang] = list(dict.fromkeys(q for _, _, q in foreign[lang]))
+    return result
 
 
 def parse_declines(path: Path) -> tuple[list[tuple[str, int, str]], list[SourceError]]:

@@ -35,7 +35,14 @@ from service.logging_setup import configure_logging
 from service.metrics import LiveParts, ServiceMetrics
 from service.orders.assistant import OrderAssistant
 from service.orders.repository import OrderRepository
-from service.retrieval.components import build_backend, build_embedder, build_store
+from service.retrieval.components import (
+    build_backend,
+    build_detector,
+    build_embedder,
+    build_multilingual,
+    build_store,
+)
+from service.retrieval.language import LanguageDetector
 from service.retrieval.live import LiveRetriever
 from service.retrieval.retriever import Retriever
 from service.retrieval.store import IndexStore
@@ -154,6 +161,7 @@ def _lifespan(
             orders=orders,
             history=history,
             observer=metrics,
+            detector=_detector(settings),
         )
         _watch(metrics.live, settings, app.state.chat, retriever, parts)
         try:
@@ -198,6 +206,14 @@ async def _check_schema(settings: Settings, parts: _Parts) -> None:
             log.error("database %s: %s", engine.url.render_as_string(hide_password=True), NO_SCHEMA)
 
 
+def _detector(settings: Settings) -> LanguageDetector | None:
+    """Loaded before traffic (0.6 s): the first customer does not wait for it."""
+    detector = build_detector(settings)
+    if detector is not None:
+        detector.detect("warm up")
+    return detector
+
+
 def _answer_cache(settings: Settings) -> AnswerStore | None:
     """Shared through Redis when it is configured; None: the service's own, in process."""
     r = settings.redis
@@ -233,11 +249,19 @@ def _chat_store(settings: Settings, parts: _Parts) -> ChatStore:
 
 def _live_retriever(settings: Settings) -> Callable[[], Retriever]:
     embedder = build_embedder(settings)
+    multilingual = build_multilingual(settings)
     index_store = build_store(settings)
     backend = build_backend(settings, embedder)
     return LiveRetriever(
         index_store,
-        lambda: Retriever.open(index_store, backend, embedder, settings.retrieval),
+        lambda: Retriever.open(
+            index_store,
+            backend,
+            embedder,
+            settings.retrieval,
+            multilingual=multilingual,
+            crosslingual_threshold=settings.languages.abstain_threshold,
+        ),
     ).current
 
 

@@ -209,6 +209,42 @@ class LLMSettings(BaseModel):
         le=10000,
         description="Requests waiting for a generation slot; beyond it: 429 with Retry-After.",
     )
+    languages: Annotated[list[str], NoDecode] = Field(
+        default=["en"],
+        description="Languages the model answers well in (comma-separated codes). A customer "
+        "writing in another gets the entry's own text, translated where the FAQ has it. "
+        "The embedded 135M model: English only.",
+    )
+
+    @field_validator("languages", mode="before")
+    @classmethod
+    def _split_languages(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return value
+
+
+class LanguageSettings(BaseModel):
+    """Customers who write in German, French, Spanish, Italian or Dutch."""
+
+    enabled: bool = Field(
+        default=True,
+        description="Detect each message's language and retrieve other languages through the "
+        "multilingual encoder (built at ingest). Off: everything is read as English.",
+    )
+    min_detection_confidence: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="Below it a message's language counts as unknown: the conversation's, "
+        "then the page's language is used.",
+    )
+    abstain_threshold: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="Override the calibrated cross-lingual threshold (unset: from ingest).",
+    )
 
 
 class ChatSettings(BaseModel):
@@ -562,6 +598,7 @@ class Settings(BaseSettings):
     db: DatabaseSettings = DatabaseSettings()
     llm: LLMSettings = LLMSettings()
     chat: ChatSettings = ChatSettings()
+    languages: LanguageSettings = LanguageSettings()
     orders: OrderSettings = OrderSettings()
     server: ServerSettings = ServerSettings()
     logging: LoggingSettings = LoggingSettings()

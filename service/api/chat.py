@@ -16,6 +16,7 @@ from service.api.errors import BUSY, POST_ERRORS, UNAVAILABLE, Responses
 from service.api.text import ReadableText
 from service.chat.limits import Overloaded
 from service.chat.turn import TurnRecord
+from service.retrieval.language import LANGUAGES, parse_accept_language
 from service.retrieval.store import IndexStoreError
 
 router = APIRouter(prefix="/v1", tags=["chat"])
@@ -39,6 +40,20 @@ class ChatRequest(BaseModel):
         pattern=r"^[A-Za-z0-9_.:-]{1,128}$",
         description="Answer this FAQ entry with its own text (a 'did you mean' choice).",
     )
+    lang: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})?$",
+        description="The page's language (for example the widget's setting); a hint "
+        "only, used when a message is too short to tell. Accept-Language otherwise.",
+    )
+
+
+def language_hint(body: ChatRequest, request: Request) -> str | None:
+    """The body's lang, else the browser's Accept-Language; supported languages only."""
+    if body.lang:
+        primary = body.lang.split("-")[0].lower()
+        return primary if primary in LANGUAGES else None
+    return parse_accept_language(request.headers.get("accept-language"), LANGUAGES)
 
 
 def _check_length(body: ChatRequest, max_chars: int) -> None:
@@ -78,7 +93,9 @@ async def chat(
     _check_length(body, settings.chat.max_message_chars)
     if service.limiter.full:
         raise _too_busy(request, service.limiter.retry_after_s)
-    record = await service.answer(body.message, body.session_id, client, body.entry_id)
+    record = await service.answer(
+        body.message, body.session_id, client, body.entry_id, language_hint(body, request)
+    )
     request.state.turn = record  # for the request's log line
     return record
 
@@ -124,7 +141,7 @@ async def chat_stream(
         # Once the 200 is sent, failures can only be reported as an event.
         try:
             async for event in service.respond(
-                body.message, body.session_id, client, body.entry_id
+                body.message, body.session_id, client, body.entry_id, language_hint(body, request)
             ):
                 if event.kind == "done":
                     request.state.turn = event.data  # for the request's log line

@@ -23,6 +23,18 @@ def resolve_answer_mode(chat: ChatSettings, llm: LLMSettings) -> AnswerMode:
     return "canonical_first" if llm.provider == "llamacpp" else "hybrid"
 
 
+def choose_mode_in(result: SearchResult, settings: ChatSettings, llm: LLMSettings) -> PlannedMode:
+    """choose_mode, for any language: a question in another language is answered with
+    the entry's own (translated) text, unless the model is configured for that language
+    and would word it. Extractive answers need the English sentence model."""
+    if result.lang == "en":
+        return choose_mode(result, settings)
+    if result.abstain or result.top is None:
+        return "abstained"
+    wording = settings.answer_mode in ("generate", "hybrid") and result.lang in llm.languages
+    return "generated" if wording else "canonical"
+
+
 def choose_mode(result: SearchResult, settings: ChatSettings) -> PlannedMode:
     """abstained: retrieval has no good answer (no model call); canonical: the top
     entry's own text; extractive: its sentences that answer the question; generated: the

@@ -28,7 +28,8 @@ from service.chat.grounding import refusal_reason, strip_markup
 from service.chat.guard import SentenceGuard, Verdict
 from service.chat.history import HistoryWriter
 from service.chat.limits import GenerationLimiter, Overloaded
-from service.chat.modes import choose_mode, resolve_answer_mode
+from service.chat.modes import choose_mode_in, resolve_answer_mode
+from service.chat.phrases import phrase
 from service.chat.prompt import BuiltPrompt, Passage, PromptBuilder, Turn, strip_fences
 from service.chat.store import ChatStore, Exchange
 from service.chat.turn import (
@@ -53,6 +54,7 @@ from service.orders.assistant import (
     describe_topic,
     facts_block,
 )
+from service.retrieval.language import LANGUAGES, LanguageDetector, choose_language
 from service.retrieval.retriever import Hit, Retriever, SearchResult
 
 log = logging.getLogger("faqbot.chat")
@@ -79,11 +81,14 @@ def _cited_sources(passages: Sequence[Passage], cited: list[int]) -> tuple[Sourc
     )
 
 
-def faq_answer(hit: Hit, mode: Mode, reason: str | None = None) -> Answer:
+def faq_answer(hit: Hit, mode: Mode, reason: str | None = None, lang: str = "en") -> Answer:
     """An entry's own text as a customer sees it: FAQ sources are data too, and markup
-    planted in one (a script, our prompt fences) is removed, never passed on."""
+    planted in one (a script, our prompt fences) is removed, never passed on. A customer
+    writing another language than the entry's is told, in theirs, that it is English."""
     source = SourceRef(1, hit.entry_id, hit.title, hit.url)
-    return Answer(strip_markup(hit.answer), mode, (source,), reason)
+    text = strip_markup(hit.answer)
+    note = phrase("english_only", lang) if hit.lang != lang else None
+    return Answer(f"{note} {text}" if note else text, mode, (source,), reason)
 
 
 @dataclass
@@ -95,6 +100,7 @@ class _TurnState:
     retrieved: tuple[Retrieved, ...] = ()
     version: str | None = None
     cached: bool = False
+    lang: str = "en"  # the customer's language this turn
 
 
 class TurnObserver(Protocol):
@@ -117,9 +123,11 @@ class ChatService:
         orders: OrderAssistant | None = None,
         history: HistoryWriter | None = None,
         observer: TurnObserver | None = None,
+        detector: LanguageDetector | None = None,
     ) -> None:
         self._settings = settings
         self._observer = observer
+        self._detector = detector
         # "auto" is decided once, by the kind of model configured.
         self._chat = settings.chat.model_copy(
             update={"answer_mode": resolve_answer_mode(settings.chat, settings.llm)}
@@ -159,12 +167,21 @@ class ChatService:
     async def resolve_session(self, session_id: str | None) -> tuple[str, bool]:
         return await self.conversations.resolve(session_id)
 
-    def decline(self) -> Answer:
-        text = (
-            "I'm sorry, I couldn't find an answer to that in our help center. "
-            f"Please contact {self._chat.contact}, and a person will help you."
-        )
+    def decline(self, lang: str = "en") -> Answer:
+        text = phrase("decline", lang, contact=self._chat.contact) or ""
         return Answer(text, "abstained")
+
+    def language(self, message: str, turns: Sequence[Turn], hint: str | None) -> str:
+        """The message's language if the detector is sure, else the conversation's (its
+        earlier messages together), else the page's hint, else English."""
+        if self._detector is None:
+            return "en"
+        detected = self._detector.detect(message)
+        earlier = None
+        if detected.lang is None:
+            previous = " ".join(t.content for t in turns if t.role == "user")
+            earlier = self._detector.detect(previous).lang if previous else None
+        return choose_language(detected, earlier, hint, LANGUAGES)
 
     async def answer(
         self,
@@ -172,10 +189,11 @@ class ChatService:
         session_id: str | None,
         client: str = "unknown",
         entry_id: str | None = None,
+        lang_hint: str | None = None,
     ) -> dict[str, Any]:
         """The turn's record (the "done" event) for callers that do not stream."""
         record: dict[str, Any] | None = None
-        async for event in self.respond(message, session_id, client, entry_id):
+        async for event in self.respond(message, session_id, client, entry_id, lang_hint):
             if event.kind == "done":
                 record = event.data
         assert record is not None  # respond() always ends with "done"
@@ -187,12 +205,14 @@ class ChatService:
         session_id: str | None,
         client: str = "unknown",
         entry_id: str | None = None,
+        lang_hint: str | None = None,
     ) -> AsyncIterator[ChatEvent]:
         """One turn. With entry_id (a "did you mean" button), that entry is answered
-        with its own text, whatever the message says."""
+        with its own text, whatever the message says. lang_hint: the page's language."""
         started, timings, state = time.perf_counter(), Timings(), _TurnState()
         session, known = await self.conversations.resolve(session_id)
         turns = await self.conversations.turns(session, known)
+        state.lang = self.language(message, turns, lang_hint)
         reply = None
         if self._orders is not None and entry_id is None:
             t0 = time.perf_counter()
@@ -221,14 +241,16 @@ class ChatService:
         state.version = retriever.version
         # A first question is answered from the cache before any retrieval: the key holds
         # the index version, so a new version never serves an old answer.
-        cached = self._cache.get(message, retriever.version) if not turns else None
+        lang = state.lang if state.lang in retriever.languages else "en"
+        key = message if state.lang == "en" else f"[{state.lang}] {message}"
+        cached = self._cache.get(key, retriever.version) if not turns else None
         if cached is not None:
             state.answer, state.retrieved, state.cached = cached.answer, cached.retrieved, True
         else:
-            result = await asyncio.to_thread(self._search, retriever, message, turns)
+            result = await asyncio.to_thread(self._search, retriever, message, turns, lang)
             timings.retrieve_ms = (time.perf_counter() - t0) * 1000
             state.retrieved = tuple(Retrieved(h.entry_id, round(h.score, 4)) for h in result.hits)
-            mode = choose_mode(result, self._chat)
+            mode = choose_mode_in(result, self._chat, self._settings.llm)
             if mode == "generated":
                 step = self._generated if self._chat.grounding_guard else self._unguarded
                 async for event in step(message, result, turns, timings, state):
@@ -237,7 +259,7 @@ class ChatService:
                 return
             top = result.top
             if mode == "abstained" or top is None:
-                state.answer = self.decline()
+                state.answer = self.decline(state.lang)
                 state.suggestions = self._suggestions(result)
             elif mode == "extractive":
                 text = await asyncio.to_thread(
@@ -245,7 +267,7 @@ class ChatService:
                 )
                 state.answer = replace(faq_answer(top, "extractive"), text=strip_markup(text))
             else:
-                state.answer = faq_answer(top, "canonical")
+                state.answer = faq_answer(top, "canonical", lang=state.lang)
             self._remember(message, turns, state)
         yield sources_event(state.answer.sources)
         yield token_event(state.answer.text)
@@ -354,7 +376,7 @@ class ChatService:
         self, message: str, reply: OrderReply, timings: Timings, state: _TurnState
     ) -> AsyncIterator[ChatEvent]:
         yield sources_event(())
-        text = reply.text
+        text = self._order_text(reply, state.lang)
         if reply.facts is not None:
             today = datetime.now(UTC)
             window = await self.returns_window()
@@ -368,6 +390,16 @@ class ChatService:
                 text = await self._worded_order(message, facts, timings) or text
         state.answer = Answer(text, "order")
         yield token_event(text)
+
+    def _order_text(self, reply: OrderReply, lang: str) -> str:
+        """The order flow's fixed replies in the customer's language (the facts are
+        described in English for now)."""
+        if lang == "en" or reply.facts is not None:
+            return reply.text
+        key: str = reply.outcome
+        if key == "ask_contact" and not self._settings.orders.allow_postal_code:
+            key = "ask_email"
+        return phrase(key, lang, contact=self._chat.contact) or reply.text
 
     async def _worded_order(self, message: str, facts: str, timings: Timings) -> str | None:
         """The model's wording of the verified facts, or None (the template stands in)."""
@@ -385,8 +417,10 @@ class ChatService:
             None if refusal_reason(raw, text, self.prompts.system_prefix, message, facts) else text
         )
 
-    def _search(self, retriever: Retriever, message: str, turns: list[Turn]) -> SearchResult:
-        result = retriever.search(message)
+    def _search(
+        self, retriever: Retriever, message: str, turns: list[Turn], lang: str = "en"
+    ) -> SearchResult:
+        result = retriever.search(message, lang=lang)
         # A follow-up ("and for exchanges?") rarely stands alone: if it does not retrieve
         # well, try again with the customer's previous question in front of it. Only for
         # messages that read like one: a new, complete question ("what is the capital of
@@ -394,7 +428,7 @@ class ChatService:
         previous = next((t.content for t in reversed(turns) if t.role == "user"), None)
         weak = not result.certain(self._chat.canonical_threshold, self._chat.canonical_margin)
         if previous and weak and is_follow_up(message):
-            combined = retriever.search(f"{previous} {message}")
+            combined = retriever.search(f"{previous} {message}", lang=lang)
             if combined.confidence > result.confidence:
                 return combined
         return result
@@ -404,7 +438,8 @@ class ChatService:
         # did not depend on a passing failure.
         answer = state.answer
         if not turns and answer is not None and answer.mode != "fallback" and state.version:
-            self._cache.put(message, state.version, CachedAnswer(answer, state.retrieved))
+            key = message if state.lang == "en" else f"[{state.lang}] {message}"
+            self._cache.put(key, state.version, CachedAnswer(answer, state.retrieved))
 
     def _save(self, session: str, message: str, state: _TurnState, timings: Timings) -> TurnRecord:
         answer = state.answer
@@ -422,4 +457,5 @@ class ChatService:
             cached=state.cached,
             timings=timings,
             suggestions=list(state.suggestions),
+            lang=state.lang,
         )

@@ -85,6 +85,7 @@ class TurnRecord:
     cached: bool
     timings: Timings
     suggestions: list[Suggestion] = field(default_factory=list)
+    lang: str = "en"  # the language the customer was answered in
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -1,7 +1,8 @@
 """Labelled queries and the metrics computed from ranked results.
 
-A query file is JSONL: ``{"query": str, "faq_id": str | null}``; null marks an
-out-of-scope query, where the right behaviour is to decline.
+A query file is JSONL: ``{"query": str, "faq_id": str | null, "lang": str}``; null marks
+an out-of-scope query, where the right behaviour is to decline. ``lang`` (optional) only
+groups the figures: each query's language is detected as the service detects it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from service.retrieval.language import LanguageDetector, choose_language
 from service.retrieval.retriever import Retriever
 
 RANK_DEPTH = 20  # MRR counts a hit up to this rank; deeper is as good as a miss.
@@ -26,6 +28,7 @@ class QueryFileError(ValueError):
 class LabelledQuery:
     query: str
     faq_id: str | None
+    lang: str | None = None
 
 
 @dataclass(frozen=True)
@@ -36,14 +39,21 @@ class Outcome:
     query: str = ""
     scores: tuple[float, ...] = ()  # the ranked entries' scores
     certain: bool = False  # answered verbatim under the index's rule (confidence and lead)
+    lang: str | None = None  # the file's label
+    # The cross-lingual path's own decision (its threshold and decline neighbours); None on
+    # the English path, where the threshold decides.
+    declined: bool | None = None
+
+    def answered(self, threshold: float) -> bool:
+        return not self.declined if self.declined is not None else self.confidence >= threshold
 
     def handled_right(self, threshold: float) -> bool:
         """The one rule every figure uses: an in-scope query has the right entry on top
         and is answered (confidence at or above the threshold); an out-of-scope query is
         declined."""
         if self.faq_id is None:
-            return self.confidence < threshold
-        return bool(self.ranked) and self.ranked[0] == self.faq_id and self.confidence >= threshold
+            return not self.answered(threshold)
+        return bool(self.ranked) and self.ranked[0] == self.faq_id and self.answered(threshold)
 
 
 @dataclass(frozen=True)
@@ -93,7 +103,11 @@ def load_queries(path: Path, known_ids: set[str] | None = None) -> list[Labelled
         if not obj["query"].strip():
             errors.append(f"{path}:{n}: empty query")
             continue
-        queries.append(LabelledQuery(obj["query"], faq_id))
+        lang = obj.get("lang")
+        if lang is not None and not isinstance(lang, str):
+            errors.append(f"{path}:{n}: lang must be a string")
+            continue
+        queries.append(LabelledQuery(obj["query"], faq_id, lang))
     if errors:
         raise QueryFileError("\n".join(errors))
     if not queries:
@@ -101,11 +115,31 @@ def load_queries(path: Path, known_ids: set[str] | None = None) -> list[Labelled
     return queries
 
 
-def run_queries(retriever: Retriever, queries: Sequence[LabelledQuery]) -> list[Outcome]:
-    vectors = retriever.embed_queries([q.query for q in queries])
+def run_queries(
+    retriever: Retriever,
+    queries: Sequence[LabelledQuery],
+    detector: LanguageDetector | None = None,
+) -> list[Outcome]:
+    """With a detector, each query goes where the service would send it: English to the
+    English path (embedded in one batch), other languages to the cross-lingual one."""
+    langs = [
+        choose_language(detector.detect(q.query), None, None, retriever.languages)
+        if detector is not None
+        else "en"
+        for q in queries
+    ]
+    english = [i for i, lang in enumerate(langs) if lang == "en"]
+    vectors = retriever.embed_queries([queries[i].query for i in english])
+    results = {
+        i: retriever.search_embedded(queries[i].query, v, RANK_DEPTH)
+        for i, v in zip(english, vectors, strict=True)
+    }
+    for i, lang in enumerate(langs):
+        if lang != "en":
+            results[i] = retriever.search(queries[i].query, RANK_DEPTH, lang=lang)
     outcomes = []
-    for q, vec in zip(queries, vectors, strict=True):
-        result = retriever.search_embedded(q.query, vec, top_k=RANK_DEPTH)
+    for i, q in enumerate(queries):
+        result = results[i]
         outcomes.append(
             Outcome(
                 q.faq_id,
@@ -114,9 +148,17 @@ def run_queries(retriever: Retriever, queries: Sequence[LabelledQuery]) -> list[
                 q.query,
                 tuple(round(h.score, 4) for h in result.hits),
                 result.certain(),
+                q.lang,
+                result.abstain if result.lang != "en" else None,
             )
         )
     return outcomes
+
+
+def by_language(outcomes: Sequence[Outcome], threshold: float) -> dict[str, Metrics]:
+    """The figures of each labelled language (only when the file labels them)."""
+    langs = sorted({o.lang for o in outcomes if o.lang})
+    return {lang: summarize([o for o in outcomes if o.lang == lang], threshold) for lang in langs}
 
 
 def summarize(outcomes: Sequence[Outcome], threshold: float) -> Metrics:
@@ -191,7 +233,7 @@ class SuggestionStats:
 def suggestion_stats(
     outcomes: Sequence[Outcome], threshold: float, floor: float
 ) -> SuggestionStats:
-    declined = [o for o in outcomes if o.confidence < threshold]
+    declined = [o for o in outcomes if not o.answered(threshold)]
     in_scope = [o for o in declined if o.faq_id is not None]
     oos = [o for o in declined if o.faq_id is None]
     return SuggestionStats(
@@ -211,7 +253,7 @@ def misses(outcomes: Sequence[Outcome], threshold: float) -> list[dict[str, obje
     for o in outcomes:
         if o.handled_right(threshold):
             continue
-        answered = o.confidence >= threshold
+        answered = o.answered(threshold)
         if o.faq_id is None:
             kind = "answered out of scope"
         elif answered:
@@ -226,6 +268,7 @@ def misses(outcomes: Sequence[Outcome], threshold: float) -> list[dict[str, obje
                 "returned": o.ranked[0] if answered and o.ranked else None,
                 "confidence": round(o.confidence, 4),
                 "verbatim": o.certain,
+                **({"lang": o.lang} if o.lang else {}),
                 "candidates": [
                     {"id": i, "score": s} for i, s in zip(o.ranked[:3], o.scores[:3], strict=False)
                 ],

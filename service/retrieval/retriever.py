@@ -21,7 +21,14 @@ import numpy.typing as npt
 
 from service.config import RetrievalSettings
 from service.retrieval.calibration import Calibration
+from service.retrieval.crosslingual import (
+    CROSSLINGUAL_FILE,
+    CrossLingual,
+    CrossLingualIndex,
+    CrossLingualScores,
+)
 from service.retrieval.embedder import Embedder, Vectors
+from service.retrieval.language import TRANSLATION_LANGUAGES
 from service.retrieval.lexical import LexicalIndex
 from service.retrieval.neighbours import EntryClassifier, load_classifier
 from service.retrieval.schema import CLASSIFIER_FILE, LEXICAL_DIR, parse_record_id
@@ -44,6 +51,7 @@ class Hit:
     chunk_similarity: float
     classifier: float
     lexical: float
+    lang: str = "en"  # the language of title, question and answer (a translation's)
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,7 @@ class SearchResult:
     margin: float = 0.0  # the top entry's score minus the second's
     canonical_threshold: float = 1.0  # the index's verbatim rule (calibration)
     canonical_margin: float = 0.0
+    lang: str = "en"  # the language searched in (another: the cross-lingual path)
 
     @property
     def top(self) -> Hit | None:
@@ -80,8 +89,10 @@ class Retriever:
         classifier: EntryClassifier,
         embedder: Embedder,
         settings: RetrievalSettings,
+        crosslingual: CrossLingual | None = None,
     ) -> None:
         self.manifest = manifest
+        self._crosslingual = crosslingual
         self.version = manifest.version
         self.settings = settings
         self._vectors = vectors
@@ -118,7 +129,11 @@ class Retriever:
         embedder: Embedder,
         settings: RetrievalSettings,
         version: str | None = None,
+        multilingual: Embedder | None = None,
+        crosslingual_threshold: float | None = None,
     ) -> Retriever:
+        """With a multilingual encoder, and a version built with one, questions in other
+        languages are served too (search(..., lang=...))."""
         manifest = store.manifest(version) if version else store.require_live()
         if manifest.model_id != embedder.model_id:
             raise IndexStoreError(
@@ -127,6 +142,13 @@ class Retriever:
                 "run `faqbot ingest --rebuild` (or configure the original model)"
             )
         folder = store.version_dir(manifest.version)
+        crosslingual = None
+        if multilingual is not None and (folder / CROSSLINGUAL_FILE).is_file():
+            crosslingual = CrossLingual(
+                CrossLingualIndex.load(folder / CROSSLINGUAL_FILE),
+                multilingual,
+                crosslingual_threshold,
+            )
         return cls(
             manifest,
             backend.open(manifest.version),
@@ -134,12 +156,27 @@ class Retriever:
             load_classifier(folder / CLASSIFIER_FILE),
             embedder,
             settings,
+            crosslingual,
         )
+
+    @property
+    def crosslingual_description(self) -> str:
+        return "" if self._crosslingual is None else self._crosslingual.index.describe()
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """Languages this version answers: English, and the others when it has the
+        cross-lingual index."""
+        if self._crosslingual is None:
+            return ("en",)
+        return ("en", *TRANSLATION_LANGUAGES)
 
     def __len__(self) -> int:
         return len(self._entry_ids)
 
-    def search(self, query: str, top_k: int | None = None) -> SearchResult:
+    def search(self, query: str, top_k: int | None = None, lang: str = "en") -> SearchResult:
+        if lang != "en" and self._crosslingual is not None:
+            return self._search_crosslingual(query, lang, self._crosslingual, top_k)
         started = time.perf_counter()
         vector = self._embedder.embed([query])[0]
         embedded = time.perf_counter()
@@ -202,6 +239,66 @@ class Retriever:
             margin=margin,
             canonical_threshold=self.calibration.canonical_threshold,
             canonical_margin=self.calibration.canonical_margin,
+        )
+
+    def _search_crosslingual(
+        self, query: str, lang: str, cross: CrossLingual, top_k: int | None
+    ) -> SearchResult:
+        """The multilingual encoder's ranking; titles and answers in the customer's
+        language where the FAQ has a translation."""
+        started = time.perf_counter()
+        vector = cross.encoder.embed([query])[0]
+        embedded = time.perf_counter()
+        index = cross.index
+        scored = index.score(vector)
+        order = _top(scored.scores, top_k or self.settings.top_k)
+        found = (self._translated(index.entry_ids[int(i)], lang, scored, int(i)) for i in order)
+        hits = [h for h in found if h is not None]
+        confidence = float(scored.scores[order[0]]) if len(order) else 0.0
+        margin = confidence - float(scored.scores[order[1]]) if len(order) > 1 else confidence
+        declined = not hits or index.declines_it(scored, int(order[0]), cross.threshold)
+        done = time.perf_counter()
+        return SearchResult(
+            query=query,
+            hits=hits,
+            confidence=confidence,
+            abstain=declined,
+            threshold=cross.threshold,
+            version=self.version,
+            timings_ms={
+                "embed": (embedded - started) * 1000,
+                "fuse": (done - embedded) * 1000,
+                "total": (done - started) * 1000,
+            },
+            margin=margin,
+            # answered at all: with the entry's own text (no extractive step for languages
+            # the English sentence model cannot read)
+            canonical_threshold=cross.threshold,
+            canonical_margin=0.0,
+            lang=lang,
+        )
+
+    def _translated(
+        self, entry_id: str, lang: str, scored: CrossLingualScores, i: int
+    ) -> Hit | None:
+        info = self.manifest.entries.get(entry_id)
+        if info is None:
+            return None
+        text = self.manifest.translations.get(lang, {}).get(entry_id)
+        shown = text or info
+        return Hit(
+            entry_id=entry_id,
+            title=shown.title,
+            url=shown.url or info.url,
+            category=shown.category or info.category,
+            question=shown.question,
+            answer=shown.answer,
+            score=float(scored.scores[i]),
+            question_similarity=float(scored.question_similarity[i]),
+            chunk_similarity=0.0,
+            classifier=0.0,
+            lexical=0.0,
+            lang=lang if text is not None else "en",
         )
 
     def _classifier_sims(

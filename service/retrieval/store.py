@@ -65,6 +65,10 @@ class Manifest:
     policy: dict[str, int] = field(default_factory=dict)
     calibration: dict[str, Any] = field(default_factory=dict)
     declines_hash: str = ""  # of the decline examples the classifier learnt from
+    # language -> entry id -> the translated entry (data/faq/de/...), and a hash of all
+    # that the cross-lingual index was built from
+    translations: dict[str, dict[str, EntryInfo]] = field(default_factory=dict)
+    languages_hash: str = ""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=1)
@@ -73,6 +77,10 @@ class Manifest:
     def from_json(cls, text: str) -> Manifest:
         data: dict[str, Any] = json.loads(text)
         data["entries"] = {k: EntryInfo(**v) for k, v in data.get("entries", {}).items()}
+        data["translations"] = {
+            lang: {k: EntryInfo(**v) for k, v in entries.items()}
+            for lang, entries in data.get("translations", {}).items()
+        }
         return cls(**data)
 
 

