@@ -17,12 +17,19 @@ from ingest.calibrate import calibrate_index
 from ingest.chunking import entry_records
 from ingest.policy import PolicyError, read_policy
 from ingest.sources import ParseResult, parse_sources
-from service.config import Settings
+from service.config import GateSettings, Settings
 from service.retrieval.calibration import Calibration
 from service.retrieval.classifier import PhrasingClassifier, with_declines
+from service.retrieval.components import build_detector
 from service.retrieval.crosslingual import CROSSLINGUAL_FILE
 from service.retrieval.embedder import Embedder, ProgressCallback
-from service.retrieval.evaluation import Metrics, load_queries, run_queries, summarize
+from service.retrieval.evaluation import (
+    Metrics,
+    by_language,
+    load_queries,
+    run_queries,
+    summarize,
+)
 from service.retrieval.lexical import LexicalIndex
 from service.retrieval.neighbours import EntryClassifier, NeighbourClassifier, load_classifier
 from service.retrieval.retriever import Retriever
@@ -529,26 +536,27 @@ class IngestPipeline:
                 close()
 
     def _gate(self, version: str, questions_path: Path) -> Metrics:
+        """The gate questions against the candidate version, routed by language as the
+        service routes them; each labelled language must pass on its own too."""
         retriever = Retriever.open(
-            self.store, self.backend, self.embedder, self.settings.retrieval, version=version
+            self.store,
+            self.backend,
+            self.embedder,
+            self.settings.retrieval,
+            version=version,
+            multilingual=self.multilingual,
+            crosslingual_threshold=self.settings.languages.abstain_threshold,
         )
         try:
             queries = load_queries(questions_path, known_ids=None)
         except ValueError as exc:
             raise IngestError(f"--gate: {exc}; nothing was published") from exc
-        metrics = summarize(run_queries(retriever, queries), retriever.abstain_threshold)
-        gate = self.settings.gate
-        failures = []
-        if (metrics.recall_at_1 or 0.0) < gate.min_recall_at_1:
-            failures.append(
-                f"recall@1 {metrics.recall_at_1:.3f} is below the minimum "
-                f"{gate.min_recall_at_1:.3f}"
-            )
-        if metrics.abstention_accuracy < gate.min_abstention_accuracy:
-            failures.append(
-                f"abstention accuracy {metrics.abstention_accuracy:.3f} is below the minimum "
-                f"{gate.min_abstention_accuracy:.3f}"
-            )
+        detector = build_detector(self.settings) if self.multilingual is not None else None
+        outcomes = run_queries(retriever, queries, detector)
+        metrics = summarize(outcomes, retriever.abstain_threshold)
+        failures = _gate_failures("", metrics, self.settings.gate)
+        for lang, figures in by_language(outcomes, retriever.abstain_threshold).items():
+            failures.extend(_gate_failures(f"{lang}: ", figures, self.settings.gate))
         known = set(retriever.manifest.entries)
         missing = {q.faq_id for q in queries if q.faq_id is not None and q.faq_id not in known}
         if missing:
@@ -562,6 +570,21 @@ class IngestPipeline:
                 failures,
             )
         return metrics
+
+
+def _gate_failures(prefix: str, metrics: Metrics, gate: GateSettings) -> list[str]:
+    failures = []
+    if (metrics.recall_at_1 or 0.0) < gate.min_recall_at_1:
+        failures.append(
+            f"{prefix}recall@1 {metrics.recall_at_1 or 0.0:.3f} is below the minimum "
+            f"{gate.min_recall_at_1:.3f}"
+        )
+    if metrics.abstention_accuracy < gate.min_abstention_accuracy:
+        failures.append(
+            f"{prefix}abstention accuracy {metrics.abstention_accuracy:.3f} is below the "
+            f"minimum {gate.min_abstention_accuracy:.3f}"
+        )
+    return failures
 
 
 def _stale_details(live: Manifest, entries: list[FaqEntry], policy: dict[str, int]) -> bool:

@@ -3,6 +3,7 @@
 Layout under ``index.path``::
 
     CURRENT.json            {"current": "v000007", "history": ["v000007", "v000006"]}
+    ISSUED                  the last version number handed out (never reused)
     ingest.lock             flock held by the running ingest (released by the kernel on kill)
     versions/v000007/       manifest.json (written last: no manifest = unfinished),
                             lexical/, classifier.npz, chroma/ (embedded mode)
@@ -25,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from service.retrieval.schema import LOCK_FILE, MANIFEST_FILE, POINTER_FILE, VERSIONS_DIR
+
+ISSUED_FILE = "ISSUED"  # the last version number handed out
 
 
 class IndexStoreError(RuntimeError):
@@ -149,9 +152,10 @@ class IndexStore:
         return manifest
 
     def new_version_id(self) -> str:
-        """One above every version on disk or in the history. Called after garbage
-        collection, so the number of a version that was never published (and so never
-        seen by a reader) can be used again."""
+        """One above every version ever issued here: on disk, in the history, or issued
+        and removed since (a refused or failed run). A number is never used twice, so an
+        in-process Chroma client cached for a removed version's folder is never found
+        again under a new version."""
         numbers = [0]
         if self.versions_dir.is_dir():
             for p in self.versions_dir.iterdir():
@@ -160,7 +164,13 @@ class IndexStore:
         for v in self.pointer().history:
             if v[1:].isdigit():
                 numbers.append(int(v[1:]))
-        return f"v{max(numbers) + 1:06d}"
+        issued = self.root / ISSUED_FILE
+        with contextlib.suppress(OSError, ValueError):
+            numbers.append(int(issued.read_text(encoding="utf-8").strip()))
+        number = max(numbers) + 1
+        self.root.mkdir(parents=True, exist_ok=True)
+        _atomic_write(issued, str(number))
+        return f"v{number:06d}"
 
     def write_manifest(self, manifest: Manifest) -> None:
         folder = self.version_dir(manifest.version)

@@ -3,6 +3,7 @@ encoder (USE multilingual v3), the real language detector, ingest and the chat A
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -203,3 +204,36 @@ def test_the_order_flow_asks_in_the_customers_language(client: TestClient) -> No
     reply = say(client, "Wo ist meine Bestellung NW-200001? Ich warte schon lange darauf.")
     assert reply["mode"] == "order" and reply["lang"] == "de"
     assert "E-Mail-Adresse" in str(reply["answer"])
+
+
+def test_the_gate_holds_each_labelled_language_to_the_minimum(
+    settings: Settings,
+    embedder: OnnxEmbedder,
+    use_encoder: UseEmbedder,
+    translated_faq: Path,
+    tmp_path: Path,
+) -> None:
+    from ingest.pipeline import IngestError
+
+    gate = tmp_path / "gate.jsonl"
+    rows = [
+        ("how many days do I have to return an item?", "returns-window", "en"),
+        ("do you ship to norway?", "shipping-countries", "en"),
+        ("Wie viele Tage habe ich für eine Rücksendung?", "returns-window", "de"),
+        ("Liefert ihr auch nach Norwegen?", "shipping-countries", "de"),
+        ("Kann ich mit PayPal bezahlen?", "payment-methods", "de"),
+    ]
+    gate.write_text(
+        "".join(
+            json.dumps({"query": q, "faq_id": f, "lang": lang}, ensure_ascii=False) + "\n"
+            for q, f, lang in rows
+        ),
+        encoding="utf-8",
+    )
+    # without the encoder German questions go the English way, and German fails
+    with pytest.raises(IngestError) as refused:
+        pipeline(settings, embedder, None).run([translated_faq], gate_questions=gate)
+    assert any(line.startswith("de: recall@1") for line in refused.value.lines)
+    assert not any(line.startswith("en: ") for line in refused.value.lines)
+    report = pipeline(settings, embedder, use_encoder).run([translated_faq], gate_questions=gate)
+    assert report.published and report.gate is not None

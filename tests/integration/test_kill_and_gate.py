@@ -80,17 +80,18 @@ def test_sigkill_mid_ingest_leaves_the_live_index_intact_and_the_next_run_comple
     top = retriever.search("how long do I have to return an item?").top
     assert top is not None and top.entry_id == "returns-window"
 
-    # The lock died with the process; the next run cleans up and completes.
+    # The lock died with the process; the next run cleans up and completes (under a new
+    # number: a number once issued is never used again).
     (faq_dir / "payment.md").unlink()
     report = make_pipeline().run([faq_dir])
-    assert report.published and report.version == "v000002"
+    assert report.published and report.version == "v000003"
     assert store.garbage_versions() == []
     assert sorted(p.name for p in (settings.index.path / "versions").iterdir()) == [
         "v000001",
-        "v000002",
+        "v000003",
     ]
     retriever = open_retriever()
-    assert retriever.version == "v000002" and len(retriever) == 4
+    assert retriever.version == "v000003" and len(retriever) == 4
 
 
 def gate_file(tmp_path: Path) -> Path:
