@@ -91,6 +91,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Iterator[Sh
     from service.config import Settings
     from service.db.migrations import upgrade
     from service.llm.llamacpp import LlamaCppChatModel
+    from service.retrieval.crosslingual import UseEmbedder
     from service.retrieval.live import LiveRetriever
     from service.retrieval.retriever import Retriever
     from service.retrieval.store import IndexStore
@@ -114,11 +115,13 @@ def shop(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Iterator[Sh
     )
     store = IndexStore(settings.index.path)
     backend = make_vector_backend(settings.index, embedder)
-    IngestPipeline(settings, embedder, backend, store, log=lambda _: None).run(
-        [ROOT / "data" / "faq"]
-    )
+    encoder = UseEmbedder()  # customers in other languages, as the product runs
+    IngestPipeline(
+        settings, embedder, backend, store, log=lambda _: None, multilingual=encoder
+    ).run([ROOT / "data" / "faq"])
     live = LiveRetriever(
-        store, lambda: Retriever.open(store, backend, embedder, settings.retrieval)
+        store,
+        lambda: Retriever.open(store, backend, embedder, settings.retrieval, multilingual=encoder),
     )
     app = create_app(
         settings, model=LlamaCppChatModel(None, settings.llm.num_ctx), retriever=live.current

@@ -261,3 +261,41 @@ def test_no_serious_accessibility_violations(browser: Any, shop: Shop, where: st
     ]
     assert not serious, serious
     context.close()
+
+
+def test_a_german_browser_gets_the_page_and_the_answers_in_german(browser: Any, shop: Shop) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    context = browser.new_context(locale="de-DE", viewport={"width": 1100, "height": 820})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(shop.url)
+    question = page.get_by_label("Deine Frage")
+    question.wait_for()
+    assert page.evaluate("document.documentElement.lang") == "de"
+    assert page.get_by_role("button", name="Mit einer Person sprechen").is_visible()
+
+    answers = page.locator(".fb-log article.fb-bot:has(.fb-meta)")
+    question.fill("Wie viele Tage habe ich Zeit, um eine Jacke zurückzuschicken?")
+    question.press("Enter")
+    answers.nth(0).wait_for()
+    german = answers.nth(0)
+    assert "30 Tagen" in german.locator(".fb-text").inner_text()
+    assert german.locator(".fb-text").get_attribute("lang") == "de"
+    assert german.locator(".fb-mode").inner_text() == "Antwort aus unseren FAQ"
+
+    # French on a German page: the message decides; no French translation, so the
+    # English entry with a French sentence in front
+    question.fill("Est-ce que je peux payer avec PayPal ?")
+    question.press("Enter")
+    answers.nth(1).wait_for()
+    french = answers.nth(1).locator(".fb-text")
+    assert french.inner_text().startswith("Cette réponse n'existe pour l'instant qu'en anglais")
+    assert "PayPal" in french.inner_text() and french.get_attribute("lang") == "fr"
+
+    results = Axe().run(page)
+    serious = [
+        v["id"] for v in results.response["violations"] if v["impact"] in ("serious", "critical")
+    ]
+    assert not serious, serious
+    context.close()

@@ -3,15 +3,16 @@
 // rendered, by markdown.js, which allows bold, lists and safe links.
 
 import { ApiError, getJSON, postJSON, streamChat } from './api.js';
+import { labelsFor, pickLanguage } from './i18n.js';
 import { renderMarkdown } from './markdown.js';
 
-const MODE_LABELS = {
-  canonical: 'Answered from our FAQ',
-  extractive: 'Answered from our FAQ',
-  fallback: 'Answered from our FAQ',
-  generated: 'Written from our FAQ',
-  abstained: 'No answer found',
-  order: 'Your order',
+const MODE_KEYS = {
+  canonical: 'modeFaq',
+  extractive: 'modeFaq',
+  fallback: 'modeFaq',
+  generated: 'modeWritten',
+  abstained: 'modeNone',
+  order: 'modeOrder',
 };
 const STORAGE_KEY = 'faqbot-session';
 
@@ -31,25 +32,30 @@ function el(tag, props = {}, ...children) {
 let ids = 0;
 const uid = (name) => `fb-${name}-${++ids}`;
 
-export function explain(error, contact) {
-  if (!(error instanceof ApiError)) return 'Something went wrong. Please try again.';
+export function explain(error, contact, t = labelsFor('en')) {
+  if (!(error instanceof ApiError)) return t.errGeneric;
   switch (error.kind) {
     case 'busy':
-      return `The assistant is busy right now. Please try again in ${error.retryAfter || 5} seconds.`;
+      return t.errBusy(error.retryAfter || 5);
     case 'unavailable':
-      return 'Part of the help center is not available right now. Please try again in a minute.';
+      return t.errUnavailable;
     case 'network':
-      return 'You seem to be offline. Check your connection and try again.';
+      return t.errOffline;
     case 'invalid':
-      return `Please check what you typed: ${error.message}.`;
+      return t.errInvalid(error.message);
     default:
-      return `Something went wrong on our side. Please try again, or contact ${contact}.`;
+      return t.errServer(contact);
   }
 }
 
 export class ChatView {
-  constructor(root, { base = '', heading = 'h1', storage = window.sessionStorage } = {}) {
+  constructor(root, { base = '', heading = 'h1', storage = window.sessionStorage, languages = navigator.languages } = {}) {
     this.root = root;
+    // The page's texts in the browser's language where we have it; the server answers
+    // each message in the language it is written in.
+    this.lang = pickLanguage(languages || [navigator.language]);
+    this.t = labelsFor(this.lang);
+    root.setAttribute('lang', this.lang);
     this.base = base;
     this.heading = heading;
     this.storage = storage;
@@ -64,7 +70,7 @@ export class ChatView {
     try {
       this.config = await getJSON(this.base, '/v1/config');
     } catch (error) {
-      this.root.replaceChildren(el('p', { class: 'fb-error', role: 'alert', text: explain(error, 'us') }));
+      this.root.replaceChildren(el('p', { class: 'fb-error', role: 'alert', text: explain(error, 'us', this.t) }));
       return;
     }
     this.build();
@@ -73,14 +79,17 @@ export class ChatView {
 
   build() {
     const c = this.config;
-    this.log = el('section', { class: 'fb-log', role: 'log', 'aria-live': 'polite', 'aria-label': 'Conversation', tabindex: '0' });
+    const t = this.t;
+    this.log = el('section', { class: 'fb-log', role: 'log', 'aria-live': 'polite', 'aria-label': t.conversation, tabindex: '0' });
     this.questionId = uid('question');
     this.input = el('textarea', { id: this.questionId, name: 'message', rows: '2', maxlength: String(c.max_message_chars), required: true, onkeydown: (e) => this.onKey(e) });
-    this.sendButton = el('button', { type: 'submit', class: 'fb-send', text: 'Send' });
-    this.suggestions = el('div', { class: 'fb-suggestions', role: 'group', 'aria-label': 'Suggested questions' },
-      ...c.suggested_questions.map((q) => el('button', { type: 'button', class: 'fb-suggestion', text: q, onclick: () => this.ask(q) })));
+    this.sendButton = el('button', { type: 'submit', class: 'fb-send', text: t.send });
+    // The shop's suggested questions are written in English: shown on English pages only.
+    const suggested = this.lang === 'en' ? c.suggested_questions : [];
+    this.suggestions = el('div', { class: 'fb-suggestions', role: 'group', 'aria-label': t.suggested },
+      ...suggested.map((q) => el('button', { type: 'button', class: 'fb-suggestion', text: q, onclick: () => this.ask(q) })));
     const composer = el('form', { class: 'fb-composer', onsubmit: (e) => { e.preventDefault(); this.ask(this.input.value); } },
-      el('label', { for: this.questionId, class: 'fb-label', text: 'Your question' }),
+      el('label', { for: this.questionId, class: 'fb-label', text: t.yourQuestion }),
       el('div', { class: 'fb-row' }, this.input, this.sendButton));
     this.dialogs = {
       handoff: this.handoffDialog(),
@@ -95,16 +104,17 @@ export class ChatView {
 
   header() {
     const c = this.config;
+    const t = this.t;
     const actions = el('div', { class: 'fb-actions' },
-      c.order_lookup ? el('button', { type: 'button', class: 'fb-action', text: 'Order status', onclick: (e) => this.open('order', e.currentTarget) }) : null,
-      el('button', { type: 'button', class: 'fb-action', text: 'Talk to a person', onclick: (e) => this.open('handoff', e.currentTarget) }),
-      el('button', { type: 'button', class: 'fb-action', text: 'New conversation', onclick: () => this.reset() }));
-    return el('header', { class: 'fb-header' }, el(this.heading, { class: 'fb-title', text: `${c.shop_name} help` }), actions);
+      c.order_lookup ? el('button', { type: 'button', class: 'fb-action', text: t.orderStatus, onclick: (e) => this.open('order', e.currentTarget) }) : null,
+      el('button', { type: 'button', class: 'fb-action', text: t.talkToPerson, onclick: (e) => this.open('handoff', e.currentTarget) }),
+      el('button', { type: 'button', class: 'fb-action', text: t.newConversation, onclick: () => this.reset() }));
+    return el('header', { class: 'fb-header' }, el(this.heading, { class: 'fb-title', text: t.title(c.shop_name) }), actions);
   }
 
   greet() {
-    this.log.replaceChildren(el('article', { class: 'fb-msg fb-bot' }, el('p', { text: this.config.greeting })));
-    this.suggestions.hidden = false;
+    this.log.replaceChildren(el('article', { class: 'fb-msg fb-bot' }, el('p', { text: this.t.greeting || this.config.greeting })));
+    this.suggestions.hidden = !this.suggestions.children.length;
   }
 
   reset() {
@@ -139,11 +149,11 @@ export class ChatView {
   }
 
   userMessage(text) {
-    return el('article', { class: 'fb-msg fb-user', 'aria-label': 'You said' }, el('p', { text }));
+    return el('article', { class: 'fb-msg fb-user', 'aria-label': this.t.youSaid }, el('p', { text }));
   }
 
   errorMessage(error) {
-    return el('p', { class: 'fb-error', role: 'alert', text: explain(error, this.config.contact) });
+    return el('p', { class: 'fb-error', role: 'alert', text: explain(error, this.config.contact, this.t) });
   }
 
   async ask(text, entryId = null) {
@@ -154,13 +164,13 @@ export class ChatView {
     this.suggestions.hidden = true;
     this.input.value = '';
     this.log.append(this.userMessage(message));
-    const bubble = el('article', { class: 'fb-msg fb-bot', 'aria-label': 'Answer' });
-    const live = el('p', { class: 'fb-thinking', text: 'Thinking…' });
+    const bubble = el('article', { class: 'fb-msg fb-bot', 'aria-label': this.t.answer });
+    const live = el('p', { class: 'fb-thinking', text: this.t.thinking });
     bubble.append(live);
     this.log.append(bubble);
     this.log.setAttribute('aria-busy', 'true'); // announced once, when the answer is done
     this.scroll();
-    const body = { message, session_id: this.session || undefined, entry_id: entryId || undefined };
+    const body = { message, session_id: this.session || undefined, entry_id: entryId || undefined, lang: this.lang };
     let streamed = '';
     try {
       await streamChat(this.base, body, (kind, data) => {
@@ -189,49 +199,53 @@ export class ChatView {
   }
 
   answerShell(record) {
-    const article = el('article', { class: 'fb-msg fb-bot', 'aria-label': 'Answer' });
-    article.append(el('div', { class: 'fb-text' }, renderMarkdown(record.answer)));
+    const t = this.t;
+    const article = el('article', { class: 'fb-msg fb-bot', 'aria-label': t.answer });
+    // The answer's own language (the customer's, or English where the FAQ has no
+    // translation), so screen readers pronounce it right.
+    article.append(el('div', { class: 'fb-text', lang: record.lang || undefined }, renderMarkdown(record.answer)));
     const meta = el('div', { class: 'fb-meta' });
-    if (record.mode && MODE_LABELS[record.mode]) meta.append(el('span', { class: `fb-mode fb-mode-${record.mode}`, text: MODE_LABELS[record.mode] }));
+    if (record.mode && MODE_KEYS[record.mode]) meta.append(el('span', { class: `fb-mode fb-mode-${record.mode}`, text: t[MODE_KEYS[record.mode]] }));
     for (const source of record.sources || []) {
-      meta.append(el('button', { type: 'button', class: 'fb-chip', 'aria-label': `Source ${source.n}: ${source.title}`, text: `[${source.n}] ${source.title}`, onclick: (e) => this.showEntry(source.id, e.currentTarget) }));
+      meta.append(el('button', { type: 'button', class: 'fb-chip', 'aria-label': t.source(source.n, source.title), text: `[${source.n}] ${source.title}`, onclick: (e) => this.showEntry(source.id, e.currentTarget) }));
     }
     article.append(meta);
     if (record.suggestions && record.suggestions.length) article.append(this.didYouMean(record.suggestions));
     if (record.mode === 'abstained') {
-      article.append(el('button', { type: 'button', class: 'fb-action fb-inline', text: 'Ask a person instead', onclick: (e) => this.open('handoff', e.currentTarget) }));
+      article.append(el('button', { type: 'button', class: 'fb-action fb-inline', text: t.askPerson, onclick: (e) => this.open('handoff', e.currentTarget) }));
     }
     if (record.message_id) article.append(this.feedback(record.message_id));
     return article;
   }
 
   didYouMean(suggestions) {
-    return el('div', { class: 'fb-didyoumean', role: 'group', 'aria-label': 'Did you mean' },
-      el('p', { text: 'Did you mean:' }),
+    return el('div', { class: 'fb-didyoumean', role: 'group', 'aria-label': this.t.didYouMeanGroup },
+      el('p', { text: this.t.didYouMean }),
       ...suggestions.map((s) => el('button', { type: 'button', class: 'fb-suggestion', text: s.title, onclick: () => this.ask(s.title, s.id) })));
   }
 
   feedback(messageId) {
+    const t = this.t;
     const thanks = el('p', { class: 'fb-thanks', role: 'status' });
     const commentId = uid('comment');
     const comment = el('textarea', { id: commentId, rows: '2', maxlength: '2000' });
     const form = el('form', { class: 'fb-comment', hidden: true, onsubmit: (e) => { e.preventDefault(); rate('down', comment.value.trim() || null); } },
-      el('label', { for: commentId, text: 'What was missing or wrong? (optional)' }), comment,
-      el('button', { type: 'submit', class: 'fb-send', text: 'Send feedback' }));
-    const up = el('button', { type: 'button', class: 'fb-rate', 'aria-label': 'Yes, this answer helped', 'aria-pressed': 'false', text: 'Yes', onclick: () => rate('up', null) });
-    const down = el('button', { type: 'button', class: 'fb-rate', 'aria-label': 'No, this answer did not help', 'aria-pressed': 'false', text: 'No',
+      el('label', { for: commentId, text: t.whatMissing }), comment,
+      el('button', { type: 'submit', class: 'fb-send', text: t.sendFeedback }));
+    const up = el('button', { type: 'button', class: 'fb-rate', 'aria-label': t.helped, 'aria-pressed': 'false', text: t.yes, onclick: () => rate('up', null) });
+    const down = el('button', { type: 'button', class: 'fb-rate', 'aria-label': t.notHelped, 'aria-pressed': 'false', text: t.no,
       onclick: () => { down.setAttribute('aria-pressed', 'true'); up.setAttribute('aria-pressed', 'false'); form.hidden = false; comment.focus(); } });
     const rate = async (rating, text) => {
       (rating === 'up' ? up : down).setAttribute('aria-pressed', 'true');
       try {
         await postJSON(this.base, '/v1/feedback', { message_id: messageId, rating, comment: text || undefined });
         form.hidden = true;
-        thanks.textContent = 'Thanks for your feedback.';
+        thanks.textContent = t.thanks;
       } catch (error) {
-        thanks.textContent = explain(error, this.config.contact);
+        thanks.textContent = explain(error, this.config.contact, t);
       }
     };
-    return el('div', { class: 'fb-feedback' }, el('span', { class: 'fb-ask', text: 'Did this help?' }), up, down, form, thanks);
+    return el('div', { class: 'fb-feedback' }, el('span', { class: 'fb-ask', text: t.didThisHelp }), up, down, form, thanks);
   }
 
   scroll() { this.log.scrollTop = this.log.scrollHeight; }
@@ -243,7 +257,7 @@ export class ChatView {
     const node = el('dialog', { class: 'fb-dialog', 'aria-labelledby': titleId },
       el('div', { class: 'fb-dialog-head' },
         el('h2', { id: titleId, text: title }),
-        el('button', { type: 'button', class: 'fb-close', 'aria-label': 'Close', text: '×', onclick: () => this.close(name) })),
+        el('button', { type: 'button', class: 'fb-close', 'aria-label': this.t.close, text: '×', onclick: () => this.close(name) })),
       ...content);
     node.addEventListener('close', () => { if (this.opener) this.opener.focus(); });
     return node;
@@ -266,27 +280,28 @@ export class ChatView {
   close(name) { this.dialogs[name].node.close(); }
 
   handoffDialog() {
+    const t = this.t;
     const name = el('input', { name: 'name', autocomplete: 'name', required: true, maxlength: '100' });
     const email = el('input', { name: 'email', type: 'email', autocomplete: 'email', required: true, maxlength: '254' });
     const message = el('textarea', { name: 'message', rows: '4', required: true, maxlength: '4000' });
     const status = el('p', { class: 'fb-dialog-status', role: 'status' });
-    const submit = el('button', { type: 'submit', class: 'fb-send', text: 'Send to our team' });
+    const submit = el('button', { type: 'submit', class: 'fb-send', text: t.sendToTeam });
     const form = el('form', { novalidate: false, onsubmit: async (e) => {
       e.preventDefault();
       submit.disabled = true;
-      status.textContent = 'Sending…';
+      status.textContent = t.sending;
       try {
         const receipt = await postJSON(this.base, '/v1/handoff', { name: name.value, email: email.value, message: message.value, session_id: this.session || undefined });
         form.hidden = true;
-        status.textContent = `${receipt.message} Your reference: ${receipt.reference}.`;
-        this.log.append(el('p', { class: 'fb-notice', text: `Request sent to our team (reference ${receipt.reference}).` }));
+        status.textContent = this.lang === 'en' ? `${receipt.message} ${t.reference(receipt.reference)}` : t.requestSent(receipt.reference);
+        this.log.append(el('p', { class: 'fb-notice', text: t.requestSent(receipt.reference) }));
       } catch (error) {
-        status.textContent = explain(error, this.config.contact);
+        status.textContent = explain(error, this.config.contact, t);
       } finally { submit.disabled = false; }
     } },
-    el('p', { text: 'Tell us how we can help. The conversation so far is attached.' }),
-    this.field('Your name', name), this.field('Your email', email), this.field('How can we help?', message), submit);
-    const node = this.dialog('handoff', 'Talk to a person', form, status);
+    el('p', { text: t.handoffIntro }),
+    this.field(t.yourName, name), this.field(t.yourEmail, email), this.field(t.howHelp, message), submit);
+    const node = this.dialog('handoff', t.talkToPerson, form, status);
     return {
       node,
       reset: () => {
@@ -300,23 +315,24 @@ export class ChatView {
   }
 
   orderDialog() {
+    const t = this.t;
     const number = el('input', { name: 'order_number', autocomplete: 'off', required: true, maxlength: '32', placeholder: 'NW-100234' });
     const email = el('input', { name: 'email', type: 'email', autocomplete: 'email', maxlength: '254' });
     const postal = el('input', { name: 'postal_code', autocomplete: 'postal-code', maxlength: '16' });
     const status = el('p', { class: 'fb-dialog-status', role: 'status' });
-    const submit = el('button', { type: 'submit', class: 'fb-send', text: 'Look up my order' });
+    const submit = el('button', { type: 'submit', class: 'fb-send', text: t.lookUp });
     const allowPostal = this.config.allow_postal_code;
     const form = el('form', { onsubmit: async (e) => {
       e.preventDefault();
       const body = { order_number: number.value.trim(), email: email.value.trim() || undefined, session_id: this.session || undefined };
       if (allowPostal) body.postal_code = postal.value.trim() || undefined;
-      if (!body.email && !body.postal_code) { status.textContent = allowPostal ? 'Please give the email address or the postal code of the order.' : 'Please give the email address of the order.'; return; }
+      if (!body.email && !body.postal_code) { status.textContent = allowPostal ? t.giveEmailOrPostal : t.giveEmail; return; }
       submit.disabled = true;
-      status.textContent = 'Looking up…';
+      status.textContent = t.lookingUp;
       try {
         const order = await postJSON(this.base, '/v1/orders/lookup', body);
         this.session = order.session_id;
-        status.textContent = `Found order ${order.order_number}: ${order.status.replace(/_/g, ' ')}.`;
+        status.textContent = t.found(order.order_number, order.status.replace(/_/g, ' '));
         this.log.append(this.answerShell({ answer: order.summary, mode: 'order', sources: [] }));
         this.suggestions.hidden = true;
         this.close('order');
@@ -325,39 +341,39 @@ export class ChatView {
         status.textContent = this.orderProblem(error);
       } finally { submit.disabled = false; }
     } },
-    this.field('Order number', number), this.field('Email address used for the order', email),
-    allowPostal ? this.field('or the postal code', postal) : null, submit);
-    const node = this.dialog('order', 'Order status', form, status);
+    this.field(t.orderNumber, number), this.field(t.orderEmail, email),
+    allowPostal ? this.field(t.orPostal, postal) : null, submit);
+    const node = this.dialog('order', t.orderStatus, form, status);
     return { node, reset: () => { status.textContent = ''; }, focus: () => number.focus() };
   }
 
   orderProblem(error) {
     if (error instanceof ApiError) {
-      if (error.kind === 'denied') return "We couldn't verify these details. Please check the order number and the email address or postal code.";
-      if (error.kind === 'busy' || error.kind === 'unavailable') return error.message;
-      if (error.kind === 'invalid') return 'Please check the order number (like NW-100234) and the email address.';
+      if (error.kind === 'denied') return this.t.orderDenied;
+      if (error.kind === 'busy' || error.kind === 'unavailable') return this.lang === 'en' ? error.message : explain(error, this.config.contact, this.t);
+      if (error.kind === 'invalid') return this.t.orderInvalid;
     }
-    return explain(error, this.config.contact);
+    return explain(error, this.config.contact, this.t);
   }
 
   entryDialog() {
     const body = el('div', { class: 'fb-entry' });
-    const node = this.dialog('entry', 'From our FAQ', body);
+    const node = this.dialog('entry', this.t.fromFaq, body);
     return { node, body };
   }
 
   async showEntry(id, opener) {
     const d = this.dialogs.entry;
-    d.body.replaceChildren(el('p', { text: 'Loading…' }));
+    d.body.replaceChildren(el('p', { text: this.t.loading }));
     this.open('entry', opener);
     try {
       const entry = await getJSON(this.base, `/v1/entries/${encodeURIComponent(id)}`);
       const parts = [el('h3', { text: entry.title }), el('div', { class: 'fb-text' }, renderMarkdown(entry.answer))];
-      if (entry.updated) parts.push(el('p', { class: 'fb-updated', text: `Last updated: ${entry.updated}` }));
-      if (/^https?:\/\//i.test(entry.url)) parts.push(el('p', {}, el('a', { href: entry.url, rel: 'noopener noreferrer', target: '_blank', text: 'Open in our help center' })));
+      if (entry.updated) parts.push(el('p', { class: 'fb-updated', text: this.t.updated(entry.updated) }));
+      if (/^https?:\/\//i.test(entry.url)) parts.push(el('p', {}, el('a', { href: entry.url, rel: 'noopener noreferrer', target: '_blank', text: this.t.openHelp })));
       d.body.replaceChildren(...parts);
     } catch (error) {
-      d.body.replaceChildren(el('p', { class: 'fb-error', text: explain(error, this.config.contact) }));
+      d.body.replaceChildren(el('p', { class: 'fb-error', text: explain(error, this.config.contact, this.t) }));
     }
   }
 }

@@ -3,4 +3,8 @@
 import { ChatView } from './chat-view.js';
 
 const root = document.getElementById('faqbot');
-if (root) new ChatView(root, { base: '' }).start();
+if (root) {
+  const view = new ChatView(root, { base: '' });
+  document.documentElement.lang = view.lang; // the page's texts are now in this language
+  view.start();
+}

@@ -3,6 +3,7 @@
 // and gets a launcher button that opens the chat in a panel. Everything lives in a shadow
 // root with its own stylesheets, so the shop's CSS cannot reach in and ours cannot leak out.
 import { ChatView } from './static/chat-view.js';
+import { labelsFor, pickLanguage } from './static/i18n.js';
 
 const assets = new URL('./', import.meta.url);
 const tag = document.querySelector('script[data-faqbot-url]');
@@ -12,6 +13,7 @@ class FaqbotWidget extends HTMLElement {
   connectedCallback() {
     if (this.shadowRoot) return;
     const root = this.attachShadow({ mode: 'open' });
+    const t = labelsFor(pickLanguage(navigator.languages || [navigator.language]));
     for (const sheet of ['theme.css', 'static/chat.css', 'static/widget.css']) {
       const link = document.createElement('link');
       link.rel = 'stylesheet';
@@ -21,7 +23,7 @@ class FaqbotWidget extends HTMLElement {
     this.launcher = document.createElement('button');
     this.launcher.type = 'button';
     this.launcher.className = 'fbw-launcher';
-    this.launcher.textContent = 'Chat with us';
+    this.launcher.textContent = t.launcher;
     this.launcher.setAttribute('aria-expanded', 'false');
     this.launcher.setAttribute('aria-controls', 'fbw-panel');
     this.launcher.addEventListener('click', () => this.toggle());
@@ -29,12 +31,12 @@ class FaqbotWidget extends HTMLElement {
     this.panel.id = 'fbw-panel';
     this.panel.className = 'fbw-panel';
     this.panel.setAttribute('role', 'region');
-    this.panel.setAttribute('aria-label', 'Chat');
+    this.panel.setAttribute('aria-label', t.chatRegion);
     this.panel.hidden = true;
     const close = document.createElement('button');
     close.type = 'button';
     close.className = 'fbw-close';
-    close.setAttribute('aria-label', 'Close chat');
+    close.setAttribute('aria-label', t.closeChat);
     close.textContent = '×';
     close.addEventListener('click', () => this.toggle(false));
     this.body = document.createElement('div');
