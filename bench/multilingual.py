@@ -80,10 +80,15 @@ def main() -> None:
     limit_blas_threads()  # as `faqbot serve` runs
     settings = Settings()
     embedder = build_embedder(settings)
+    started = time.perf_counter()
     encoder = UseEmbedder()
+    encoder.embed(["load"])
+    encoder_load = time.perf_counter() - started
+    started = time.perf_counter()
     detector = build_detector(settings)
     assert detector is not None, "lingua-language-detector is not installed"
     detector.detect("warm up")
+    detector_load = time.perf_counter() - started
     english = [json.loads(line) for line in ENGLISH.read_text().splitlines() if line.strip()]
     others = [json.loads(line) for line in OTHERS.read_text().splitlines() if line.strip()]
 
@@ -122,6 +127,9 @@ def main() -> None:
         ),
         "ingest of data/faq without / with the encoder": (
             f"{min(plain):.1f} s / {min(multi):.1f} s ({min(multi) - min(plain):+.1f} s)"
+        ),
+        "loading, once per process: encoder / detector": (
+            f"{encoder_load:.2f} s / {detector_load:.2f} s"
         ),
         "detection right, English questions (165)": f"{detection_accuracy(detector, english):.3f}",
         "detection right, other languages (150)": f"{detection_accuracy(detector, others):.3f}",

@@ -6,13 +6,14 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from service.api.deps import ChatDep, ClientDep, OrdersDep, SettingsDep
 from service.api.errors import BUSY, POST_ERRORS, UNAVAILABLE, ErrorBody
-from service.orders.assistant import describe_order, return_eligibility
 from service.orders.extract import clean_text, find_order_numbers
+from service.orders.wording import describe_order, return_eligibility
+from service.retrieval.language import LANGUAGES, parse_accept_language
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 
@@ -97,6 +98,7 @@ async def lookup(
     service: ChatDep,
     settings: SettingsDep,
     client: ClientDep,
+    request: Request,
 ) -> dict[str, Any]:
     if not settings.orders.allow_postal_code and not body.email:
         raise HTTPException(
@@ -121,6 +123,8 @@ async def lookup(
     f = reply.facts
     now = datetime.now(UTC)
     window = await service.returns_window()
+    # The form has no message to detect a language from: the browser's says it.
+    lang = parse_accept_language(request.headers.get("accept-language"), LANGUAGES) or "en"
     return {
         "session_id": session,
         "order_number": f.order_number,
@@ -135,6 +139,6 @@ async def lookup(
             {"status": e.status, "at": e.occurred_at.isoformat(), "location": e.location}
             for e in f.events
         ],
-        "returns": return_eligibility(f, window, now),
-        "summary": describe_order(f, window, now),
+        "returns": return_eligibility(f, window, now, lang),
+        "summary": describe_order(f, window, now, lang),
     }

@@ -47,13 +47,8 @@ from service.chat.turn import (
 )
 from service.config import Settings
 from service.llm.base import ChatModel, ModelError
-from service.orders.assistant import (
-    OrderAssistant,
-    OrderReply,
-    describe_order,
-    describe_topic,
-    facts_block,
-)
+from service.orders.assistant import OrderAssistant, OrderReply, facts_block
+from service.orders.wording import describe_order, describe_topic
 from service.retrieval.language import LANGUAGES, LanguageDetector, choose_language
 from service.retrieval.retriever import Hit, Retriever, SearchResult
 
@@ -381,19 +376,18 @@ class ChatService:
             today = datetime.now(UTC)
             window = await self.returns_window()
             text = (
-                describe_topic(reply.facts, reply.topic, window, today)
+                describe_topic(reply.facts, reply.topic, window, today, state.lang)
                 if reply.topic
-                else describe_order(reply.facts, window, today)
+                else describe_order(reply.facts, window, today, state.lang)
             )
-            if self._chat.answer_mode == "generate":
+            if self._chat.answer_mode == "generate" and state.lang in self._settings.llm.languages:
                 facts = facts_block(reply.facts, window, today)
                 text = await self._worded_order(message, facts, timings) or text
         state.answer = Answer(text, "order")
         yield token_event(text)
 
     def _order_text(self, reply: OrderReply, lang: str) -> str:
-        """The order flow's fixed replies in the customer's language (the facts are
-        described in English for now)."""
+        """The order flow's fixed replies in the customer's language."""
         if lang == "en" or reply.facts is not None:
             return reply.text
         key: str = reply.outcome

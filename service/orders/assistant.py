@@ -23,6 +23,7 @@ from service.orders.extract import (
     mentions_orders,
 )
 from service.orders.repository import AccessState, OrderFacts, OrderRepository
+from service.orders.wording import return_eligibility
 
 log = logging.getLogger("faqbot.orders")
 T = TypeVar("T")
@@ -224,67 +225,6 @@ class OrderAssistant:
         return await self._db(
             lambda: self._counter.hit(scope, key, window_s=window_minutes * 60.0, now=now)
         )
-
-
-def describe_order(facts: OrderFacts, returns_window_days: int, today: datetime) -> str:
-    """The templated answer: every fact from the database, nothing invented."""
-    status = facts.status.replace("_", " ")
-    lines = [f"Order {facts.order_number} (placed {facts.placed_at:%d %b %Y}) is {status}."]
-    if facts.carrier and facts.tracking_number:
-        lines.append(f"Carrier: {facts.carrier}, tracking number {facts.tracking_number}.")
-    if facts.events:
-        last = facts.events[-1]
-        where = f" in {last.location}" if last.location else ""
-        lines.append(
-            f"Latest tracking update: {last.status.replace('_', ' ')}{where} "
-            f"on {last.occurred_at:%d %b %Y, %H:%M}."
-        )
-    if facts.delivered_at is not None:
-        lines.append(f"Delivered on {facts.delivered_at:%d %b %Y}.")
-    elif facts.expected_delivery is not None and facts.status not in (
-        "cancelled",
-        "refunded",
-        "returned",
-    ):
-        lines.append(f"Expected delivery: {facts.expected_delivery:%d %b %Y}.")
-    items = ", ".join(f"{i.quantity} × {i.name}" for i in facts.items)
-    lines.append(f"Items: {items} ({facts.total_cents / 100:.2f} {facts.currency}).")
-    lines.append(return_eligibility(facts, returns_window_days, today))
-    return " ".join(lines)
-
-
-def describe_topic(facts: OrderFacts, topic: Topic, window_days: int, today: datetime) -> str:
-    """A follow-up's answer from the verified order's facts alone."""
-    number = facts.order_number
-    if topic == "returns":
-        return f"Order {number}: {return_eligibility(facts, window_days, today)}"
-    if topic == "items":
-        items = ", ".join(f"{i.quantity} × {i.name}" for i in facts.items)
-        return f"Order {number} contains {items}."
-    if topic == "carrier":
-        if facts.carrier and facts.tracking_number:
-            tracking = facts.tracking_number
-            return f"Order {number} ships with {facts.carrier}, tracking number {tracking}."
-        return f"Order {number} has not been handed to a carrier yet."
-    if topic == "arrival":
-        if facts.delivered_at is not None:
-            return f"Order {number} was delivered on {facts.delivered_at:%d %b %Y}."
-        if facts.expected_delivery is not None and facts.status not in ("cancelled", "refunded"):
-            return f"Order {number} is expected on {facts.expected_delivery:%d %b %Y}."
-    return describe_order(facts, window_days, today)
-
-
-def return_eligibility(facts: OrderFacts, window_days: int, today: datetime) -> str:
-    if facts.status in ("cancelled", "refunded"):
-        return "There is nothing to return for this order."
-    if facts.status == "returned":
-        return "This order has already been returned."
-    if facts.delivered_at is None:
-        return f"Once delivered, you can return unworn items within {window_days} days."
-    last_day = (facts.delivered_at + timedelta(days=window_days)).date()
-    if today.date() <= last_day:
-        return f"You can return unworn items until {last_day:%d %b %Y} ({window_days} days)."
-    return f"The {window_days}-day return window ended on {last_day:%d %b %Y}."
 
 
 def facts_block(facts: OrderFacts, returns_window_days: int, today: datetime) -> str:

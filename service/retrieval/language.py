@@ -10,6 +10,7 @@ falls back to the session's language, then to the page's.
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,10 @@ _LINGUA_NAMES = {
     "nl": "DUTCH",
 }
 
+
+# Email addresses, links, order numbers and other numbers are in no language: a message
+# of only those ("alice@example.com") takes the conversation's language.
+_NOT_WORDS = re.compile(r"\S+@\S+|https?://\S+|www\.\S+|\b[A-Za-z]{1,4}-?\d[\d-]*\b|\d+")
 
 # Below this probability of English, an unsure message is still not English: the
 # cross-lingual path serves any of the languages, so the top guess is good enough there
@@ -67,6 +72,7 @@ class LanguageDetector:
         return self._detector
 
     def detect(self, text: str) -> Detected:
+        text = _NOT_WORDS.sub(" ", text)
         if not any(ch.isalpha() for ch in text):
             return Detected(None, 0.0)
         values = self._load().compute_language_confidence_values(text)

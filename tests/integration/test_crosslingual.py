@@ -154,6 +154,9 @@ def client(
     from service.app import create_app
     from service.retrieval.live import LiveRetriever
 
+    from tests.integration.shop import seed_two_customers
+
+    seed_two_customers(chat_settings.db.url)
     pipeline(chat_settings, embedder, use_encoder).run([translated_faq])
     store = IndexStore(chat_settings.index.path)
     live = LiveRetriever(store, lambda: open_retriever(chat_settings, embedder, use_encoder))
@@ -200,10 +203,18 @@ def test_short_messages_take_the_conversations_then_the_pages_language(client: T
     assert client.post("/v1/chat", json={"message": "x", "lang": "<script>"}).status_code == 422
 
 
-def test_the_order_flow_asks_in_the_customers_language(client: TestClient) -> None:
+def test_the_order_flow_answers_in_the_customers_language(client: TestClient) -> None:
     reply = say(client, "Wo ist meine Bestellung NW-200001? Ich warte schon lange darauf.")
     assert reply["mode"] == "order" and reply["lang"] == "de"
     assert "E-Mail-Adresse" in str(reply["answer"])
+    # the email alone says nothing about the language: the conversation's holds
+    facts = say(client, "alice@example.com", session_id=reply["session_id"])
+    assert facts["lang"] == "de"
+    answer = str(facts["answer"])
+    assert answer.startswith("Bestellung NW-200001 (bestellt am")
+    assert "versandt" in answer and "003404341111" in answer and "Fjord rain jacket" in answer
+    wrong = say(client, "Bestellung NW-200002, meine E-Mail ist alice@example.com")
+    assert wrong["lang"] == "de" and "konnte diese Angaben nicht bestätigen" in str(wrong["answer"])
 
 
 def test_the_gate_holds_each_labelled_language_to_the_minimum(

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from ingest.sources import parse_sources
 from service.chat.phrases import PHRASES, phrase
+from service.orders.repository import Item, OrderFacts, TrackingEvent
+from service.orders.wording import WORDINGS, describe_order, describe_topic
 from service.retrieval.language import (
     LANGUAGES,
     Detected,
@@ -101,3 +104,57 @@ def test_an_unsure_message_that_is_unlikely_english_takes_the_guess() -> None:
     assert choose_language(italian_or_spanish, "es", None, LANGUAGES) == "es"  # the talk's
     maybe_english = Detected(None, 0.34, guess="it", english=0.32)
     assert choose_language(maybe_english, None, None, LANGUAGES) == "en"
+
+
+def _facts(status: str, delivered: bool) -> OrderFacts:
+    placed = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+    return OrderFacts(
+        order_number="NW-200001",
+        status=status,
+        placed_at=placed,
+        expected_delivery=date(2026, 11, 29),
+        delivered_at=placed + timedelta(days=3) if delivered else None,
+        total_cents=18900,
+        currency="EUR",
+        items=(Item(name="Fjord rain jacket", quantity=1, unit_price_cents=18900),),
+        carrier="DHL",
+        tracking_number="003404341111",
+        events=(TrackingEvent("in_transit", placed + timedelta(days=1), "Leipzig"),),
+    )
+
+
+@pytest.mark.parametrize("lang", sorted(WORDINGS))
+def test_order_answers_carry_every_fact_in_every_language(lang: str) -> None:
+    today = datetime(2026, 11, 27, tzinfo=UTC)
+    for facts in (_facts("shipped", False), _facts("delivered", True)):
+        text = describe_order(facts, 30, today, lang)
+        for fact in (
+            "NW-200001",
+            "DHL",
+            "003404341111",
+            "Fjord rain jacket",
+            "189.00 EUR",
+            "Leipzig",
+        ):
+            assert fact in text, (lang, fact, text)
+        assert "{" not in text and "}" not in text
+        for topic in ("returns", "items", "carrier", "arrival", "status"):
+            assert "NW-200001" in describe_topic(facts, topic, 30, today, lang)  # type: ignore[arg-type]
+    delivered = describe_order(_facts("delivered", True), 30, today, lang)
+    assert ("23 Dec 2026" if lang == "en" else "23") in delivered  # the last day to return
+    if lang != "en":  # statuses and tracking events in the language too
+        shipped = describe_order(_facts("shipped", False), 30, today, lang)
+        assert WORDINGS[lang].statuses["in_transit"] in shipped
+        assert WORDINGS[lang].statuses["shipped"] in shipped
+
+
+def test_english_order_wording_is_unchanged() -> None:
+    text = describe_order(_facts("shipped", False), 30, datetime(2026, 11, 27, tzinfo=UTC))
+    assert text.startswith("Order NW-200001 (placed 20 Nov 2026) is shipped. Carrier: DHL,")
+    assert "Latest tracking update: in transit in Leipzig on 21 Nov 2026, 09:30." in text
+
+
+def test_addresses_and_order_numbers_are_in_no_language(detector: LanguageDetector) -> None:
+    assert detector.detect("alice@example.com").lang is None
+    assert detector.detect("NW-200001 https://northwind.example/x").lang is None
+    assert detector.detect("Wo ist meine Bestellung NW-200001?").lang == "de"
