@@ -15,6 +15,7 @@ from service.retrieval.crosslingual import (
     HeldOut,
     Rows,
     choose_answer_weight,
+    choose_suggest_margin,
     choose_threshold,
     group_rows,
 )
@@ -96,6 +97,7 @@ def build(
         weight,
         threshold,
         f"{weight_how}; {threshold_how}",
+        choose_suggest_margin(index, held),
     )
 
 

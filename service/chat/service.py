@@ -263,6 +263,11 @@ class ChatService:
                 state.answer = replace(faq_answer(top, "extractive"), text=strip_markup(text))
             else:
                 state.answer = faq_answer(top, "canonical", lang=state.lang)
+                if result.margin < result.ambiguous_margin:
+                    # close call between entries: the next ones are offered too
+                    state.suggestions = tuple(
+                        Suggestion(h.entry_id, h.title) for h in result.hits[1:3]
+                    )
             self._remember(message, turns, state)
         yield sources_event(state.answer.sources)
         yield token_event(state.answer.text)

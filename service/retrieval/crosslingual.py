@@ -36,6 +36,9 @@ CROSSLINGUAL_FILE = "crosslingual.npz"
 # chose on our shop's FAQ (83 translated questions, 60 decline examples), rounded.
 DEFAULT_ANSWER_WEIGHT = 0.4
 DEFAULT_THRESHOLD = 0.4
+# An answer whose lead over the second entry is below this also offers the next entries
+# ("did you mean"): calibrated as the lead that 90% of wrong held-out answers stay under.
+DEFAULT_SUGGEST_MARGIN = 0.1
 MIN_HELD_OUT = 20  # fewer held-out examples than this: the defaults above
 # Two decline examples this close say the same thing (often one translates the other):
 # calibration leaves such a group out together, as a new question would be unseen.
@@ -123,6 +126,7 @@ class CrossLingualIndex:
     answer_weight: float
     threshold: float
     method: str = "defaults"
+    suggest_margin: float = DEFAULT_SUGGEST_MARGIN
 
     def score(self, query: Vectors) -> CrossLingualScores:
         q = self.questions.best(query)[0]
@@ -154,6 +158,7 @@ class CrossLingualIndex:
                 answer_weight=np.float64(self.answer_weight),
                 threshold=np.float64(self.threshold),
                 method=np.array(self.method),
+                suggest_margin=np.float64(self.suggest_margin),
             )
 
     @classmethod
@@ -167,12 +172,16 @@ class CrossLingualIndex:
                 answer_weight=float(z["answer_weight"]),
                 threshold=float(z["threshold"]),
                 method=str(z["method"]),
+                suggest_margin=float(z["suggest_margin"])
+                if "suggest_margin" in z.files
+                else DEFAULT_SUGGEST_MARGIN,
             )
 
     def describe(self) -> str:
         return (
             f"cross-lingual: answer weight {self.answer_weight:.1f}, decline below "
-            f"{self.threshold:.3f} ({self.method})"
+            f"{self.threshold:.3f}, alternatives offered below a lead of "
+            f"{self.suggest_margin:.3f} ({self.method})"
         )
 
 
@@ -223,6 +232,7 @@ class _HeldOutScores:
     best: npt.NDArray[np.int64]  # top entry per example
     top: npt.NDArray[np.float32]  # its score
     by_neighbour: npt.NDArray[np.bool_]  # a decline example is at least as close
+    margin: npt.NDArray[np.float32]  # the top score's lead over the second
 
 
 def _unseen(sims: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
@@ -238,7 +248,9 @@ def _score_held_out(index: CrossLingualIndex, vectors: Vectors) -> _HeldOutScore
     best = mixed.argmax(1)
     rows = np.arange(len(vectors))
     nearest = _unseen(vectors @ index.declines.T).max(1) if len(index.declines) else -1.0
-    return _HeldOutScores(best, mixed[rows, best], nearest >= q[rows, best])
+    two = np.sort(mixed, axis=1)[:, -2:] if mixed.shape[1] > 1 else np.zeros((len(rows), 2))
+    lead = (two[:, 1] - two[:, 0]).astype(np.float32)
+    return _HeldOutScores(best, mixed[rows, best], nearest >= q[rows, best], lead)
 
 
 def choose_threshold(
@@ -267,3 +279,15 @@ def choose_threshold(
         if np.mean(out.by_neighbour | (out.top < t)) >= target_oos_recall:
             return float(t), f"threshold from {len(held.declines)} held-out decline examples"
     return float(_GRID[-1]), "no threshold reached the target; the highest was used"
+
+
+def choose_suggest_margin(index: CrossLingualIndex, held: HeldOut) -> float:
+    """The lead over the second entry that 90% of the wrong held-out answers stay under:
+    below it an answer also offers the next entries. Too few wrong answers: the default."""
+    if len(held.positions) < MIN_HELD_OUT:
+        return DEFAULT_SUGGEST_MARGIN
+    scores = _score_held_out(index, held.questions)
+    wrong = scores.best != held.positions
+    if wrong.sum() < 5:
+        return DEFAULT_SUGGEST_MARGIN
+    return float(np.percentile(scores.margin[wrong], 90))

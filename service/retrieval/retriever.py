@@ -67,6 +67,9 @@ class SearchResult:
     canonical_threshold: float = 1.0  # the index's verbatim rule (calibration)
     canonical_margin: float = 0.0
     lang: str = "en"  # the language searched in (another: the cross-lingual path)
+    # Below this lead over the second entry, an answer also offers the next entries
+    # (the cross-lingual path, whose answers are always the entry's own text).
+    ambiguous_margin: float = 0.0
 
     @property
     def top(self) -> Hit | None:
@@ -276,6 +279,7 @@ class Retriever:
             canonical_threshold=cross.threshold,
             canonical_margin=0.0,
             lang=lang,
+            ambiguous_margin=index.suggest_margin,
         )
 
     def _translated(

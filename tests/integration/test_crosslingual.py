@@ -248,3 +248,17 @@ def test_the_gate_holds_each_labelled_language_to_the_minimum(
     assert not any(line.startswith("en: ") for line in refused.value.lines)
     report = pipeline(settings, embedder, use_encoder).run([translated_faq], gate_questions=gate)
     assert report.published and report.gate is not None
+
+
+def test_a_close_call_in_another_language_also_offers_the_next_entries(
+    client: TestClient,
+) -> None:
+    # Returns cost nothing here, and two entries are about as close: the answer comes
+    # with the next entries to choose from
+    close = say(client, "Was kostet das Zurückschicken?")
+    assert close["mode"] == "canonical"
+    offered = [s["id"] for s in close["suggestions"]]  # type: ignore[union-attr]
+    assert len(offered) == 2 and close["sources"][0]["id"] not in offered  # type: ignore[index]
+    assert "returns-window" in offered
+    clear = say(client, "Wie viele Tage habe ich für eine Rücksendung?")
+    assert clear["mode"] == "canonical" and clear["suggestions"] == []
