@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from cli.common import EXIT_OK, EXIT_USAGE
+from cli.common import EXIT_OK
 from service.config import load_settings
 
 
@@ -53,28 +53,41 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_workers(args: argparse.Namespace, settings: Any) -> int:
     """Several processes on one port: uvicorn starts each from the app factory, which
-    reads the same settings (the config file is handed on through FAQBOT_CONFIG)."""
+    reads the same settings (the config file is handed on through FAQBOT_CONFIG). Their
+    metrics are added up through files in PROMETHEUS_MULTIPROC_DIR (a fresh folder unless
+    set), which the metrics port, served by this parent process, reads."""
     import os
+    import shutil
+    import tempfile
 
     import uvicorn
 
-    if settings.metrics.port is not None:
-        print(
-            "faqbot serve: FAQBOT_METRICS__PORT needs --workers 1 (each worker keeps its "
-            "own counters); run one worker per replica and scrape each"
-        )
-        return EXIT_USAGE
     if args.config:
         os.environ["FAQBOT_CONFIG"] = str(args.config)
-    uvicorn.run(
-        "service.server:app_from_environment",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        proxy_headers=False,
-        log_config=None,
-        access_log=False,
-        log_level=settings.logging.level.lower(),
-    )
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    own = folder is None
+    if folder is None:
+        folder = tempfile.mkdtemp(prefix="faqbot-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    try:
+        if settings.metrics.port is not None:
+            from prometheus_client import start_http_server
+
+            from service.metrics import multiprocess_registry
+
+            start_http_server(settings.metrics.port, settings.metrics.host, multiprocess_registry())
+        uvicorn.run(
+            "service.server:app_from_environment",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            proxy_headers=False,
+            log_config=None,
+            access_log=False,
+            log_level=settings.logging.level.lower(),
+        )
+    finally:
+        if own:
+            shutil.rmtree(folder, ignore_errors=True)  # counters start at zero next time
     return EXIT_OK

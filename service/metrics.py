@@ -3,10 +3,16 @@
 Each app has its own registry, so tests that build several apps do not collide, and
 values read at scrape time (queue depth, breaker state, index version, ingest runs) come
 from a collector that asks the live parts instead of being copied on every change.
+
+Under `faqbot serve --workers N`, PROMETHEUS_MULTIPROC_DIR is set before the workers
+start: counters and histograms then live in files there, and every scrape (of any worker,
+or of the metrics port the parent process serves) adds up all workers. The scrape-time
+values are the answering process's own view.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -169,4 +175,21 @@ class ServiceMetrics:
         self.order_seconds.observe(seconds)
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        if not multiprocess_dir():
+            return generate_latest(self.registry)
+        registry = multiprocess_registry()
+        registry.register(_LiveCollector(self.live))
+        return generate_latest(registry)
+
+
+def multiprocess_dir() -> str | None:
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
+def multiprocess_registry() -> CollectorRegistry:
+    """Every worker's counters and histograms, added up from their files."""
+    from prometheus_client import multiprocess
+
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    return registry

@@ -153,7 +153,6 @@ def client(
 ) -> Iterator[TestClient]:
     from service.app import create_app
     from service.retrieval.live import LiveRetriever
-
     from tests.integration.shop import seed_two_customers
 
     seed_two_customers(chat_settings.db.url)

@@ -59,7 +59,7 @@ def test_replicas_share_conversations_answers_and_published_versions(
             time.sleep(0.2)
 
 
-def test_serve_with_two_workers_answers_and_refuses_a_metrics_port(
+def test_serve_with_two_workers_answers_and_adds_up_their_metrics(
     faq_dir: Path,
     make_pipeline: Callable[..., IngestPipeline],
     chat_settings: object,
@@ -75,39 +75,47 @@ def test_serve_with_two_workers_answers_and_refuses_a_metrics_port(
 
     assert isinstance(chat_settings, Settings)
     make_pipeline().run([faq_dir])
-    port = free_port()
+    port, metrics_port = free_port(), free_port()
+    shared = tmp_path / "prometheus"
+    shared.mkdir()
     env = {
         **os.environ,
         "FAQBOT_INDEX__PATH": str(chat_settings.index.path),
         "FAQBOT_DB__URL": chat_settings.db.url,
         "FAQBOT_REDIS__URL": redis_url,
         "FAQBOT_ORDERS__ENABLED": "false",
+        "FAQBOT_METRICS__PORT": str(metrics_port),
+        "PROMETHEUS_MULTIPROC_DIR": str(shared),
     }
     faqbot = [sys.executable, "-m", "cli.main"]
-    refused = subprocess.run(
-        [*faqbot, "serve", "--workers", "2", "--port", str(port)],
-        env={**env, "FAQBOT_METRICS__PORT": "9109"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert refused.returncode == 2 and "--workers 1" in refused.stdout
     server = subprocess.Popen(
         [*faqbot, "serve", "--workers", "2", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=open(tmp_path / "serve.log", "w"),  # noqa: SIM115 - closed with the process
     )
+    base = f"http://127.0.0.1:{port}"
     try:
         try:
-            wait_until_ready(f"http://127.0.0.1:{port}", server, 120)
+            wait_until_ready(base, server, 120)
         except RuntimeError as exc:
             pytest.fail(f"{exc}\n{(tmp_path / 'serve.log').read_text()}")
-        answers = [ask(f"http://127.0.0.1:{port}", RETURNS) for _ in range(4)]
+        answers = [ask(base, RETURNS) for _ in range(12)]
         assert all("30 days" in str(a["answer"]) for a in answers)
         assert any(a["cached"] for a in answers[1:])  # shared through Redis
         log = (tmp_path / "serve.log").read_text()
         assert log.count("Started server process") >= 2 or "Started parent process" in log
+        # Both workers write their counters to the shared folder, and a scrape, of the
+        # parent's metrics port or of any worker, adds them up.
+        assert len(list(shared.glob("histogram_*.db"))) >= 2
+        for url in (f"http://127.0.0.1:{metrics_port}/metrics", f"{base}/metrics"):
+            text = httpx.get(url, timeout=10).text
+            chat = [
+                float(line.rsplit(" ", 1)[1])
+                for line in text.splitlines()
+                if line.startswith("faqbot_http_requests_total{") and 'route="/v1/chat"' in line
+            ]
+            assert sum(chat) == 12, text[:2000]
     finally:
         server.terminate()
         server.wait(timeout=30)
