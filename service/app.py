@@ -281,8 +281,12 @@ def _order_assistant(settings: Settings, parts: _Parts) -> OrderAssistant:
     guard = guard_for("orders", settings.db, settings.orders.db_timeout_s)
     parts.engines.append(engine)
     parts.guards.append(guard)
+    replica = None
+    if settings.orders.read_url:
+        replica = engine_for(settings.orders.read_url, settings.db, settings.orders.db_timeout_s)
+        parts.engines.append(replica)
     return OrderAssistant(
-        OrderRepository(engine),
+        OrderRepository(engine, replica),
         settings.orders,
         guard=guard,
         contact=settings.chat.contact,

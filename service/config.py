@@ -320,6 +320,12 @@ class OrderSettings(BaseModel):
         description="Where the orders live (PostgreSQL, MariaDB/MySQL, SQLite). Default: db.url. "
         "A read-only role is enough (see docs/orders.md).",
     )
+    read_url: str | None = Field(
+        default=None,
+        description="A read replica of the order tables for the order facts (customers, "
+        "orders, items, shipments). The verification state and attempt counters stay on "
+        "db_url, the primary, which every lookup writes. Unset: db_url serves both.",
+    )
     returns_window_entry: str | None = Field(
         default="returns-window",
         description="The FAQ entry whose 'within N days' order answers quote as the returns "

@@ -65,3 +65,43 @@ def test_seed_verify_and_lock(backend: str, request: pytest.FixtureRequest) -> N
         ]
     finally:
         engine.dispose()
+
+
+def test_order_facts_from_a_read_replica_and_the_verification_state_on_the_primary(
+    postgres_url: str, make_client: object, chat_settings: object
+) -> None:
+    """The replica (PostgreSQL here) has the orders; the primary (the chat database,
+    SQLite) has none of them. Lookups must read the facts from the replica and write
+    every verification and attempt to the primary, never to the replica."""
+    from fastapi.testclient import TestClient
+
+    from service.config import Settings
+    from tests.fakes.instant_model import InstantChatModel
+    from tests.integration.shop import ALICE, seed_two_customers
+
+    assert isinstance(chat_settings, Settings) and callable(make_client)
+    upgrade(postgres_url)
+    seed_two_customers(postgres_url)
+
+    def lookup(client: TestClient) -> str:
+        first = client.post("/v1/chat", json={"message": f"where is {ALICE['order']}?"}).json()
+        body = {"message": ALICE["email"], "session_id": first["session_id"]}
+        return str(client.post("/v1/chat", json=body).json()["answer"])
+
+    without = make_client(InstantChatModel())
+    assert ALICE["tracking"] not in lookup(without)  # the primary has no orders
+    with_replica = make_client(InstantChatModel(), orders={"read_url": postgres_url})
+    assert ALICE["tracking"] in lookup(with_replica)
+
+    count = "select count(*) from {} where verified_order is not null"
+    primary, replica = make_engine(chat_settings.db.url), make_engine(postgres_url)
+    try:
+        with primary.connect() as conn:
+            assert conn.execute(sa.text(count.format("order_access"))).scalar() == 1
+            assert conn.execute(sa.text("select count(*) from attempt_counters")).scalar()
+        with replica.connect() as conn:
+            assert conn.execute(sa.text("select count(*) from order_access")).scalar() == 0
+            assert conn.execute(sa.text("select count(*) from attempt_counters")).scalar() == 0
+    finally:
+        primary.dispose()
+        replica.dispose()
