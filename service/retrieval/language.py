@@ -32,6 +32,11 @@ _LINGUA_NAMES = {
 # of only those ("alice@example.com") takes the conversation's language.
 _NOT_WORDS = re.compile(r"\S+@\S+|https?://\S+|www\.\S+|\b[A-Za-z]{1,4}-?\d[\d-]*\b|\d+")
 
+# Fewer words than this say too little about a language (the conversation's or the
+# page's is used instead).
+MIN_WORDS = 3
+_WORDS = re.compile(r"[^\W\d_]{2,}")
+
 # Below this probability of English, an unsure message is still not English: the
 # cross-lingual path serves any of the languages, so the top guess is good enough there
 # ("Come faccio un reso?": Italian 0.45, Spanish 0.44, English 0.05).
@@ -73,7 +78,8 @@ class LanguageDetector:
 
     def detect(self, text: str) -> Detected:
         text = _NOT_WORDS.sub(" ", text)
-        if not any(ch.isalpha() for ch in text):
+        if len(_WORDS.findall(text)) < MIN_WORDS:
+            # "order 100234 postcode 10115" is two words, and both are Dutch too
             return Detected(None, 0.0)
         values = self._load().compute_language_confidence_values(text)
         if not values:

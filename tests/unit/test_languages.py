@@ -158,3 +158,5 @@ def test_addresses_and_order_numbers_are_in_no_language(detector: LanguageDetect
     assert detector.detect("alice@example.com").lang is None
     assert detector.detect("NW-200001 https://northwind.example/x").lang is None
     assert detector.detect("Wo ist meine Bestellung NW-200001?").lang == "de"
+    # two words say too little ("order" and "postcode" are Dutch words too)
+    assert detector.detect("order NW-200001 postcode 10115").lang is None
