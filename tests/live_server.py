@@ -61,3 +61,11 @@ def wait_until_ready(url: str, process: subprocess.Popen[bytes], timeout_s: floa
         if time.monotonic() > deadline:
             raise RuntimeError(f"faqbot serve was not ready within {timeout_s:.0f} s")
         time.sleep(0.5)
+
+
+def ask(base: str, message: str, session: str | None = None) -> dict[str, object]:
+    """POST /v1/chat on a live server; the answer's record (asserts a 200)."""
+    body = {"message": message, **({"session_id": session} if session else {})}
+    r = httpx.post(f"{base}/v1/chat", json=body, timeout=30)
+    assert r.status_code == 200, r.text
+    return r.json()  # type: ignore[no-any-return]

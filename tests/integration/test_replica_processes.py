@@ -17,11 +17,11 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from service.db.migrations import upgrade
 from tests.integration.shop import ALICE, BOB, seed_two_customers
+from tests.live_server import ask as say
 from tests.live_server import free_port, wait_until_ready
 
 pytestmark = pytest.mark.integration
@@ -87,13 +87,6 @@ def replicas(cluster_env: dict[str, str], tmp_path: Path) -> Iterator[list[str]]
             proc.terminate()
         for proc, _ in procs:
             proc.wait(timeout=30)
-
-
-def say(base: str, message: str, session: str | None = None) -> dict[str, object]:
-    body = {"message": message, **({"session_id": session} if session else {})}
-    r = httpx.post(f"{base}/v1/chat", json=body, timeout=30)
-    assert r.status_code == 200, r.text
-    return r.json()  # type: ignore[no-any-return]
 
 
 def test_a_conversation_alternating_between_replicas_keeps_everything(

@@ -13,16 +13,10 @@ import pytest
 from ingest.pipeline import IngestPipeline
 from service.db.migrations import upgrade
 from tests.fakes.instant_model import InstantChatModel
+from tests.live_server import ask
 
 pytestmark = pytest.mark.integration
 RETURNS = "How long do I have to return an item?"
-
-
-def ask(base: str, message: str, session: str | None = None) -> dict[str, object]:
-    body = {"message": message, **({"session_id": session} if session else {})}
-    r = httpx.post(f"{base}/v1/chat", json=body, timeout=30)
-    assert r.status_code == 200, r.text
-    return r.json()  # type: ignore[no-any-return]
 
 
 def test_replicas_share_conversations_answers_and_published_versions(
