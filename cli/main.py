@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from cli import db_commands, ingest_commands, retrieval_commands, serve_command
+from cli import admin_commands, db_commands, ingest_commands, retrieval_commands, serve_command
 from cli.common import EXIT_USAGE, err
 
 
@@ -21,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     retrieval_commands.add_parsers(sub)
     serve_command.add_parser(sub)
     db_commands.add_parser(sub)
+    admin_commands.add_parser(sub)
     return parser
 
 

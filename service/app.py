@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from service.admin.routes import mount_admin
 from service.api import chat, compat, content, feedback, health, observability
 from service.api import handoff as handoff_api
 from service.api import orders as orders_api
@@ -129,6 +130,7 @@ def create_app(
         web.router,
     ):
         app.include_router(router)
+    mount_admin(app, settings)
     mount_static(app)
     return app
 

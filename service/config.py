@@ -538,6 +538,39 @@ class RedisSettings(BaseModel):
     cache_ttl_s: int = Field(default=3600, ge=1, le=7 * 86400)
 
 
+class AdminSettings(BaseModel):
+    """The editors' and ops' console at /admin (docs/admin.md)."""
+
+    enabled: bool = Field(
+        default=False,
+        description="Serve /admin and its API. Off: every /admin route is a 404.",
+    )
+    faq_dir: Path = Field(
+        default=Path("data/faq"),
+        description="The FAQ sources the console edits (phrasings, decline examples).",
+    )
+    session_hours: int = Field(default=8, ge=1, le=168, description="Login lifetime.")
+    max_failed_logins: int = Field(
+        default=5, ge=1, le=100, description="Failed logins in a row that lock an account."
+    )
+    lock_minutes: int = Field(default=15, ge=1, le=10080, description="How long it stays locked.")
+    secure_cookie: Literal["auto", "always", "never"] = Field(
+        default="auto",
+        description="The session cookie's Secure flag. auto: when the request came over https "
+        "(directly, or per X-Forwarded-Proto from a trusted proxy).",
+    )
+    inbox_days: int = Field(
+        default=30, ge=1, le=365, description="The gap inbox shows questions this recent."
+    )
+    cluster_distance: float = Field(
+        default=0.35,
+        gt=0.0,
+        lt=2.0,
+        description="Questions closer than this cosine distance join one cluster "
+        "(agglomerative, average linkage).",
+    )
+
+
 class CompatSettings(BaseModel):
     """POST /v1/chat/completions and GET /v1/models for OpenAI-API clients."""
 
@@ -613,6 +646,7 @@ class Settings(BaseSettings):
     redis: RedisSettings = RedisSettings()
     web: WebSettings = WebSettings()
     handoff: HandoffSettings = HandoffSettings()
+    admin: AdminSettings = AdminSettings()
 
     # A config file given to load_settings; FAQBOT_CONFIG otherwise (see _ConfigFileSource).
     _config_file: ClassVar[Path | None] = None

@@ -175,3 +175,53 @@ handoff_requests = sa.Table(
     sa.Column("mailed_at", TIMESTAMP),
     sa.Index("ix_handoff_requests_created", "created_at"),
 )
+
+# --- the admin console (service/admin/) ---
+
+admin_users = sa.Table(
+    "admin_users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(64), nullable=False, unique=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("locked_until", TIMESTAMP),
+    sa.Column("created_at", TIMESTAMP, nullable=False),
+)
+
+# A session is known by the SHA-256 of its cookie token: a leaked table logs nobody in.
+admin_sessions = sa.Table(
+    "admin_sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column(
+        "user_id",
+        sa.Integer,
+        sa.ForeignKey("admin_users.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("csrf", sa.String(64), nullable=False),
+    sa.Column("created_at", TIMESTAMP, nullable=False),
+    sa.Column("expires_at", TIMESTAMP, nullable=False),
+    sa.Index("ix_admin_sessions_expires", "expires_at"),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", TIMESTAMP, nullable=False),
+    sa.Column("user_name", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("detail", sa.JSON),
+    sa.Index("ix_audit_log_at", "at"),
+)
+
+inbox_dismissed = sa.Table(
+    "inbox_dismissed",
+    metadata,
+    sa.Column("message_id", sa.String(64), primary_key=True),
+    sa.Column("user_name", sa.String(64), nullable=False),
+    sa.Column("dismissed_at", TIMESTAMP, nullable=False),
+)

@@ -1,0 +1,188 @@
+"""The gap inbox: questions the bot declined, answered in fallback, or that got a thumbs
+down, grouped into clusters of similar questions, largest and most recent first.
+
+Clusters come from agglomerative clustering (scikit-learn, average linkage, cosine
+distance, cut at ``admin.cluster_distance``) over the same embeddings retrieval uses.
+Above a few thousand questions the merge is restricted to each question's nearest
+neighbours, which keeps it near linear instead of quadratic in memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+
+from service.db.tables import as_utc, chat_messages, feedback, inbox_dismissed
+
+GAP_MODES = ("abstained", "fallback")
+DENSE_LIMIT = 2000  # above this many distinct questions: a nearest-neighbour graph
+NEIGHBOURS = 15
+
+
+@dataclass(frozen=True)
+class Gap:
+    id: str  # the message the dismissal refers to
+    question: str
+    kind: str  # abstained, fallback, thumbs_down
+    at: datetime
+    retrieved: tuple[str, ...] = ()
+    comment: str | None = None
+
+
+@dataclass
+class Cluster:
+    key: str
+    questions: list[str]  # distinct, most recent first
+    ids: list[str]
+    last_at: datetime
+    kinds: dict[str, int]
+    entries: list[tuple[str, int]]  # entries retrieval considered, most often first
+    comments: list[str] = field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        return len(self.ids)
+
+    def as_dict(self, examples: int = 5) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "size": self.size,
+            "last_at": self.last_at.isoformat(),
+            "examples": self.questions[:examples],
+            "questions": self.questions,
+            "ids": self.ids,
+            "kinds": self.kinds,
+            "entries": [{"id": e, "count": n} for e, n in self.entries[:5]],
+            "comments": self.comments[:10],
+        }
+
+
+def load_gaps(engine: sa.Engine, since: datetime) -> list[Gap]:
+    """Declined, fallback and thumbs-down questions since then, not dismissed."""
+    question = chat_messages.alias("question")
+    answer = chat_messages.alias("answer")
+    dismissed = sa.select(inbox_dismissed.c.message_id)
+    with engine.connect() as conn:
+        declined = conn.execute(
+            sa.select(
+                question.c.id,
+                question.c.content,
+                answer.c.mode,
+                answer.c.created_at,
+                answer.c.retrieved,
+            )
+            .join(
+                answer,
+                sa.and_(
+                    answer.c.session_id == question.c.session_id,
+                    answer.c.created_at == question.c.created_at,
+                    answer.c.role == "assistant",
+                ),
+            )
+            .where(question.c.role == "user", answer.c.mode.in_(GAP_MODES))
+            .where(answer.c.created_at >= since, question.c.id.not_in(dismissed))
+        ).all()
+        down = conn.execute(
+            sa.select(feedback)
+            .where(feedback.c.rating == "down", feedback.c.created_at >= since)
+            .where(feedback.c.message_id.not_in(dismissed))
+        ).all()
+    gaps = [
+        Gap(r.id, r.content, r.mode, as_utc(r.created_at) or r.created_at, _ids(r.retrieved))
+        for r in declined
+    ]
+    gaps += [
+        Gap(
+            r.message_id,
+            r.question,
+            "thumbs_down",
+            as_utc(r.created_at) or r.created_at,
+            _ids(r.retrieved),
+            r.comment,
+        )
+        for r in down
+    ]
+    return gaps
+
+
+def _ids(retrieved: Any) -> tuple[str, ...]:
+    if not isinstance(retrieved, list):
+        return ()
+    return tuple(str(r.get("id", "")) for r in retrieved if isinstance(r, dict))[:3]
+
+
+def cluster_gaps(
+    gaps: Sequence[Gap], embed: Callable[[list[str]], np.ndarray], distance: float
+) -> list[Cluster]:
+    """Similar questions together; the largest and most recent clusters first."""
+    if not gaps:
+        return []
+    texts = list(dict.fromkeys(g.question for g in gaps))
+    labels = _labels(embed(texts), distance)
+    label_of = dict(zip(texts, labels, strict=True))
+    groups: dict[int, list[Gap]] = {}
+    for g in gaps:
+        groups.setdefault(int(label_of[g.question]), []).append(g)
+    clusters = [_cluster(members) for members in groups.values()]
+    return sorted(clusters, key=lambda c: (-c.size, -c.last_at.timestamp()))
+
+
+def _labels(vectors: np.ndarray, distance: float) -> np.ndarray:
+    if len(vectors) == 1:
+        return np.zeros(1, dtype=np.int64)
+    from sklearn.cluster import AgglomerativeClustering
+    from sklearn.neighbors import kneighbors_graph
+
+    connectivity = None
+    if len(vectors) > DENSE_LIMIT:
+        connectivity = kneighbors_graph(vectors, NEIGHBOURS, metric="cosine", include_self=False)
+    model = AgglomerativeClustering(
+        n_clusters=None,
+        distance_threshold=distance,
+        metric="cosine",
+        linkage="average",
+        connectivity=connectivity,
+    )
+    return np.asarray(model.fit_predict(vectors))
+
+
+def _cluster(members: list[Gap]) -> Cluster:
+    members = sorted(members, key=lambda g: g.at, reverse=True)
+    ids = sorted(g.id for g in members)
+    entries = Counter(e for g in members for e in g.retrieved[:1] if e)
+    return Cluster(
+        key=hashlib.sha1("\n".join(ids).encode()).hexdigest()[:12],
+        questions=list(dict.fromkeys(g.question for g in members)),
+        ids=[g.id for g in members],
+        last_at=members[0].at,
+        kinds=dict(Counter(g.kind for g in members)),
+        entries=entries.most_common(),
+        comments=[g.comment for g in members if g.comment],
+    )
+
+
+def dismiss(engine: sa.Engine, ids: Sequence[str], user: str, now: datetime) -> int:
+    """Hide these questions from the inbox (they stay in the history)."""
+    with engine.begin() as conn:
+        known = {
+            r[0]
+            for r in conn.execute(
+                sa.select(inbox_dismissed.c.message_id).where(
+                    inbox_dismissed.c.message_id.in_(list(ids))
+                )
+            )
+        }
+        fresh = [i for i in dict.fromkeys(ids) if i not in known]
+        if fresh:
+            conn.execute(
+                inbox_dismissed.insert(),
+                [{"message_id": i, "user_name": user, "dismissed_at": now} for i in fresh],
+            )
+    return len(fresh)

@@ -1,0 +1,255 @@
+"""The console's JSON API under /admin/api (and the console page, GET /admin).
+
+Off unless ``admin.enabled``. Every route but login needs a session cookie (401 without);
+editor routes refuse other roles with 403 (ops may do all an editor may); every request
+that changes something must carry the session's CSRF token in ``X-CSRF-Token`` (403
+without). The cookie is HttpOnly and SameSite=Strict, Secure over https. Each change is
+written to the audit log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, Field
+
+from service.admin import faq_files, inbox
+from service.admin.accounts import AdminAccounts, AdminUser, Role
+from service.config import Settings
+
+COOKIE = "faqbot_admin"
+router = APIRouter(prefix="/admin", include_in_schema=False)
+
+
+@dataclass(frozen=True)
+class Caller:
+    user: AdminUser
+    csrf: str
+    token: str
+
+
+def _accounts(request: Request) -> AdminAccounts:
+    return request.app.state.admin_accounts  # type: ignore[no-any-return]
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings_for_admin  # type: ignore[no-any-return]
+
+
+async def _caller(request: Request) -> Caller:
+    token = request.cookies.get(COOKIE)
+    if not token or len(token) > 200:
+        raise HTTPException(401, "log in first")
+    found = await asyncio.to_thread(_accounts(request).session, token, datetime.now(UTC))
+    if found is None:
+        raise HTTPException(401, "your session has ended: log in again")
+    user, csrf = found
+    if request.method not in ("GET", "HEAD") and request.headers.get("x-csrf-token") != csrf:
+        raise HTTPException(403, "missing or wrong CSRF token")
+    return Caller(user, csrf, token)
+
+
+def _role(needed: Role) -> Any:
+    async def check(caller: Annotated[Caller, Depends(_caller)]) -> Caller:
+        if not caller.user.may(needed):
+            raise HTTPException(403, f"this needs the {needed} role")
+        return caller
+
+    return Depends(check)
+
+
+Editor = Annotated[Caller, _role("editor")]
+Ops = Annotated[Caller, _role("ops")]
+
+
+class LoginBody(BaseModel):
+    name: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+@router.post("/api/login")
+async def login(body: LoginBody, request: Request, response: Response) -> dict[str, str]:
+    accounts = _accounts(request)
+    done = await asyncio.to_thread(accounts.login, body.name, body.password, datetime.now(UTC))
+    if done is None:
+        # the same answer for a wrong name, a wrong password and a locked account
+        raise HTTPException(401, "wrong name or password, or the account is locked for a while")
+    response.set_cookie(
+        COOKIE,
+        done.token,
+        max_age=_settings(request).admin.session_hours * 3600,
+        path="/admin",
+        httponly=True,
+        samesite="strict",
+        secure=_secure(request),
+    )
+    await asyncio.to_thread(accounts.audit, done.user.name, "login")
+    return {"user": done.user.name, "role": done.user.role, "csrf": done.csrf}
+
+
+def _secure(request: Request) -> bool:
+    mode = _settings(request).admin.secure_cookie
+    if mode != "auto":
+        return mode == "always"
+    # request.url.scheme is https behind a trusted proxy too (ClientAddress sets it)
+    return request.url.scheme == "https"
+
+
+@router.post("/api/logout", status_code=204)
+async def logout(caller: Annotated[Caller, Depends(_caller)], request: Request) -> Response:
+    await asyncio.to_thread(_accounts(request).logout, caller.token)
+    response = Response(status_code=204)
+    response.delete_cookie(COOKIE, path="/admin")
+    return response
+
+
+@router.get("/api/me")
+async def me(caller: Annotated[Caller, Depends(_caller)]) -> dict[str, str]:
+    return {"user": caller.user.name, "role": caller.user.role, "csrf": caller.csrf}
+
+
+@router.get("/api/inbox")
+async def gap_inbox(caller: Editor, request: Request) -> dict[str, Any]:
+    settings = _settings(request)
+    since = datetime.now(UTC) - timedelta(days=settings.admin.inbox_days)
+    engine = request.app.state.admin_engine
+    gaps = await asyncio.to_thread(inbox.load_gaps, engine, since)
+    retriever = await asyncio.to_thread(request.app.state.retriever)
+
+    def embed(texts: list[str]) -> np.ndarray:
+        return np.asarray(retriever.embed_queries(texts))
+
+    clusters = await asyncio.to_thread(
+        inbox.cluster_gaps, gaps, embed, settings.admin.cluster_distance
+    )
+    return {"questions": len(gaps), "clusters": [c.as_dict() for c in clusters]}
+
+
+@router.get("/api/entries")
+async def entries(caller: Editor, request: Request) -> dict[str, Any]:
+    retriever = await asyncio.to_thread(request.app.state.retriever)
+    return {
+        "version": retriever.version,
+        "entries": [
+            {"id": e, "title": info.title, "category": info.category}
+            for e, info in retriever.manifest.entries.items()
+        ],
+    }
+
+
+class AttachBody(BaseModel):
+    entry_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+    questions: list[str] = Field(min_length=1, max_length=200)
+    ids: list[str] = Field(default_factory=list, max_length=2000)
+
+
+class QuestionsBody(BaseModel):
+    questions: list[str] = Field(min_length=1, max_length=200)
+    ids: list[str] = Field(default_factory=list, max_length=2000)
+
+
+class DismissBody(BaseModel):
+    ids: list[str] = Field(min_length=1, max_length=2000)
+
+
+@router.post("/api/inbox/attach")
+async def attach(body: AttachBody, caller: Editor, request: Request) -> dict[str, Any]:
+    """The questions become "Also asked:" phrasings of the entry, in its markdown file."""
+    faq_dir = _settings(request).admin.faq_dir
+    path = await _edit(faq_files.add_phrasings, faq_dir, body.entry_id, body.questions)
+    await _done(
+        request,
+        caller,
+        "attach",
+        body.ids,
+        entry=body.entry_id,
+        path=str(path),
+        questions=body.questions,
+    )
+    return {"path": str(path), "dismissed": len(body.ids)}
+
+
+@router.post("/api/inbox/decline")
+async def decline(body: QuestionsBody, caller: Editor, request: Request) -> dict[str, Any]:
+    """Won't answer: the questions become decline examples (the next ingest learns them)."""
+    faq_dir = _settings(request).admin.faq_dir
+    path = await _edit(faq_files.add_declines, faq_dir, body.questions)
+    await _done(request, caller, "decline", body.ids, path=str(path), questions=body.questions)
+    return {"path": str(path), "dismissed": len(body.ids)}
+
+
+@router.post("/api/inbox/dismiss")
+async def dismiss_questions(body: DismissBody, caller: Editor, request: Request) -> dict[str, Any]:
+    await _done(request, caller, "dismiss", body.ids)
+    return {"dismissed": len(body.ids)}
+
+
+@router.get("/api/audit")
+async def audit(caller: Ops, request: Request) -> dict[str, Any]:
+    return {"events": await asyncio.to_thread(_accounts(request).audit_trail)}
+
+
+async def _edit(fn: Any, faq_dir: Path, *args: Any) -> Path:
+    try:
+        path: Path = await asyncio.to_thread(fn, faq_dir, *args)
+        return path
+    except faq_files.FaqEditError as exc:
+        raise HTTPException(422, str(exc)) from None
+
+
+async def _done(
+    request: Request, caller: Caller, action: str, ids: list[str], **detail: Any
+) -> None:
+    engine = request.app.state.admin_engine
+    name = caller.user.name
+    if ids:
+        await asyncio.to_thread(inbox.dismiss, engine, ids, name, datetime.now(UTC))
+    await asyncio.to_thread(_accounts(request).audit, name, action, {**detail, "ids": len(ids)})
+
+
+@router.get("", response_class=HTMLResponse)
+async def console() -> HTMLResponse:
+    return HTMLResponse(CONSOLE_PAGE)
+
+
+CONSOLE_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>faqbot console</title>
+<link rel="stylesheet" href="/theme.css">
+<link rel="stylesheet" href="/static/admin.css">
+<link rel="icon" href="/static/favicon.svg">
+</head>
+<body>
+<main id="console" class="adm"><h1>faqbot console</h1><p>Loading…</p></main>
+<script type="module" src="/static/admin.js"></script>
+</body>
+</html>
+"""
+
+
+def mount_admin(app: FastAPI, settings: Settings) -> None:
+    """The console and its API, when enabled; otherwise nothing under /admin exists."""
+    if not settings.admin.enabled:
+        return
+    from service.db.engine import make_engine
+
+    engine = make_engine(settings.db.url)
+    app.state.admin_engine = engine
+    app.state.settings_for_admin = settings
+    app.state.admin_accounts = AdminAccounts(
+        engine,
+        max_failed=settings.admin.max_failed_logins,
+        lock=timedelta(minutes=settings.admin.lock_minutes),
+        session=timedelta(hours=settings.admin.session_hours),
+    )
+    app.include_router(router)

@@ -1,0 +1,238 @@
+"""The console's API through the real service and database: access (401/403, CSRF,
+cookie flags, lockout, audit) and the gap inbox (clusters from real chat turns, edits to
+the markdown sources that the next ingest publishes)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from ingest.pipeline import IngestPipeline
+from ingest.sources import parse_sources
+from service.admin.accounts import AdminAccounts
+from service.config import Settings
+from service.db.engine import make_engine
+from tests.fakes.instant_model import InstantChatModel
+
+pytestmark = pytest.mark.integration
+PASSWORD = "correct horse battery"
+GIFT_WRAP = [
+    "do you offer gift wrapping?",
+    "can you gift wrap my order please",
+    "is gift wrapping available for presents?",
+]
+
+
+@pytest.fixture
+def accounts(chat_settings: Settings) -> AdminAccounts:
+    accounts = AdminAccounts(make_engine(chat_settings.db.url))
+    accounts.create_user("erika", "editor", PASSWORD)
+    accounts.create_user("otto", "ops", PASSWORD)
+    return accounts
+
+
+@pytest.fixture
+def console(
+    make_client: Callable[..., TestClient], faq_dir: Path, accounts: AdminAccounts
+) -> TestClient:
+    return make_client(InstantChatModel(), admin={"enabled": True, "faq_dir": faq_dir})
+
+
+def login(client: TestClient, name: str) -> str:
+    r = client.post("/admin/api/login", json={"name": name, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    return str(r.json()["csrf"])
+
+
+ROUTES = [
+    ("GET", "/admin/api/me", None),
+    ("GET", "/admin/api/inbox", None),
+    ("GET", "/admin/api/entries", None),
+    ("GET", "/admin/api/audit", None),
+    ("POST", "/admin/api/logout", None),
+    ("POST", "/admin/api/inbox/attach", {"entry_id": "returns-window", "questions": ["x y"]}),
+    ("POST", "/admin/api/inbox/decline", {"questions": ["x y"]}),
+    ("POST", "/admin/api/inbox/dismiss", {"ids": ["abc"]}),
+]
+
+
+def call(client: TestClient, method: str, path: str, body: Any, csrf: str | None = None) -> int:
+    headers = {"X-CSRF-Token": csrf} if csrf else {}
+    return client.request(method, path, json=body, headers=headers).status_code
+
+
+def test_every_route_refuses_anonymous_wrong_role_and_missing_csrf(console: TestClient) -> None:
+    for method, path, body in ROUTES:
+        assert call(console, method, path, body) == 401, path
+    csrf = login(console, "erika")
+    assert call(console, "GET", "/admin/api/audit", None, csrf) == 403  # ops only
+    for method, path, body in ROUTES:
+        if method == "POST" and path != "/admin/api/logout":
+            assert call(console, method, path, body) == 403, path  # no CSRF token
+            assert call(console, method, path, body, "forged") == 403, path
+    assert call(console, "GET", "/admin/api/inbox", None) == 200  # reads need no token
+    console.cookies.clear()
+    csrf = login(console, "otto")
+    assert call(console, "GET", "/admin/api/audit", None, csrf) == 200  # ops: everything
+    assert call(console, "POST", "/admin/api/logout", None) == 403
+    assert call(console, "POST", "/admin/api/logout", None, csrf) == 204
+    assert call(console, "GET", "/admin/api/me", None) == 401  # the session is gone
+
+
+def test_the_session_cookie_is_http_only_strict_and_secure_when_asked(
+    make_client: Callable[..., TestClient], faq_dir: Path, accounts: AdminAccounts
+) -> None:
+    plain = make_client(InstantChatModel(), admin={"enabled": True, "faq_dir": faq_dir})
+    r = plain.post("/admin/api/login", json={"name": "erika", "password": PASSWORD})
+    cookie = r.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie and "path=/admin" in cookie
+    assert "secure" not in cookie  # plain http in this test
+    strict = make_client(
+        InstantChatModel(),
+        admin={"enabled": True, "faq_dir": faq_dir, "secure_cookie": "always"},
+    )
+    r = strict.post("/admin/api/login", json={"name": "erika", "password": PASSWORD})
+    assert "secure" in r.headers["set-cookie"].lower()
+
+
+def test_the_console_is_off_unless_enabled(make_client: Callable[..., TestClient]) -> None:
+    client = make_client(InstantChatModel())
+    assert client.get("/admin").status_code == 404
+    assert client.post("/admin/api/login", json={"name": "a", "password": "b"}).status_code == 404
+
+
+def test_repeated_failed_logins_lock_the_account(chat_settings: Settings) -> None:
+    accounts = AdminAccounts(make_engine(chat_settings.db.url), max_failed=3)
+    accounts.create_user("erika", "editor", PASSWORD)
+    now = datetime.now(UTC)
+    for _ in range(3):
+        assert accounts.login("erika", "wrong password!!", now) is None
+    assert accounts.login("erika", PASSWORD, now) is None  # locked, even with the password
+    later = now + timedelta(minutes=16)
+    assert accounts.login("erika", PASSWORD, later) is not None
+    assert accounts.login("nobody", PASSWORD, later) is None
+
+
+def test_a_cluster_of_declined_questions_becomes_phrasings_and_is_answered(
+    console: TestClient,
+    faq_dir: Path,
+    make_pipeline: Callable[..., IngestPipeline],
+    accounts: AdminAccounts,
+) -> None:
+    for question in [*GIFT_WRAP, "who painted the mona lisa?"]:
+        reply = console.post("/v1/chat", json={"message": question}).json()
+        assert reply["mode"] == "abstained", question
+    csrf = login(console, "erika")
+    inbox = console.get("/admin/api/inbox").json()
+    assert inbox["questions"] == 4
+    biggest = inbox["clusters"][0]
+    assert biggest["size"] == 3 and set(biggest["questions"]) == set(GIFT_WRAP)
+    assert biggest["kinds"] == {"abstained": 3}
+
+    r = console.post(
+        "/admin/api/inbox/attach",
+        json={
+            "entry_id": "payment-methods",
+            "questions": biggest["questions"],
+            "ids": biggest["ids"],
+        },
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert r.status_code == 200, r.text
+    parsed = {e.id: e for e in parse_sources([faq_dir]).entries}
+    assert set(GIFT_WRAP) <= set(parsed["payment-methods"].questions)
+    # the edited file goes through the normal ingest, and the chat answers them now
+    assert make_pipeline().run([faq_dir]).published
+    deadline = time.monotonic() + 10  # the service follows the new version within seconds
+    while True:
+        again = console.post("/v1/chat", json={"message": "is gift wrapping available?"})
+        if again.json()["mode"] != "abstained":
+            break
+        assert time.monotonic() < deadline, "the new version is not served"
+        time.sleep(0.3)
+    assert again.json()["sources"][0]["id"] == "payment-methods"
+    remaining = console.get("/admin/api/inbox").json()["clusters"]
+    left = {i for c in remaining for i in c["ids"]}
+    assert not left & set(biggest["ids"])  # the attached ones were dismissed
+    assert any("who painted the mona lisa?" in c["questions"] for c in remaining)
+    events = [e["action"] for e in accounts.audit_trail()]
+    assert "attach" in events and "login" in events
+
+
+def test_wont_answer_and_a_thumbs_down_comment(
+    console: TestClient, faq_dir: Path, accounts: AdminAccounts
+) -> None:
+    declined = console.post("/v1/chat", json={"message": "who painted the mona lisa?"}).json()
+    answered = console.post("/v1/chat", json={"message": "can I pay with paypal?"}).json()
+    r = console.post(
+        "/v1/feedback",
+        json={"message_id": answered["message_id"], "rating": "down", "comment": "I meant Klarna"},
+    )
+    assert r.status_code in (200, 201, 204), r.text
+    csrf = login(console, "erika")
+    clusters = console.get("/admin/api/inbox").json()["clusters"]
+    down = next(c for c in clusters if "thumbs_down" in c["kinds"])
+    assert down["comments"] == ["I meant Klarna"] and down["entries"][0]["id"] == "payment-methods"
+    art = next(c for c in clusters if "abstained" in c["kinds"])
+    r = console.post(
+        "/admin/api/inbox/decline",
+        json={"questions": art["questions"], "ids": art["ids"]},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert r.status_code == 200, r.text
+    assert "who painted the mona lisa?" in parse_sources([faq_dir]).declines
+    bad = console.post(
+        "/admin/api/inbox/attach",
+        json={"entry_id": "no-such-entry", "questions": ["x y"]},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert bad.status_code == 422 and "no-such-entry" in bad.text
+    del declined
+
+
+def test_accounts_are_created_with_the_cli(chat_settings: Settings) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "FAQBOT_DB__URL": chat_settings.db.url}
+
+    def create(name: str, role: str, password: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "cli.main",
+                "admin",
+                "create-user",
+                name,
+                "--role",
+                role,
+                "--password-stdin",
+            ],
+            input=password + "\n",
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    made = create("erika", "editor", PASSWORD)
+    assert made.returncode == 0 and "created editor erika" in made.stderr, made.stderr
+    again = create("erika", "ops", PASSWORD)
+    assert again.returncode != 0 and "exists already" in again.stderr
+    short = create("kurt", "ops", "short")
+    assert short.returncode != 0 and "at least 12 characters" in short.stderr
+    assert create("kurt", "admin", PASSWORD).returncode == 2  # argparse: no such role
+    accounts = AdminAccounts(make_engine(chat_settings.db.url))
+    assert accounts.login("erika", PASSWORD, datetime.now(UTC)) is not None
+    with make_engine(chat_settings.db.url).connect() as conn:
+        stored = conn.execute(sa.text("select password_hash from admin_users")).scalar_one()
+    assert stored.startswith("$argon2") and PASSWORD not in stored
