@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.server
 import os
+import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "var" / "screenshots"
+EDITOR_PASSWORD = "correct horse battery"
 CHROMIUM = os.environ.get("FAQBOT_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -48,6 +50,7 @@ class Shop:
     shop_url: str  # another origin, whose page embeds the widget
     db_url: str
     mailbox: Mailbox
+    faq_dir: Path  # a copy of data/faq, which the console edits
 
 
 def _shop_page(service: str) -> bytes:
@@ -87,8 +90,10 @@ def shop(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Iterator[Sh
     from aiosmtpd.controller import Controller
 
     from ingest.pipeline import IngestPipeline
+    from service.admin.accounts import AdminAccounts
     from service.app import create_app
     from service.config import Settings
+    from service.db.engine import make_engine
     from service.db.migrations import upgrade
     from service.llm.llamacpp import LlamaCppChatModel
     from service.retrieval.crosslingual import UseEmbedder
@@ -107,9 +112,13 @@ def shop(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Iterator[Sh
     smtp = Controller(mailbox, hostname="127.0.0.1", port=free_port())
     smtp.start()
     shop_port = free_port()
+    faq_dir = tmp / "faq"
+    shutil.copytree(ROOT / "data" / "faq", faq_dir)
+    AdminAccounts(make_engine(db_url)).create_user("erika", "editor", EDITOR_PASSWORD)
     settings = Settings(
         index={"path": tmp / "index"},
         db={"url": db_url},
+        admin={"enabled": True, "faq_dir": faq_dir},
         web={"allowed_origins": [f"http://127.0.0.1:{shop_port}"]},
         handoff={"smtp_host": "127.0.0.1", "smtp_port": smtp.port, "smtp_starttls": False},
     )
@@ -118,7 +127,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Iterator[Sh
     encoder = UseEmbedder()  # customers in other languages, as the product runs
     IngestPipeline(
         settings, embedder, backend, store, log=lambda _: None, multilingual=encoder
-    ).run([ROOT / "data" / "faq"])
+    ).run([faq_dir])
     live = LiveRetriever(
         store,
         lambda: Retriever.open(store, backend, embedder, settings.retrieval, multilingual=encoder),
@@ -129,7 +138,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Iterator[Sh
     server = LiveServer(app, settings)
     shop_server = _serve_shop(shop_port, server.url)
     try:
-        yield Shop(server.start(), f"http://127.0.0.1:{shop_port}", db_url, mailbox)
+        yield Shop(server.start(), f"http://127.0.0.1:{shop_port}", db_url, mailbox, faq_dir)
     finally:
         server.stop()
         shop_server.shutdown()

@@ -1,0 +1,135 @@
+// The editors' and ops' console: log in, then the gap inbox. Built with DOM calls only:
+// customers' questions and comments are text nodes, never markup. Every change sends the
+// session's CSRF token; the session itself is an HttpOnly cookie this script never sees.
+
+const API = '/admin/api';
+let csrf = '';
+
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
+    else if (key === 'text') node.textContent = value;
+    else if (key === 'class') node.className = value;
+    else node.setAttribute(key, value === true ? '' : value);
+  }
+  node.append(...children.filter((c) => c !== null && c !== undefined));
+  return node;
+}
+
+async function call(method, path, body) {
+  const init = { method, credentials: 'same-origin', headers: {} };
+  if (body !== undefined) {
+    init.headers['content-type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  if (method !== 'GET') init.headers['x-csrf-token'] = csrf;
+  const response = await fetch(API + path, init);
+  let data = null;
+  try { data = await response.json(); } catch { /* 204 or not JSON */ }
+  if (!response.ok) {
+    const detail = data && data.detail;
+    const error = new Error(typeof detail === 'string' ? detail : response.statusText);
+    error.status = response.status;
+    throw error;
+  }
+  return data;
+}
+
+const root = document.getElementById('console');
+const status = el('p', { class: 'adm-status', role: 'status' });
+
+function say(text, isError = false) {
+  status.textContent = text;
+  status.className = isError ? 'adm-status adm-error' : 'adm-status';
+}
+
+function showLogin(message = '') {
+  const name = el('input', { id: 'adm-name', name: 'name', autocomplete: 'username', required: true, maxlength: '64' });
+  const password = el('input', { id: 'adm-password', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
+  const form = el('form', { class: 'adm-login', onsubmit: async (e) => {
+    e.preventDefault();
+    try {
+      const me = await call('POST', '/login', { name: name.value, password: password.value });
+      csrf = me.csrf;
+      await showInbox(me);
+    } catch (error) {
+      say(error.message, true);
+      password.value = '';
+      password.focus();
+    }
+  } },
+  el('label', { for: 'adm-name', text: 'Name' }), name,
+  el('label', { for: 'adm-password', text: 'Password' }), password,
+  el('button', { type: 'submit', text: 'Log in' }));
+  root.replaceChildren(el('h1', { text: 'faqbot console' }), form, status);
+  say(message, Boolean(message));
+  name.focus();
+}
+
+function clusterCard(cluster, entries) {
+  const title = `${cluster.size} question${cluster.size === 1 ? '' : 's'}: “${cluster.examples[0]}”`;
+  const kinds = Object.entries(cluster.kinds).map(([k, n]) => `${n} ${k.replace('_', ' ')}`).join(', ');
+  const considered = cluster.entries.map((e) => `${e.id} (${e.count})`).join(', ') || 'none';
+  const select = el('select', { 'aria-label': `Entry for “${cluster.examples[0]}”` },
+    ...entries.map((e) => el('option', { value: e.id, text: `${e.title} (${e.id})` })));
+  if (cluster.entries.length) select.value = cluster.entries[0].id;
+  // body() is read at the click: the entry chosen then
+  const act = (action, body, done) => async () => {
+    try {
+      const result = await call('POST', `/inbox/${action}`, { ...body(), ids: cluster.ids });
+      await refresh();
+      say(done(result)); // after the list changed: the status describes what is shown
+    } catch (error) {
+      say(error.message, true);
+    }
+  };
+  return el('section', { class: 'adm-cluster', 'aria-label': title },
+    el('h3', { text: title }),
+    el('p', { class: 'adm-meta', text: `${kinds}; last ${new Date(cluster.last_at).toLocaleString()}; retrieval considered: ${considered}` }),
+    el('ul', {}, ...cluster.questions.slice(0, 8).map((q) => el('li', { text: q }))),
+    ...cluster.comments.map((c) => el('blockquote', { text: c })),
+    el('div', { class: 'adm-actions' },
+      el('label', {}, 'Entry ', select),
+      el('button', { type: 'button', text: 'Add as phrasings', onclick: act('attach', () => ({ entry_id: select.value, questions: cluster.questions }), (r) => `Added to ${r.path}. Run ingest to publish.`) }),
+      el('button', { type: 'button', class: 'adm-quiet', text: "Won't answer", onclick: act('decline', () => ({ questions: cluster.questions }), (r) => `Added to ${r.path} as questions to decline. Run ingest to publish.`) }),
+      el('button', { type: 'button', class: 'adm-quiet', text: 'Dismiss', onclick: act('dismiss', () => ({}), (r) => `Dismissed ${r.dismissed}.`) })));
+}
+
+let current = null;
+
+async function refresh() {
+  const [inbox, entries] = await Promise.all([call('GET', '/inbox'), call('GET', '/entries')]);
+  const list = el('div', { id: 'adm-inbox' });
+  if (!inbox.clusters.length) list.append(el('p', { text: 'Nothing in the inbox: every recent question was answered.' }));
+  for (const cluster of inbox.clusters) list.append(clusterCard(cluster, entries.entries));
+  current.inbox.replaceWith(list);
+  current.inbox = list;
+  current.count.textContent = `${inbox.questions} questions in ${inbox.clusters.length} clusters`;
+}
+
+async function showInbox(me) {
+  const header = el('header', {},
+    el('h1', { text: 'faqbot console' }),
+    el('p', { text: `${me.user} (${me.role})` }),
+    el('button', { type: 'button', class: 'adm-quiet', text: 'Log out', onclick: async () => {
+      try { await call('POST', '/logout'); } finally { csrf = ''; showLogin(); }
+    } }));
+  current = { inbox: el('div'), count: el('p') };
+  root.replaceChildren(header, el('h2', { text: 'Gap inbox' }), current.count, status, current.inbox);
+  say('');
+  await refresh();
+}
+
+async function start() {
+  try {
+    const me = await call('GET', '/me');
+    csrf = me.csrf;
+    await showInbox(me);
+  } catch (error) {
+    showLogin(error.status === 401 ? '' : error.message);
+  }
+}
+
+start();

@@ -1,0 +1,53 @@
+"""The editors' console in Chromium: log in, find the questions the bot declined as one
+cluster, add them to an entry as phrasings; the markdown file changes, and the page
+passes axe."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.browser.conftest import EDITOR_PASSWORD, Shop
+
+GIFT_WRAP = ["Do you offer gift wrapping?", "Can you gift wrap my order please?"]
+
+
+def test_an_editor_turns_a_cluster_of_declined_questions_into_phrasings(
+    browser: Any, shop: Shop
+) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    for question in GIFT_WRAP:  # asked by customers, through the chat API
+        reply = page.request.post(f"{shop.url}/v1/chat", data={"message": question}).json()
+        assert reply["mode"] == "abstained"
+
+    page.goto(f"{shop.url}/admin")
+    page.get_by_label("Name").fill("erika")
+    page.get_by_label("Password").fill("wrong password here")
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_text("wrong name or password").wait_for()
+    page.get_by_label("Password").fill(EDITOR_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("heading", name="Gap inbox").wait_for()
+
+    cluster = page.locator("section.adm-cluster", has_text=GIFT_WRAP[0])
+    cluster.wait_for()
+    assert GIFT_WRAP[1] in cluster.inner_text()
+    cluster.get_by_role("combobox").select_option("giftcards-how")
+    cluster.get_by_role("button", name="Add as phrasings").click()
+    page.get_by_text("Run ingest to publish").wait_for()
+    text = (shop.faq_dir / "gift-cards.md").read_text(encoding="utf-8")
+    for question in GIFT_WRAP:
+        assert f"- {question}" in text
+    page.locator("section.adm-cluster", has_text=GIFT_WRAP[0]).wait_for(state="detached")
+
+    results = Axe().run(page)
+    serious = [
+        v["id"] for v in results.response["violations"] if v["impact"] in ("serious", "critical")
+    ]
+    assert not serious, serious
+    # the cookie is not readable by scripts
+    assert "faqbot_admin" not in page.evaluate("document.cookie")
+    context.close()
