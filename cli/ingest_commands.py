@@ -44,6 +44,17 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "-v", "--verbose", action="store_true", help="with --dry-run: list the entry ids"
     )
+    p.add_argument(
+        "--replay",
+        action="store_true",
+        help="build the new version without publishing it, and show how the gate's "
+        "questions (--gate) and the customers' recent questions would be answered "
+        "differently",
+    )
+    p.add_argument(
+        "--days", type=int, default=30, help="with --replay: customers' questions this recent"
+    )
+    p.add_argument("--json", action="store_true", help="with --replay: one JSON object")
     p.set_defaults(func=run)
 
 
@@ -72,9 +83,14 @@ def run(args: argparse.Namespace) -> int:
         log=say,
         multilingual=build_multilingual(settings),
     )
+    paths = [Path(p) for p in args.paths] or [DEFAULT_FAQ_DIR]
     try:
+        if args.replay:
+            from cli.replay_command import replay_run
+
+            return replay_run(args, settings, pipeline, paths)
         report = pipeline.run(
-            [Path(p) for p in args.paths] or [DEFAULT_FAQ_DIR],
+            paths,
             dry_run=args.dry_run,
             rebuild=args.rebuild,
             skip_invalid=args.skip_invalid,

@@ -187,6 +187,7 @@ class IngestPipeline:
         self.embedder = embedder
         # Builds the cross-lingual index when set (service/retrieval/crosslingual.py).
         self.multilingual = multilingual
+        self._publish = True  # set by each run()
         self.backend = backend
         self.store = store or IndexStore(settings.index.path, settings.index.keep_versions)
         self._progress = progress
@@ -200,14 +201,20 @@ class IngestPipeline:
         rebuild: bool = False,
         skip_invalid: bool = False,
         gate_questions: Path | None = None,
+        publish: bool = True,
     ) -> IngestReport:
         """One ingest; every run that is not a dry run is logged with its outcome
-        (published, unchanged, refused, locked, failed) for /metrics."""
+        (published, unchanged, previewed, refused, locked, failed) for /metrics. Without
+        publish, the version is built (and gated) but not published: a candidate to
+        replay questions against, removed with discard() or by the next run."""
         started = time.perf_counter()
         outcome, version = "failed", None
+        self._publish = publish
         try:
             report = self._run(paths, dry_run, rebuild, skip_invalid, gate_questions)
             outcome = "published" if report.published else "unchanged"
+            if not publish and report.version is not None:
+                outcome = "previewed"
             version = report.version
             return report
         except IngestError:
@@ -348,9 +355,18 @@ class IngestPipeline:
         if gate_questions is not None:
             with _timed(stages, "gate"):
                 report.gate = self._gate(version, gate_questions)
+        if not self._publish:
+            return  # a candidate: built and gated, never live
         self.store.publish(version)
         report.published = True
         self._collect_garbage()
+
+    def discard(self, version: str) -> None:
+        """Remove a candidate that was built without publishing."""
+        with self.store.lock():
+            if version != self.store.pointer().current:
+                self.backend.drop(version)
+                self.store.remove_version_files(version)
 
     def _languages_hash(self, parsed: ParseResult) -> str:
         if self.multilingual is None:

@@ -560,7 +560,14 @@ class AdminSettings(BaseModel):
         "(directly, or per X-Forwarded-Proto from a trusted proxy).",
     )
     inbox_days: int = Field(
-        default=30, ge=1, le=365, description="The gap inbox shows questions this recent."
+        default=30,
+        ge=1,
+        le=365,
+        description="The gap inbox shows questions this recent; replay replays them.",
+    )
+    gate_questions: Path | None = Field(
+        default=Path("data/eval/questions.jsonl"),
+        description="The labelled questions the console's publish gates on and replays.",
     )
     cluster_distance: float = Field(
         default=0.35,

@@ -186,3 +186,15 @@ def dismiss(engine: sa.Engine, ids: Sequence[str], user: str, now: datetime) -> 
                 [{"message_id": i, "user_name": user, "dismissed_at": now} for i in fresh],
             )
     return len(fresh)
+
+
+def recent_questions(engine: sa.Engine, since: datetime, limit: int = 5000) -> list[str]:
+    """Customers' questions since then, most recent first, each once (for replay)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(chat_messages.c.content)
+            .where(chat_messages.c.role == "user", chat_messages.c.created_at >= since)
+            .order_by(chat_messages.c.created_at.desc())
+            .limit(limit * 2)
+        ).all()
+    return list(dict.fromkeys(r[0] for r in rows))[:limit]

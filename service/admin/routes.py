@@ -10,6 +10,8 @@ written to the audit log.
 from __future__ import annotations
 
 import asyncio
+import json
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,11 +19,12 @@ from typing import Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from service.admin import faq_files, inbox
 from service.admin.accounts import AdminAccounts, AdminUser, Role
+from service.admin.publishing import ingest_args, run_json, run_lines
 from service.config import Settings
 
 COOKIE = "faqbot_admin"
@@ -189,6 +192,44 @@ async def decline(body: QuestionsBody, caller: Editor, request: Request) -> dict
 async def dismiss_questions(body: DismissBody, caller: Editor, request: Request) -> dict[str, Any]:
     await _done(request, caller, "dismiss", body.ids)
     return {"dismissed": len(body.ids)}
+
+
+@router.post("/api/replay")
+async def replay_candidate(caller: Editor, request: Request) -> dict[str, Any]:
+    """What the next version would change for the gate's and the customers' questions."""
+    admin = _settings(request).admin
+    args = ingest_args(
+        admin.faq_dir, admin.gate_questions, "--replay", "--json", "--days", str(admin.inbox_days)
+    )
+    code, result, lines = await run_json(_settings(request), args)
+    await asyncio.to_thread(_accounts(request).audit, caller.user.name, "replay", {"exit": code})
+    if code != 0 or result is None:
+        raise HTTPException(422, "\n".join(lines[-20:]) or "the replay failed")
+    return {**result, "log": lines[-20:]}
+
+
+@router.post("/api/publish")
+async def publish(caller: Editor, request: Request) -> StreamingResponse:
+    """The ingest with its quality gate, its output streamed as NDJSON lines."""
+    admin = _settings(request).admin
+    return _streamed(request, caller, "publish", ingest_args(admin.faq_dir, admin.gate_questions))
+
+
+@router.post("/api/rollback")
+async def rollback(caller: Editor, request: Request) -> StreamingResponse:
+    return _streamed(request, caller, "rollback", ["ingest", "--rollback"])
+
+
+def _streamed(request: Request, caller: Caller, action: str, args: list[str]) -> StreamingResponse:
+    accounts, settings = _accounts(request), _settings(request)
+
+    async def events() -> AsyncIterator[bytes]:
+        async for event in run_lines(settings, args):
+            if "exit" in event:
+                await asyncio.to_thread(accounts.audit, caller.user.name, action, event)
+            yield (json.dumps(event) + "\n").encode()
+
+    return StreamingResponse(events(), media_type="application/x-ndjson")
 
 
 @router.get("/api/audit")

@@ -4,6 +4,7 @@ passes axe."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from tests.browser.conftest import EDITOR_PASSWORD, Shop
@@ -42,6 +43,21 @@ def test_an_editor_turns_a_cluster_of_declined_questions_into_phrasings(
     for question in GIFT_WRAP:
         assert f"- {question}" in text
     page.locator("section.adm-cluster", has_text=GIFT_WRAP[0]).wait_for(state="detached")
+
+    # what the next version would change, then publish it with the gate
+    page.get_by_role("button", name="Preview changes").click()
+    page.get_by_text("now answered: “" + GIFT_WRAP[0]).wait_for(timeout=120_000)
+    page.get_by_role("button", name="Publish", exact=True).click()
+    page.get_by_text("publish: done.").wait_for(timeout=120_000)
+    log = page.get_by_role("list", name="Ingest output").inner_text()
+    assert "gate passed" in log and "published" in log
+    deadline = time.monotonic() + 15
+    while (
+        page.request.post(f"{shop.url}/v1/chat", data={"message": GIFT_WRAP[0]}).json()["mode"]
+        == "abstained"
+    ):
+        assert time.monotonic() < deadline, "the published version is not served"
+        time.sleep(0.3)
 
     results = Axe().run(page)
     serious = [

@@ -236,3 +236,63 @@ def test_accounts_are_created_with_the_cli(chat_settings: Settings) -> None:
     with make_engine(chat_settings.db.url).connect() as conn:
         stored = conn.execute(sa.text("select password_hash from admin_users")).scalar_one()
     assert stored.startswith("$argon2") and PASSWORD not in stored
+
+
+def test_replay_then_publish_then_roll_back_from_the_console(
+    make_client: Callable[..., TestClient],
+    faq_dir: Path,
+    accounts: AdminAccounts,
+    tmp_path: Path,
+) -> None:
+    import json
+
+    gate = tmp_path / "gate.jsonl"
+    gate.write_text(
+        '{"query": "how many days do I have to send something back", "faq_id": "returns-window"}\n'
+        '{"query": "do you deliver to norway", "faq_id": "shipping-countries"}\n',
+        encoding="utf-8",
+    )
+    console = make_client(
+        InstantChatModel(), admin={"enabled": True, "faq_dir": faq_dir, "gate_questions": gate}
+    )
+    for question in GIFT_WRAP:
+        assert console.post("/v1/chat", json={"message": question}).json()["mode"] == "abstained"
+    csrf = login(console, "erika")
+    headers = {"X-CSRF-Token": csrf}
+    cluster = console.get("/admin/api/inbox").json()["clusters"][0]
+    attach = {
+        "entry_id": "payment-methods",
+        "questions": cluster["questions"],
+        "ids": cluster["ids"],
+    }
+    assert console.post("/admin/api/inbox/attach", json=attach, headers=headers).status_code == 200
+
+    replayed = console.post("/admin/api/replay", headers=headers)
+    assert replayed.status_code == 200, replayed.text
+    body = replayed.json()
+    answered = {c["question"] for c in body["changes"] if c["kind"] == "now answered"}
+    assert set(GIFT_WRAP) <= answered and body["counts"]["now declined"] == 0
+    live = body["live"]
+
+    def stream(path: str) -> list[dict[str, Any]]:
+        r = console.post(path, headers=headers)
+        assert r.status_code == 200 and r.headers["content-type"].startswith("application/x-ndjson")
+        return [json.loads(line) for line in r.text.splitlines()]
+
+    published = stream("/admin/api/publish")
+    assert published[-1] == {"exit": 0}, published
+    assert any("gate passed" in e.get("line", "") for e in published)
+    wait_for_mode(console, GIFT_WRAP[0], lambda mode: mode != "abstained")
+
+    rolled = stream("/admin/api/rollback")
+    assert rolled[-1] == {"exit": 0} and any(live in e.get("line", "") for e in rolled)
+    wait_for_mode(console, GIFT_WRAP[1], lambda mode: mode == "abstained")
+    actions = [e["action"] for e in accounts.audit_trail()]
+    assert {"replay", "publish", "rollback"} <= set(actions)
+
+
+def wait_for_mode(client: TestClient, question: str, ok: Callable[[str], bool]) -> None:
+    deadline = time.monotonic() + 10  # the service follows the pointer within seconds
+    while not ok(client.post("/v1/chat", json={"message": question}).json()["mode"]):
+        assert time.monotonic() < deadline, f"{question!r} never changed"
+        time.sleep(0.3)

@@ -99,6 +99,53 @@ function clusterCard(cluster, entries) {
 
 let current = null;
 
+// Publishing: what the next version would change, then publish or roll back, with the
+// ingest's own output shown as it comes.
+function publishing() {
+  const out = el('ol', { class: 'adm-log', 'aria-label': 'Ingest output' });
+  const show = (line) => out.append(el('li', { text: line }));
+  const streamed = (path) => async () => {
+    out.replaceChildren();
+    const response = await fetch(API + path, { method: 'POST', credentials: 'same-origin', headers: { 'x-csrf-token': csrf } });
+    if (!response.ok) { say(`${path.slice(1)} refused (${response.status})`, true); return; }
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let rest = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      rest += decoder.decode(value, { stream: true });
+      const lines = rest.split('\n');
+      rest = lines.pop();
+      for (const line of lines.filter(Boolean)) {
+        const event = JSON.parse(line);
+        if ('line' in event) show(event.line);
+        else say(event.exit === 0 ? `${path.slice(1)}: done.` : `${path.slice(1)} failed (exit ${event.exit}): see the output.`, event.exit !== 0);
+      }
+    }
+    await refresh();
+  };
+  const preview = async () => {
+    out.replaceChildren();
+    say('Replaying…');
+    try {
+      const r = await call('POST', '/replay');
+      say(`Replayed ${r.questions} questions: ${r.counts['now answered']} now answered, ${r.counts['now declined']} now declined, ${r.counts['another entry']} from another entry.`);
+      for (const c of r.changes.slice(0, 50)) show(`${c.kind}: “${c.question}” ${c.before || '(declined)'} → ${c.after || '(declined)'}`);
+      if (!r.changes.length) show(r.changed === false ? 'Nothing changed since the live version.' : 'No question would be answered differently.');
+    } catch (error) {
+      say(error.message, true);
+    }
+  };
+  return el('section', { 'aria-labelledby': 'adm-publish' },
+    el('h2', { id: 'adm-publish', text: 'Publish' }),
+    el('div', { class: 'adm-actions' },
+      el('button', { type: 'button', text: 'Preview changes', onclick: preview }),
+      el('button', { type: 'button', text: 'Publish', onclick: streamed('/publish') }),
+      el('button', { type: 'button', class: 'adm-quiet', text: 'Roll back', onclick: streamed('/rollback') })),
+    out);
+}
+
 async function refresh() {
   const [inbox, entries] = await Promise.all([call('GET', '/inbox'), call('GET', '/entries')]);
   const list = el('div', { id: 'adm-inbox' });
@@ -117,7 +164,7 @@ async function showInbox(me) {
       try { await call('POST', '/logout'); } finally { csrf = ''; showLogin(); }
     } }));
   current = { inbox: el('div'), count: el('p') };
-  root.replaceChildren(header, el('h2', { text: 'Gap inbox' }), current.count, status, current.inbox);
+  root.replaceChildren(header, status, publishing(), el('h2', { text: 'Gap inbox' }), current.count, current.inbox);
   say('');
   await refresh();
 }

@@ -1,0 +1,76 @@
+"""`faqbot ingest --replay`: build the candidate version, replay the gate's and the last
+days' customer questions against it and the live version, print what would change, and
+publish nothing."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from cli.common import EXIT_OK, say
+
+
+def questions_to_replay(settings: Any, gate: str | None, days: int) -> list[str]:
+    """The gate file's questions and the customers' questions of the last days (when the
+    chat database can be read)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from service.admin.inbox import recent_questions
+    from service.db.engine import make_engine
+    from service.retrieval.evaluation import load_queries
+
+    questions = [q.query for q in load_queries(Path(gate))] if gate else []
+    engine = make_engine(settings.db.url)
+    try:
+        questions += recent_questions(engine, datetime.now(UTC) - timedelta(days=days))
+    except SQLAlchemyError as exc:
+        say(f"  customers' questions not replayed: the chat database failed ({type(exc).__name__})")
+    finally:
+        engine.dispose()
+    return questions
+
+
+def replay_run(args: argparse.Namespace, settings: Any, pipeline: Any, paths: list[Path]) -> int:
+    from ingest.replay import replay
+    from service.retrieval.components import build_detector
+    from service.retrieval.retriever import Retriever
+
+    questions = questions_to_replay(settings, args.gate, args.days)
+    report = pipeline.run(
+        paths, rebuild=args.rebuild, skip_invalid=args.skip_invalid, publish=False
+    )
+    if report.version is None:
+        print(json.dumps({"changed": False}) if args.json else "nothing changed; nothing to replay")
+        return EXIT_OK
+    try:
+
+        def open_version(version: str | None) -> Retriever:
+            return Retriever.open(
+                pipeline.store,
+                pipeline.backend,
+                pipeline.embedder,
+                settings.retrieval,
+                version=version,
+                multilingual=pipeline.multilingual,
+                crosslingual_threshold=settings.languages.abstain_threshold,
+            )
+
+        live = pipeline.store.live_manifest()
+        result = replay(
+            open_version(live.version) if live else None,
+            open_version(report.version),
+            questions,
+            build_detector(settings),
+        )
+    finally:
+        pipeline.discard(report.version)
+    if args.json:
+        print(json.dumps({"changed": True, "plan": report.plan.summary(), **result.as_dict()}))
+    else:
+        print(f"candidate: {report.plan.summary()} (not published)")
+        for line in result.lines():
+            print(line)
+    return EXIT_OK
