@@ -126,8 +126,10 @@ async def gap_inbox(caller: Editor, request: Request) -> dict[str, Any]:
     gaps = await asyncio.to_thread(inbox.load_gaps, engine, since)
     retriever = await asyncio.to_thread(request.app.state.retriever)
 
+    cache: inbox.VectorCache = request.app.state.admin_vectors
+
     def embed(texts: list[str]) -> np.ndarray:
-        return np.asarray(retriever.embed_queries(texts))
+        return cache.embed(texts, lambda new: np.asarray(retriever.embed_queries(new)))
 
     clusters = await asyncio.to_thread(
         inbox.cluster_gaps, gaps, embed, settings.admin.cluster_distance
@@ -287,6 +289,7 @@ def mount_admin(app: FastAPI, settings: Settings) -> None:
     engine = make_engine(settings.db.url)
     app.state.admin_engine = engine
     app.state.settings_for_admin = settings
+    app.state.admin_vectors = inbox.VectorCache()
     app.state.admin_accounts = AdminAccounts(
         engine,
         max_failed=settings.admin.max_failed_logins,
