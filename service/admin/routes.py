@@ -22,7 +22,7 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Respons
 from fastapi.responses import HTMLResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
-from service.admin import faq_files, inbox
+from service.admin import exports, faq_files, inbox
 from service.admin.accounts import AdminAccounts, AdminUser, Role
 from service.admin.publishing import ingest_args, run_json, run_lines
 from service.config import Settings
@@ -232,6 +232,21 @@ def _streamed(request: Request, caller: Caller, action: str, args: list[str]) ->
             yield (json.dumps(event) + "\n").encode()
 
     return StreamingResponse(events(), media_type="application/x-ndjson")
+
+
+@router.get("/api/export/{name}.csv")
+async def export(name: str, caller: Editor, request: Request) -> Response:
+    """feedback.csv or unanswered.csv, for the inbox's period."""
+    makers = {"feedback": exports.feedback_csv, "unanswered": exports.unanswered_csv}
+    if name not in makers:
+        raise HTTPException(404, "no such export")
+    since = datetime.now(UTC) - timedelta(days=_settings(request).admin.inbox_days)
+    text = await asyncio.to_thread(makers[name], request.app.state.admin_engine, since)
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="faqbot-{name}.csv"'},
+    )
 
 
 @router.get("/api/audit")

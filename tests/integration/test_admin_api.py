@@ -56,6 +56,7 @@ ROUTES = [
     ("GET", "/admin/api/inbox", None),
     ("GET", "/admin/api/entries", None),
     ("GET", "/admin/api/audit", None),
+    ("GET", "/admin/api/export/feedback.csv", None),
     ("POST", "/admin/api/logout", None),
     ("POST", "/admin/api/inbox/attach", {"entry_id": "returns-window", "questions": ["x y"]}),
     ("POST", "/admin/api/inbox/decline", {"questions": ["x y"]}),
@@ -296,3 +297,28 @@ def wait_for_mode(client: TestClient, question: str, ok: Callable[[str], bool]) 
     while not ok(client.post("/v1/chat", json={"message": question}).json()["mode"]):
         assert time.monotonic() < deadline, f"{question!r} never changed"
         time.sleep(0.3)
+
+
+def test_exports_are_csv_and_never_formulas(console: TestClient) -> None:
+    import csv
+    import io
+
+    declined = console.post("/v1/chat", json={"message": '=HYPERLINK("http://x") who painted it'})
+    assert declined.json()["mode"] == "abstained"
+    answered = console.post("/v1/chat", json={"message": "can I pay with paypal?"}).json()
+    console.post(
+        "/v1/feedback",
+        json={"message_id": answered["message_id"], "rating": "down", "comment": "@SUM(1) no"},
+    )
+    login(console, "erika")
+    unanswered = console.get("/admin/api/export/unanswered.csv")
+    assert unanswered.headers["content-type"].startswith("text/csv")
+    assert "attachment" in unanswered.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(unanswered.text)))
+    assert rows[0] == ["created_at", "mode", "question", "entries considered"]
+    assert rows[1][2].startswith("'=HYPERLINK")  # shown as text, not run as a formula
+    feedback_rows = list(
+        csv.reader(io.StringIO(console.get("/admin/api/export/feedback.csv").text))
+    )
+    assert feedback_rows[1][1:3] == ["down", "'@SUM(1) no"]
+    assert console.get("/admin/api/export/secrets.csv").status_code == 404

@@ -160,6 +160,9 @@ async function showInbox(me) {
   const header = el('header', {},
     el('h1', { text: 'faqbot console' }),
     el('p', { text: `${me.user} (${me.role})` }),
+    el('p', {},
+      el('a', { href: `${API}/export/unanswered.csv`, text: 'Unanswered questions (CSV)' }), ' · ',
+      el('a', { href: `${API}/export/feedback.csv`, text: 'Feedback (CSV)' })),
     el('button', { type: 'button', class: 'adm-quiet', text: 'Log out', onclick: async () => {
       try { await call('POST', '/logout'); } finally { csrf = ''; showLogin(); }
     } }));

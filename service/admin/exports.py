@@ -1,0 +1,83 @@
+"""CSV exports for editors: the feedback, and the questions the bot did not answer.
+
+Cells a spreadsheet would read as a formula (starting with =, +, -, @, tab or carriage
+return) get a leading apostrophe: customers' text is data, never a formula."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from service.admin.inbox import GAP_MODES
+from service.db.tables import as_utc, chat_messages, feedback
+
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA) else text
+
+
+def to_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([safe_cell(v) for v in row])
+    return out.getvalue()
+
+
+def _when(value: Any) -> str:
+    moment = as_utc(value) if isinstance(value, datetime) else value
+    return moment.isoformat() if isinstance(moment, datetime) else str(moment)
+
+
+def _entries(retrieved: Any) -> str:
+    if not isinstance(retrieved, list):
+        return ""
+    return " ".join(str(r.get("id", "")) for r in retrieved[:3] if isinstance(r, dict))
+
+
+def feedback_csv(engine: sa.Engine, since: datetime) -> str:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(feedback)
+            .where(feedback.c.created_at >= since)
+            .order_by(feedback.c.created_at.desc())
+        ).all()
+    return to_csv(
+        ["created_at", "rating", "comment", "question", "entries"],
+        (
+            [_when(r.created_at), r.rating, r.comment, r.question, _entries(r.retrieved)]
+            for r in rows
+        ),
+    )
+
+
+def unanswered_csv(engine: sa.Engine, since: datetime) -> str:
+    question, answer = chat_messages.alias("question"), chat_messages.alias("answer")
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(question.c.content, answer.c.mode, answer.c.created_at, answer.c.retrieved)
+            .join(
+                answer,
+                sa.and_(
+                    answer.c.session_id == question.c.session_id,
+                    answer.c.created_at == question.c.created_at,
+                    answer.c.role == "assistant",
+                ),
+            )
+            .where(question.c.role == "user", answer.c.mode.in_(GAP_MODES))
+            .where(answer.c.created_at >= since)
+            .order_by(answer.c.created_at.desc())
+        ).all()
+    return to_csv(
+        ["created_at", "mode", "question", "entries considered"],
+        ([_when(r.created_at), r.mode, r.content, _entries(r.retrieved)] for r in rows),
+    )
