@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,13 +19,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.responses import HTMLResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
-from service.admin import exports, faq_files, inbox
+from service.admin import conversations, exports, faq_files, inbox
 from service.admin.accounts import AdminAccounts, AdminUser, Role
 from service.admin.publishing import ingest_args, run_json, run_lines
+from service.chat.trace import build_trace
 from service.config import Settings
 
 COOKIE = "faqbot_admin"
@@ -247,6 +249,48 @@ async def export(name: str, caller: Editor, request: Request) -> Response:
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="faqbot-{name}.csv"'},
     )
+
+
+@router.get("/api/conversations")
+async def find_conversations(
+    caller: Editor,
+    request: Request,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    mode: Annotated[str | None, Query(pattern=r"^[a-z_]{1,16}$")] = None,
+    rating: Annotated[str | None, Query(pattern=r"^(up|down)$")] = None,
+    days: Annotated[int, Query(ge=1, le=365)] = 30,
+) -> dict[str, Any]:
+    since = datetime.now(UTC) - timedelta(days=days)
+    engine = request.app.state.admin_engine
+    found = await asyncio.to_thread(conversations.find, engine, since, q, mode, rating)
+    return {"conversations": found}
+
+
+@router.get("/api/conversations/{session_id}")
+async def conversation(session_id: str, caller: Editor, request: Request) -> dict[str, Any]:
+    """Each turn with its mode and why: candidates and scores, the threshold in force,
+    the prompt sent (with its token counts), timings."""
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", session_id):
+        raise HTTPException(404, "no such conversation")
+    found = await asyncio.to_thread(conversations.turns, request.app.state.admin_engine, session_id)
+    if not found:
+        raise HTTPException(404, "no such conversation")
+    return {"session_id": session_id, "turns": found}
+
+
+class AskBody(BaseModel):
+    question: str = Field(min_length=1, max_length=2000)
+
+
+@router.post("/api/ask")
+async def ask(body: AskBody, caller: Editor, request: Request) -> dict[str, Any]:
+    """The trace of a typed question, as `faqbot ask` shows it (retrieval only)."""
+    service = request.app.state.chat
+    retriever = await asyncio.to_thread(request.app.state.retriever)
+    detected = service.language(body.question, [], None)
+    lang = detected if detected in retriever.languages else "en"
+    result = await asyncio.to_thread(retriever.search, body.question, None, lang)
+    return {"question": body.question, "trace": build_trace(result, None, detected)}
 
 
 @router.get("/api/audit")

@@ -32,6 +32,7 @@ from service.chat.modes import choose_mode_in, resolve_answer_mode
 from service.chat.phrases import phrase
 from service.chat.prompt import BuiltPrompt, Passage, PromptBuilder, Turn, strip_fences
 from service.chat.store import ChatStore, Exchange
+from service.chat.trace import build_trace
 from service.chat.turn import (
     Answer,
     ChatEvent,
@@ -96,6 +97,8 @@ class _TurnState:
     version: str | None = None
     cached: bool = False
     lang: str = "en"  # the customer's language this turn
+    result: SearchResult | None = None  # for the trace (why this answer)
+    prompt: BuiltPrompt | None = None
 
 
 class TurnObserver(Protocol):
@@ -243,6 +246,7 @@ class ChatService:
             state.answer, state.retrieved, state.cached = cached.answer, cached.retrieved, True
         else:
             result = await asyncio.to_thread(self._search, retriever, message, turns, lang)
+            state.result = result
             timings.retrieve_ms = (time.perf_counter() - t0) * 1000
             state.retrieved = tuple(Retrieved(h.entry_id, round(h.score, 4)) for h in result.hits)
             mode = choose_mode_in(result, self._chat, self._settings.llm)
@@ -309,6 +313,7 @@ class ChatService:
         try:
             # Inside the try: counting prompt tokens needs the model, which may be gone.
             prompt = self.prompts.build(message, result.hits, turns)
+            state.prompt = prompt
             guard = SentenceGuard(
                 [p.text for p in prompt.passages],
                 self.prompts.system_prefix,
@@ -354,6 +359,7 @@ class ChatService:
         measuring the guard's effect (chat.grounding_guard off)."""
         assert result.top is not None
         prompt = self.prompts.build(message, result.hits, turns)
+        state.prompt = prompt
         sources = tuple(SourceRef(p.n, p.entry_id, p.title, p.url) for p in prompt.passages)
         yield sources_event(sources)
         pieces = [piece async for piece in self._runner.stream(prompt, timings)]
@@ -444,7 +450,13 @@ class ChatService:
         answer = state.answer
         assert answer is not None
         exchange = Exchange(
-            session, message, answer.text, answer.mode, state.retrieved, state.version
+            session,
+            message,
+            answer.text,
+            answer.mode,
+            state.retrieved,
+            state.version,
+            trace=build_trace(state.result, state.prompt, state.lang),
         )
         self.conversations.save(exchange)
         return TurnRecord(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from service.chat.turn import Mode, Retrieved
 
@@ -31,6 +31,7 @@ class Exchange:
     index_version: str | None
     answer_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    trace: dict[str, Any] | None = None  # why this answer (service/chat/trace.py)
 
 
 class ChatStoreError(RuntimeError):

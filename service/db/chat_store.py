@@ -93,6 +93,7 @@ class SqlChatStore:
                         "content": mask_pii(e.question),
                         "mode": None,
                         **common,
+                        "trace": None,
                     },
                     {
                         "id": e.answer_id,
@@ -100,6 +101,7 @@ class SqlChatStore:
                         "content": mask_pii(e.answer),
                         "mode": e.mode,
                         **common,
+                        "trace": e.trace,
                     },
                 ],
             )

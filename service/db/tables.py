@@ -46,6 +46,8 @@ chat_messages = sa.Table(
     sa.Column("retrieved", sa.JSON),
     sa.Column("index_version", sa.String(32)),
     sa.Column("created_at", TIMESTAMP, nullable=False),
+    # On answers: why this answer (candidates, scores, thresholds, prompt, timings).
+    sa.Column("trace", sa.JSON),
     sa.Index("ix_chat_messages_session_created", "session_id", "created_at"),
 )
 

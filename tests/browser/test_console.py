@@ -59,6 +59,17 @@ def test_an_editor_turns_a_cluster_of_declined_questions_into_phrasings(
         assert time.monotonic() < deadline, "the published version is not served"
         time.sleep(0.3)
 
+    # why this answer: a typed question's trace, then a customer's conversation
+    page.get_by_label("Try a question").fill("how long do I have to return an item?")
+    page.get_by_role("button", name="Why").click()
+    trace = page.locator("table.adm-trace")
+    trace.wait_for()
+    assert "returns-window" in trace.locator("tbody tr").first.inner_text()
+    page.get_by_label("Text").fill("gift wrap")
+    page.get_by_role("button", name="Find conversations").click()
+    page.get_by_role("button", name=GIFT_WRAP[1]).click()
+    page.get_by_text("against the threshold").first.wait_for()
+
     results = Axe().run(page)
     serious = [
         v["id"] for v in results.response["violations"] if v["impact"] in ("serious", "critical")

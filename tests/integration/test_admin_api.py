@@ -322,3 +322,51 @@ def test_exports_are_csv_and_never_formulas(console: TestClient) -> None:
     )
     assert feedback_rows[1][1:3] == ["down", "'@SUM(1) no"]
     assert console.get("/admin/api/export/secrets.csv").status_code == 404
+
+
+def test_why_this_answer_for_conversations_and_typed_questions(
+    make_client: Callable[..., TestClient], faq_dir: Path, accounts: AdminAccounts
+) -> None:
+    console = make_client(
+        InstantChatModel(),
+        admin={"enabled": True, "faq_dir": faq_dir},
+        chat={"answer_mode": "generate"},
+    )
+    first = console.post("/v1/chat", json={"message": "how many days to return a jacket?"}).json()
+    session = first["session_id"]
+    console.post("/v1/chat", json={"message": "who painted the mona lisa?", "session_id": session})
+    console.post("/v1/feedback", json={"message_id": first["message_id"], "rating": "down"})
+    time.sleep(0.5)  # history is written just after the answer
+    login(console, "erika")
+
+    def found(**query: str) -> list[str]:
+        r = console.get("/admin/api/conversations", params=query)
+        assert r.status_code == 200, r.text
+        return [c["session_id"] for c in r.json()["conversations"]]
+
+    assert session in found(q="MONA LISA") and session in found(mode="abstained")
+    assert session in found(rating="down") and session not in found(q="50%_off")
+    turns = console.get(f"/admin/api/conversations/{session}").json()["turns"]
+    assert [t["question"] for t in turns] == [
+        "how many days to return a jacket?",
+        "who painted the mona lisa?",
+    ]
+    answered, declined = turns[0], turns[1]
+    assert answered["rating"] == "down" and declined["mode"] == "abstained"
+    trace = answered["trace"]
+    assert trace["candidates"][0]["id"] == "returns-window"
+    assert {"score", "question_similarity", "classifier", "lexical"} <= set(trace["candidates"][0])
+    assert 0 < trace["threshold"] < 1 and trace["confidence"] > trace["threshold"]
+    prompt = trace["prompt"]  # generate mode: the messages sent, with token counts
+    assert prompt["prefix_tokens"] > 0 and "jacket" in prompt["messages"][-1]["content"]
+    assert declined["trace"]["abstain"] is True and "prompt" not in declined["trace"]
+    assert console.get("/admin/api/conversations/nope").status_code == 404
+
+    typed = console.post(
+        "/admin/api/ask",
+        json={"question": "Wie viele Tage habe ich für eine Rücksendung?"},
+        headers={"X-CSRF-Token": login(console, "erika")},
+    ).json()
+    # detected as German; this test's index has no multilingual encoder: the English path
+    assert typed["trace"]["lang"] == "de" and typed["trace"]["path"] == "english"
+    assert typed["trace"]["candidates"]

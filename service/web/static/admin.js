@@ -99,6 +99,61 @@ function clusterCard(cluster, entries) {
 
 let current = null;
 
+// Why this answer: the trace of a turn (or of a typed question) as a table of candidates.
+function traceView(trace) {
+  if (!trace) return el('p', { text: 'No retrieval for this turn (an order answer or a cached one).' });
+  const head = el('tr', {}, ...['entry', 'score', 'question sim.', 'chunk sim.', 'classifier', 'lexical'].map((h) => el('th', { scope: 'col', text: h })));
+  const rows = trace.candidates.map((c) => el('tr', {},
+    el('th', { scope: 'row', text: `${c.title} (${c.id})` }),
+    ...[c.score, c.question_similarity, c.chunk_similarity, c.classifier, c.lexical].map((v) => el('td', { text: Number(v).toFixed(3) }))));
+  const parts = [
+    el('p', { text: `${trace.path} path, language ${trace.lang}, version ${trace.version}: confidence ${trace.confidence} against the threshold ${trace.threshold} (${trace.abstain ? 'declined' : 'answered'}); lead ${trace.margin}` }),
+    el('table', { class: 'adm-trace' }, el('thead', {}, head), el('tbody', {}, ...rows)),
+  ];
+  if (trace.prompt) {
+    parts.push(el('p', { text: `Prompt: ${trace.prompt.prefix_tokens} fixed + ${trace.prompt.variable_tokens} variable tokens` }));
+    parts.push(el('pre', { class: 'adm-prompt', text: trace.prompt.messages.map((m) => `[${m.role}] ${m.content}`).join('\n\n') }));
+  }
+  return el('div', {}, ...parts);
+}
+
+function whyThisAnswer() {
+  const results = el('div', { 'aria-live': 'polite' });
+  const text = el('input', { id: 'adm-q', type: 'search', maxlength: '200' });
+  const mode = el('select', { id: 'adm-mode' }, ...['', 'canonical', 'extractive', 'generated', 'fallback', 'abstained', 'order'].map((m) => el('option', { value: m, text: m || 'any mode' })));
+  const rating = el('select', { id: 'adm-rating' }, ...[['', 'any rating'], ['down', 'thumbs down'], ['up', 'thumbs up']].map(([v, t]) => el('option', { value: v, text: t })));
+  const open = async (id) => {
+    const conv = await call('GET', `/conversations/${encodeURIComponent(id)}`);
+    results.replaceChildren(...conv.turns.map((t) => el('article', { class: 'adm-cluster' },
+      el('h3', { text: `“${t.question || ''}”` }),
+      el('p', { class: 'adm-meta', text: `${t.mode}${t.rating ? `, rated ${t.rating}` : ''}, ${new Date(t.at).toLocaleString()}` }),
+      el('blockquote', { text: t.answer }),
+      traceView(t.trace))));
+  };
+  const search = el('form', { class: 'adm-actions', onsubmit: async (e) => {
+    e.preventDefault();
+    const params = new URLSearchParams(Object.entries({ q: text.value, mode: mode.value, rating: rating.value }).filter(([, v]) => v));
+    try {
+      const found = await call('GET', `/conversations?${params}`);
+      results.replaceChildren(found.conversations.length ? el('ul', {}, ...found.conversations.map((c) => el('li', {},
+        el('button', { type: 'button', class: 'adm-quiet', text: `${new Date(c.last_at).toLocaleString()}: “${c.first || ''}”`, onclick: () => open(c.session_id) })))) : el('p', { text: 'No conversation matches.' }));
+    } catch (error) { say(error.message, true); }
+  } },
+  el('label', { for: 'adm-q', text: 'Text' }), text,
+  el('label', { for: 'adm-mode', text: 'Mode' }), mode,
+  el('label', { for: 'adm-rating', text: 'Rating' }), rating,
+  el('button', { type: 'submit', text: 'Find conversations' }));
+  const typed = el('input', { id: 'adm-ask', maxlength: '2000' });
+  const ask = el('form', { class: 'adm-actions', onsubmit: async (e) => {
+    e.preventDefault();
+    try {
+      const r = await call('POST', '/ask', { question: typed.value });
+      results.replaceChildren(el('h3', { text: `“${r.question}”` }), traceView(r.trace));
+    } catch (error) { say(error.message, true); }
+  } }, el('label', { for: 'adm-ask', text: 'Try a question' }), typed, el('button', { type: 'submit', text: 'Why' }));
+  return el('section', { 'aria-labelledby': 'adm-why' }, el('h2', { id: 'adm-why', text: 'Why this answer' }), search, ask, results);
+}
+
 // Publishing: what the next version would change, then publish or roll back, with the
 // ingest's own output shown as it comes.
 function publishing() {
@@ -167,7 +222,7 @@ async function showInbox(me) {
       try { await call('POST', '/logout'); } finally { csrf = ''; showLogin(); }
     } }));
   current = { inbox: el('div'), count: el('p') };
-  root.replaceChildren(header, status, publishing(), el('h2', { text: 'Gap inbox' }), current.count, current.inbox);
+  root.replaceChildren(header, status, publishing(), el('h2', { text: 'Gap inbox' }), current.count, current.inbox, whyThisAnswer());
   say('');
   await refresh();
 }

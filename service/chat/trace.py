@@ -1,0 +1,54 @@
+"""Why this answer: what one turn's retrieval found and decided, and what the model was
+sent, kept with the answer for the console (masked like the history: the prompt holds
+the customer's words)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from service.chat.prompt import BuiltPrompt
+from service.privacy import mask_pii
+from service.retrieval.retriever import SearchResult
+
+MAX_CANDIDATES = 5
+
+
+def build_trace(
+    result: SearchResult | None, prompt: BuiltPrompt | None, lang: str
+) -> dict[str, Any] | None:
+    """None when the turn did not retrieve (an order turn, a cached answer)."""
+    if result is None:
+        return None
+    trace: dict[str, Any] = {
+        "lang": lang,
+        "path": "cross-lingual" if result.lang != "en" else "english",
+        "version": result.version,
+        "confidence": round(result.confidence, 4),
+        "threshold": round(result.threshold, 4),
+        "abstain": result.abstain,
+        "margin": round(result.margin, 4),
+        "verbatim_rule": {
+            "confidence": round(result.canonical_threshold, 4),
+            "lead": round(result.canonical_margin, 4),
+        },
+        "candidates": [
+            {
+                "id": h.entry_id,
+                "title": h.title,
+                "score": round(h.score, 4),
+                "question_similarity": round(h.question_similarity, 4),
+                "chunk_similarity": round(h.chunk_similarity, 4),
+                "classifier": round(h.classifier, 4),
+                "lexical": round(h.lexical, 4),
+            }
+            for h in result.hits[:MAX_CANDIDATES]
+        ],
+        "retrieval_ms": {k: round(v, 2) for k, v in result.timings_ms.items()},
+    }
+    if prompt is not None:
+        trace["prompt"] = {
+            "messages": [{"role": m.role, "content": mask_pii(m.content)} for m in prompt.messages],
+            "prefix_tokens": prompt.prefix_tokens,
+            "variable_tokens": prompt.variable_tokens,
+        }
+    return trace
