@@ -13,7 +13,7 @@ import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,11 +23,13 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, 
 from fastapi.responses import HTMLResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
-from service.admin import conversations, exports, faq_files, inbox
+from service.admin import conversations, exports, faq_files, inbox, thresholds
 from service.admin.accounts import AdminAccounts, AdminUser, Role
 from service.admin.publishing import ingest_args, run_json, run_lines
 from service.chat.trace import build_trace
 from service.config import Settings
+from service.retrieval.evaluation import load_queries
+from service.retrieval.store import IndexStore
 
 COOKIE = "faqbot_admin"
 router = APIRouter(prefix="/admin", include_in_schema=False)
@@ -293,6 +295,52 @@ async def ask(body: AskBody, caller: Editor, request: Request) -> dict[str, Any]
     return {"question": body.question, "trace": build_trace(result, None, detected)}
 
 
+class ThresholdBody(BaseModel):
+    abstain_threshold: float = Field(ge=0.0, le=1.0)
+    canonical_threshold: float = Field(ge=0.0, le=1.0)
+    canonical_margin: float = Field(ge=0.0, le=5.0)
+
+
+@router.get("/api/thresholds")
+async def thresholds_in_force(caller: Editor, request: Request) -> dict[str, Any]:
+    retriever = await asyncio.to_thread(request.app.state.retriever)
+    return {**asdict(thresholds.in_force(retriever)), "source": retriever.thresholds_source}
+
+
+@router.post("/api/thresholds/simulate")
+async def simulate_thresholds(
+    body: ThresholdBody, caller: Editor, request: Request
+) -> dict[str, Any]:
+    """How answers to the inbox period's questions would change, and the gate's figures."""
+    settings = _settings(request)
+    since = datetime.now(UTC) - timedelta(days=settings.admin.inbox_days)
+    engine = request.app.state.admin_engine
+    questions = await asyncio.to_thread(inbox.recent_questions, engine, since)
+    gate_file = settings.admin.gate_questions
+    gate = load_queries(gate_file) if gate_file is not None and gate_file.is_file() else []
+    retriever = await asyncio.to_thread(request.app.state.retriever)
+    return await asyncio.to_thread(
+        thresholds.simulate,
+        retriever,
+        request.app.state.chat.chat_settings,
+        questions,
+        gate,
+        thresholds.Thresholds(**body.model_dump()),
+        request.app.state.chat.detector,
+    )
+
+
+@router.post("/api/thresholds")
+async def save_thresholds(body: ThresholdBody, caller: Ops, request: Request) -> dict[str, Any]:
+    """Saved beside the index: every replica applies them within a second, no restart.
+    An explicit FAQBOT_RETRIEVAL__ABSTAIN_THRESHOLD still wins over them."""
+    store: IndexStore = request.app.state.index_store
+    values = {**body.model_dump(), "by": caller.user.name, "at": datetime.now(UTC).isoformat()}
+    await asyncio.to_thread(store.save_thresholds, values)
+    await asyncio.to_thread(_accounts(request).audit, caller.user.name, "thresholds", values)
+    return values
+
+
 @router.get("/api/audit")
 async def audit(caller: Ops, request: Request) -> dict[str, Any]:
     return {"events": await asyncio.to_thread(_accounts(request).audit_trail)}
@@ -349,6 +397,7 @@ def mount_admin(app: FastAPI, settings: Settings) -> None:
     app.state.admin_engine = engine
     app.state.settings_for_admin = settings
     app.state.admin_vectors = inbox.VectorCache()
+    app.state.index_store = IndexStore(settings.index.path, settings.index.keep_versions)
     app.state.admin_accounts = AdminAccounts(
         engine,
         max_failed=settings.admin.max_failed_logins,

@@ -46,7 +46,7 @@ from service.chat.turn import (
     sources_event,
     token_event,
 )
-from service.config import Settings
+from service.config import ChatSettings, Settings
 from service.llm.base import ChatModel, ModelError
 from service.orders.assistant import OrderAssistant, OrderReply, facts_block
 from service.orders.wording import describe_order, describe_topic
@@ -143,6 +143,15 @@ class ChatService:
             history_turns=settings.chat.history_turns,
         )
         self.prompts = PromptBuilder(settings.chat, model.count_tokens)
+
+    @property
+    def detector(self) -> LanguageDetector | None:
+        return self._detector
+
+    @property
+    def chat_settings(self) -> ChatSettings:
+        """The chat settings in force, answer_mode "auto" resolved."""
+        return self._chat
 
     @property
     def limiter(self) -> GenerationLimiter:

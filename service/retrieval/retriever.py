@@ -14,7 +14,8 @@ unless the settings fix them.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -113,6 +114,29 @@ class Retriever:
             if settings.abstain_threshold is not None
             else self.calibration.abstain_threshold
         )
+        self.thresholds_source = (
+            "settings" if settings.abstain_threshold is not None else "calibration"
+        )
+
+    def with_saved_thresholds(self, saved: dict[str, Any]) -> Retriever:
+        """Thresholds saved from the console, below explicit settings and above the
+        index's calibration."""
+        c = self.calibration
+        threshold, margin = saved.get("canonical_threshold"), saved.get("canonical_margin")
+        self.calibration = replace(
+            c,
+            canonical_threshold=float(threshold)
+            if isinstance(threshold, (int, float))
+            else c.canonical_threshold,
+            canonical_margin=float(margin)
+            if isinstance(margin, (int, float))
+            else c.canonical_margin,
+        )
+        value = saved.get("abstain_threshold")
+        if isinstance(value, (int, float)) and self.settings.abstain_threshold is None:
+            self.abstain_threshold = float(value)
+            self.thresholds_source = "console"
+        return self
 
     def _alignment(self, ids: list[str]) -> npt.NDArray[np.int64]:
         missing = set(self._entry_ids) - set(ids)
@@ -160,7 +184,7 @@ class Retriever:
             embedder,
             settings,
             crosslingual,
-        )
+        ).with_saved_thresholds(store.saved_thresholds())
 
     @property
     def crosslingual_description(self) -> str:

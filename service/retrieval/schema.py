@@ -24,6 +24,9 @@ RecordKind = Literal["question", "phrasing", "chunk"]
 #   versions/vNNNNNN/classifier.npz  the phrasing classifier
 POINTER_FILE = "CURRENT.json"
 LOCK_FILE = "ingest.lock"
+# Thresholds saved from the console: they apply to every version until changed, and a
+# running service picks them up like a new version (service/retrieval/live.py).
+THRESHOLDS_FILE = "THRESHOLDS.json"
 VERSIONS_DIR = "versions"
 MANIFEST_FILE = "manifest.json"
 CHROMA_DIR = "chroma"

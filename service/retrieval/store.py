@@ -25,7 +25,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from service.retrieval.schema import LOCK_FILE, MANIFEST_FILE, POINTER_FILE, VERSIONS_DIR
+from service.retrieval.schema import (
+    LOCK_FILE,
+    MANIFEST_FILE,
+    POINTER_FILE,
+    THRESHOLDS_FILE,
+    VERSIONS_DIR,
+)
 
 ISSUED_FILE = "ISSUED"  # the last version number handed out
 
@@ -138,6 +144,18 @@ class IndexStore:
             return Manifest.from_json(path.read_text(encoding="utf-8"))
         except FileNotFoundError as exc:
             raise NoIndex(f"index version {version} is missing its manifest ({path})") from exc
+
+    def saved_thresholds(self) -> dict[str, Any]:
+        """Thresholds saved from the console ({} when none, or unreadable)."""
+        try:
+            data = json.loads((self.root / THRESHOLDS_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def save_thresholds(self, values: dict[str, Any]) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        _atomic_write(self.root / THRESHOLDS_FILE, json.dumps(values, indent=1))
 
     def live_manifest(self) -> Manifest | None:
         current = self.pointer().current

@@ -70,6 +70,13 @@ def test_an_editor_turns_a_cluster_of_declined_questions_into_phrasings(
     page.get_by_role("button", name=GIFT_WRAP[1]).click()
     page.get_by_text("against the threshold").first.wait_for()
 
+    # thresholds: what a stricter one would change (an editor may not save)
+    page.get_by_label("Decline below").fill("0.95")
+    page.get_by_role("button", name="Simulate").click()
+    page.get_by_text("recent questions").wait_for()
+    assert page.get_by_text("Gate questions: in-scope accuracy").is_visible()
+    assert page.get_by_role("button", name="Save").count() == 0
+
     results = Axe().run(page)
     serious = [
         v["id"] for v in results.response["violations"] if v["impact"] in ("serious", "critical")

@@ -370,3 +370,80 @@ def test_why_this_answer_for_conversations_and_typed_questions(
     # detected as German; this test's index has no multilingual encoder: the English path
     assert typed["trace"]["lang"] == "de" and typed["trace"]["path"] == "english"
     assert typed["trace"]["candidates"]
+
+
+def test_the_threshold_simulator_agrees_with_eval_and_saved_thresholds_apply_live(
+    make_client: Callable[..., TestClient],
+    faq_dir: Path,
+    accounts: AdminAccounts,
+    chat_settings: Settings,
+    tmp_path: Path,
+) -> None:
+    import json
+
+    from ingest.evaluate import evaluate_files
+
+    gate = tmp_path / "gate.jsonl"
+    rows = [
+        ("how many days do I have to send something back", "returns-window"),
+        ("where do I get the returns label", "returns-label"),
+        ("do you deliver to norway", "shipping-countries"),
+        ("what does delivery cost", "shipping-cost"),
+        ("can I pay with paypal", "payment-methods"),
+        ("who painted the mona lisa", None),
+        ("tell me a joke", None),
+    ]
+    gate.write_text("".join(json.dumps({"query": q, "faq_id": f}) + "\n" for q, f in rows))
+    console = make_client(
+        InstantChatModel(), admin={"enabled": True, "faq_dir": faq_dir, "gate_questions": gate}
+    )
+    for question in ("how long do I have to return an item?", "do you ship abroad?"):
+        console.post("/v1/chat", json={"message": question})
+    csrf = login(console, "erika")
+    now = console.get("/admin/api/thresholds").json()
+    assert now["source"] == "calibration"
+    strict = {**{k: now[k] for k in ("canonical_threshold", "canonical_margin")}}
+    strict["abstain_threshold"] = min(0.95, now["abstain_threshold"] + 0.3)
+    sim = console.post(
+        "/admin/api/thresholds/simulate", json=strict, headers={"X-CSRF-Token": csrf}
+    ).json()
+    assert sim["questions"] == 2
+    assert any(k.endswith("-> abstained") for k in sim["changes"]), sim["changes"]
+    proposed = sim["gate"]["proposed"]
+    # the same questions through `faqbot eval` at the same threshold give the same figures
+    for threshold, figures in (
+        (now["abstain_threshold"], sim["gate"]["current"]),
+        (strict["abstain_threshold"], proposed),
+    ):
+        settings = chat_settings.model_copy(
+            update={
+                "retrieval": chat_settings.retrieval.model_copy(
+                    update={"abstain_threshold": threshold}
+                )
+            }
+        )
+        evaluated = evaluate_files(faq_dir, gate, settings, tmp_path / "eval", log=lambda _: None)
+        assert evaluated.metrics.in_scope_accuracy == figures["in_scope_accuracy"]
+        assert evaluated.metrics.oos_recall == figures["oos_recall"]
+
+    # an editor may simulate but not save; ops saves, and the running service applies it
+    assert (
+        console.post(
+            "/admin/api/thresholds", json=strict, headers={"X-CSRF-Token": csrf}
+        ).status_code
+        == 403
+    )
+    console.cookies.clear()
+    ops_csrf = login(console, "otto")
+    everything = {**strict, "abstain_threshold": 1.0}
+    saved = console.post(
+        "/admin/api/thresholds", json=everything, headers={"X-CSRF-Token": ops_csrf}
+    )
+    assert saved.status_code == 200 and saved.json()["by"] == "otto"
+    deadline = time.monotonic() + 10
+    while console.get("/admin/api/thresholds").json()["source"] != "console":
+        assert time.monotonic() < deadline
+        time.sleep(0.3)
+    reply = console.post("/v1/chat", json={"message": "can I pay with paypal? (again)"}).json()
+    assert reply["mode"] == "abstained"  # every answer now declines, without a restart
+    assert "thresholds" in [e["action"] for e in accounts.audit_trail()]

@@ -117,6 +117,41 @@ function traceView(trace) {
   return el('div', {}, ...parts);
 }
 
+function thresholdsPanel(me) {
+  const out = el('div', { 'aria-live': 'polite' });
+  const field = (id, label, max) => {
+    const input = el('input', { id, type: 'number', step: '0.01', min: '0', max, required: true });
+    return [input, el('label', { for: id, text: label }), input];
+  };
+  const [abstain, ...a] = field('adm-abstain', 'Decline below', '1');
+  const [canonical, ...c] = field('adm-canonical', 'Verbatim from', '1');
+  const [margin, ...m] = field('adm-margin', 'with a lead of', '5');
+  const values = () => ({ abstain_threshold: Number(abstain.value), canonical_threshold: Number(canonical.value), canonical_margin: Number(margin.value) });
+  const pct = (x) => (x === null || x === undefined ? 'n/a' : `${(100 * x).toFixed(1)}%`);
+  const simulate = async () => {
+    try {
+      const r = await call('POST', '/thresholds/simulate', values());
+      const rows = Object.entries(r.changes).map(([k, n]) => el('li', {}, `${n} × ${k}: `, ...r.examples[k].map((q) => el('q', { text: q })).flatMap((x) => [x, ' '])));
+      out.replaceChildren(el('p', { text: `${r.questions} recent questions; ${rows.length ? 'answers that would change:' : 'no answer would change.'}` }), el('ul', {}, ...rows));
+      if (r.gate) out.append(el('p', { text: `Gate questions: in-scope accuracy ${pct(r.gate.current.in_scope_accuracy)} → ${pct(r.gate.proposed.in_scope_accuracy)}, out-of-scope recall ${pct(r.gate.current.oos_recall)} → ${pct(r.gate.proposed.oos_recall)}` }));
+    } catch (error) { say(error.message, true); }
+  };
+  const save = async () => {
+    try { await call('POST', '/thresholds', values()); say('Saved: every replica applies them within a second.'); } catch (error) { say(error.message, true); }
+  };
+  call('GET', '/thresholds').then((t) => {
+    abstain.value = t.abstain_threshold.toFixed(3);
+    canonical.value = t.canonical_threshold.toFixed(3);
+    margin.value = t.canonical_margin.toFixed(2);
+  }).catch((error) => say(error.message, true));
+  return el('section', { 'aria-labelledby': 'adm-thresholds' },
+    el('h2', { id: 'adm-thresholds', text: 'Thresholds' }),
+    el('div', { class: 'adm-actions' }, ...a, ...c, ...m,
+      el('button', { type: 'button', text: 'Simulate', onclick: simulate }),
+      me.role === 'ops' ? el('button', { type: 'button', class: 'adm-quiet', text: 'Save', onclick: save }) : null),
+    out);
+}
+
 function whyThisAnswer() {
   const results = el('div', { 'aria-live': 'polite' });
   const text = el('input', { id: 'adm-q', type: 'search', maxlength: '200' });
@@ -222,7 +257,7 @@ async function showInbox(me) {
       try { await call('POST', '/logout'); } finally { csrf = ''; showLogin(); }
     } }));
   current = { inbox: el('div'), count: el('p') };
-  root.replaceChildren(header, status, publishing(), el('h2', { text: 'Gap inbox' }), current.count, current.inbox, whyThisAnswer());
+  root.replaceChildren(header, status, publishing(), el('h2', { text: 'Gap inbox' }), current.count, current.inbox, whyThisAnswer(), thresholdsPanel(me));
   say('');
   await refresh();
 }
