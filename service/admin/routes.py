@@ -23,7 +23,7 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, 
 from fastapi.responses import HTMLResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
-from service.admin import conversations, exports, faq_files, inbox, thresholds
+from service.admin import analytics, conversations, exports, faq_files, inbox, thresholds
 from service.admin.accounts import AdminAccounts, AdminUser, Role
 from service.admin.publishing import ingest_args, run_json, run_lines
 from service.chat.trace import build_trace
@@ -339,6 +339,24 @@ async def save_thresholds(body: ThresholdBody, caller: Ops, request: Request) ->
     await asyncio.to_thread(store.save_thresholds, values)
     await asyncio.to_thread(_accounts(request).audit, caller.user.name, "thresholds", values)
     return values
+
+
+@router.get("/api/analytics")
+async def analytics_days(
+    caller: Editor, request: Request, days: Annotated[int, Query(ge=1, le=365)] = 30
+) -> dict[str, Any]:
+    since = datetime.now(UTC) - timedelta(days=days)
+    return {"days": await asyncio.to_thread(analytics.daily, request.app.state.admin_engine, since)}
+
+
+@router.get("/api/charts.png")
+async def charts(
+    caller: Editor, request: Request, days: Annotated[int, Query(ge=1, le=365)] = 30
+) -> Response:
+    since = datetime.now(UTC) - timedelta(days=days)
+    figures = await asyncio.to_thread(analytics.daily, request.app.state.admin_engine, since)
+    png = await asyncio.to_thread(analytics.chart_png, figures)
+    return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
 @router.get("/api/audit")

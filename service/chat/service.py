@@ -465,7 +465,7 @@ class ChatService:
             answer.mode,
             state.retrieved,
             state.version,
-            trace=build_trace(state.result, state.prompt, state.lang),
+            trace=build_trace(state.result, state.prompt, state.lang, timings),
         )
         self.conversations.save(exchange)
         return TurnRecord(

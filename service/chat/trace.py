@@ -4,9 +4,11 @@ the customer's words)."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from service.chat.prompt import BuiltPrompt
+from service.chat.turn import Timings
 from service.privacy import mask_pii
 from service.retrieval.retriever import SearchResult
 
@@ -14,12 +16,18 @@ MAX_CANDIDATES = 5
 
 
 def build_trace(
-    result: SearchResult | None, prompt: BuiltPrompt | None, lang: str
+    result: SearchResult | None,
+    prompt: BuiltPrompt | None,
+    lang: str,
+    timings: Timings | None = None,
 ) -> dict[str, Any] | None:
-    """None when the turn did not retrieve (an order turn, a cached answer)."""
+    """The turn's timings always (latency charts); the rest when it retrieved (not an
+    order turn or a cached answer)."""
+    timed = {"timings": asdict(timings)} if timings is not None else {}
     if result is None:
-        return None
+        return timed or None
     trace: dict[str, Any] = {
+        **timed,
         "lang": lang,
         "path": "cross-lingual" if result.lang != "en" else "english",
         "version": result.version,

@@ -447,3 +447,34 @@ def test_the_threshold_simulator_agrees_with_eval_and_saved_thresholds_apply_liv
     reply = console.post("/v1/chat", json={"message": "can I pay with paypal? (again)"}).json()
     assert reply["mode"] == "abstained"  # every answer now declines, without a restart
     assert "thresholds" in [e["action"] for e in accounts.audit_trail()]
+
+
+def test_analytics_per_day_and_the_charts(console: TestClient) -> None:
+    def ask(message: str, session: str | None = None) -> dict[str, Any]:
+        body = {"message": message, **({"session_id": session} if session else {})}
+        return console.post("/v1/chat", json=body).json()  # type: ignore[no-any-return]
+
+    a = ask("how long do I have to return an item?")
+    ask("who painted the mona lisa?", a["session_id"])
+    ask("who painted the mona lisa?")  # asked again elsewhere: A was not deflected
+    c = ask("can I pay with paypal?")
+    handoff = console.post(
+        "/v1/handoff",
+        json={
+            "name": "Ana",
+            "email": "ana@example.com",
+            "message": "call me",
+            "session_id": c["session_id"],
+        },
+    )
+    assert handoff.status_code in (200, 201, 202), handoff.text
+    console.post("/v1/feedback", json={"message_id": a["message_id"], "rating": "down"})
+    time.sleep(0.5)  # history is written just after the answer
+    login(console, "erika")
+    [today] = console.get("/admin/api/analytics").json()["days"]
+    assert today["questions"] == 4 and today["modes"]["abstained"] == 2
+    assert today["abstain_rate"] == 0.5 and today["thumbs_down_rate"] == 0.25
+    assert today["deflection"] == round(1 / 3, 4)  # only the second conversation
+    assert today["p50_ms"] is not None and today["p95_ms"] >= today["p50_ms"]
+    png = console.get("/admin/api/charts.png")
+    assert png.headers["content-type"] == "image/png" and png.content[:8] == b"\x89PNG\r\n\x1a\n"

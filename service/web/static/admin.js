@@ -257,7 +257,10 @@ async function showInbox(me) {
       try { await call('POST', '/logout'); } finally { csrf = ''; showLogin(); }
     } }));
   current = { inbox: el('div'), count: el('p') };
-  root.replaceChildren(header, status, publishing(), el('h2', { text: 'Gap inbox' }), current.count, current.inbox, whyThisAnswer(), thresholdsPanel(me));
+  const charts = el('section', { 'aria-labelledby': 'adm-charts' },
+    el('h2', { id: 'adm-charts', text: 'The last 30 days' }),
+    el('img', { src: `${API}/charts.png?days=30`, class: 'adm-chart', alt: 'Charts of the last 30 days: answers per day by mode, the shares declined and rated down, deflection, and answer times (p50 and p95). The same figures are at /admin/api/analytics.' }));
+  root.replaceChildren(header, status, publishing(), el('h2', { text: 'Gap inbox' }), current.count, current.inbox, whyThisAnswer(), thresholdsPanel(me), charts);
   say('');
   await refresh();
 }
