@@ -133,3 +133,41 @@ def _write(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def add_entry(
+    faq_dir: Path,
+    entry_id: str,
+    question: str,
+    answer: str,
+    phrasings: Sequence[str] = (),
+    file_name: str = "drafts.md",
+) -> Path:
+    """A new entry drafted from a cluster: a ``## Question {#id}`` section appended to a
+    markdown file of the FAQ (drafts.md unless another file is named)."""
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}", entry_id):
+        raise FaqEditError("an id is letters, digits, '.', '_' or '-' (up to 128)")
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}\.md", file_name):
+        raise FaqEditError("the file is a plain name ending in .md")
+    [title] = clean_questions([question])
+    body = "\n".join(line.rstrip() for line in answer.strip().splitlines())
+    if not body or len(body) > 20_000:
+        raise FaqEditError("an answer is 1 to 20,000 characters")
+    if any(
+        (m := _HEADING.match(line)) and m["id"] == entry_id
+        for path in faq_dir.rglob("*.md")
+        for line in path.read_text(encoding="utf-8").splitlines()
+    ):
+        raise FaqEditError(f'an entry "{entry_id}" exists already')
+    path = faq_dir / file_name
+    text = (
+        path.read_text(encoding="utf-8")
+        if path.is_file()
+        else ("---\ncategory: Drafts from the console\n---\n")
+    )
+    section = f"\n## {title} {{#{entry_id}}}\n{body}\n"
+    extra = [q for q in clean_questions(phrasings)] if phrasings else []
+    if extra:
+        section += "\nAlso asked:\n" + "".join(f"- {q}\n" for q in extra)
+    _write(path, text.rstrip("\n") + "\n" + section)
+    return path

@@ -185,6 +185,33 @@ async def attach(body: AttachBody, caller: Editor, request: Request) -> dict[str
     return {"path": str(path), "dismissed": len(body.ids)}
 
 
+class DraftBody(BaseModel):
+    entry_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+    question: str = Field(min_length=3, max_length=500)
+    answer: str = Field(min_length=1, max_length=20_000)
+    questions: list[str] = Field(default_factory=list, max_length=200)
+    file: str = Field(default="drafts.md", pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}\.md$")
+    ids: list[str] = Field(default_factory=list, max_length=2000)
+
+
+@router.post("/api/inbox/draft")
+async def draft(body: DraftBody, caller: Editor, request: Request) -> dict[str, Any]:
+    """A new entry from a cluster: its question, the editor's answer, the cluster's
+    questions as its phrasings."""
+    faq_dir = _settings(request).admin.faq_dir
+    path = await _edit(
+        faq_files.add_entry,
+        faq_dir,
+        body.entry_id,
+        body.question,
+        body.answer,
+        body.questions,
+        body.file,
+    )
+    await _done(request, caller, "draft", body.ids, entry=body.entry_id, path=str(path))
+    return {"path": str(path), "dismissed": len(body.ids)}
+
+
 @router.post("/api/inbox/decline")
 async def decline(body: QuestionsBody, caller: Editor, request: Request) -> dict[str, Any]:
     """Won't answer: the questions become decline examples (the next ingest learns them)."""

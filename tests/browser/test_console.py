@@ -59,6 +59,18 @@ def test_an_editor_turns_a_cluster_of_declined_questions_into_phrasings(
         assert time.monotonic() < deadline, "the published version is not served"
         time.sleep(0.3)
 
+    # and roll back: the previous version answers again, and declines them
+    page.get_by_role("button", name="Roll back").click()
+    page.get_by_text("rollback: done.").wait_for(timeout=120_000)
+    assert "rolled back" in page.get_by_role("list", name="Ingest output").inner_text()
+    deadline = time.monotonic() + 15
+    while (
+        page.request.post(f"{shop.url}/v1/chat", data={"message": GIFT_WRAP[1]}).json()["mode"]
+        != "abstained"
+    ):
+        assert time.monotonic() < deadline, "the rollback is not served"
+        time.sleep(0.3)
+
     # why this answer: a typed question's trace, then a customer's conversation
     page.get_by_label("Try a question").fill("how long do I have to return an item?")
     page.get_by_role("button", name="Why").click()
@@ -67,7 +79,7 @@ def test_an_editor_turns_a_cluster_of_declined_questions_into_phrasings(
     assert "returns-window" in trace.locator("tbody tr").first.inner_text()
     page.get_by_label("Text").fill("gift wrap")
     page.get_by_role("button", name="Find conversations").click()
-    page.get_by_role("button", name=GIFT_WRAP[1]).click()
+    page.get_by_role("button", name=GIFT_WRAP[1]).first.click()
     page.get_by_text("against the threshold").first.wait_for()
 
     # thresholds: what a stricter one would change (an editor may not save)

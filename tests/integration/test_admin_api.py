@@ -30,9 +30,22 @@ GIFT_WRAP = [
 ]
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, chat_settings: Settings) -> str:
+    """The chat database the console reads and writes: SQLite, and the real PostgreSQL."""
+    if request.param == "sqlite":
+        return chat_settings.db.url
+    from service.db.migrations import upgrade
+
+    url: str = request.getfixturevalue("postgres_url")
+    upgrade(url)
+    return url
+
+
 @pytest.fixture
-def accounts(chat_settings: Settings) -> AdminAccounts:
-    accounts = AdminAccounts(make_engine(chat_settings.db.url))
+def accounts(chat_settings: Settings, request: pytest.FixtureRequest) -> AdminAccounts:
+    url = request.getfixturevalue("db_url") if "db_url" in request.fixturenames else None
+    accounts = AdminAccounts(make_engine(url or chat_settings.db.url))
     accounts.create_user("erika", "editor", PASSWORD)
     accounts.create_user("otto", "ops", PASSWORD)
     return accounts
@@ -40,9 +53,11 @@ def accounts(chat_settings: Settings) -> AdminAccounts:
 
 @pytest.fixture
 def console(
-    make_client: Callable[..., TestClient], faq_dir: Path, accounts: AdminAccounts
+    make_client: Callable[..., TestClient], faq_dir: Path, db_url: str, accounts: AdminAccounts
 ) -> TestClient:
-    return make_client(InstantChatModel(), admin={"enabled": True, "faq_dir": faq_dir})
+    return make_client(
+        InstantChatModel(), admin={"enabled": True, "faq_dir": faq_dir}, db={"url": db_url}
+    )
 
 
 def login(client: TestClient, name: str) -> str:
@@ -51,17 +66,32 @@ def login(client: TestClient, name: str) -> str:
     return str(r.json()["csrf"])
 
 
+THRESHOLDS = {"abstain_threshold": 0.5, "canonical_threshold": 0.7, "canonical_margin": 0.3}
+DRAFT = {"entry_id": "gift-wrap", "question": "Do you gift wrap?", "answer": "No."}
 ROUTES = [
     ("GET", "/admin/api/me", None),
     ("GET", "/admin/api/inbox", None),
     ("GET", "/admin/api/entries", None),
-    ("GET", "/admin/api/audit", None),
+    ("GET", "/admin/api/conversations", None),
+    ("GET", "/admin/api/conversations/abc", None),
+    ("GET", "/admin/api/thresholds", None),
+    ("GET", "/admin/api/analytics", None),
+    ("GET", "/admin/api/charts.png", None),
     ("GET", "/admin/api/export/feedback.csv", None),
+    ("GET", "/admin/api/audit", None),
     ("POST", "/admin/api/logout", None),
     ("POST", "/admin/api/inbox/attach", {"entry_id": "returns-window", "questions": ["x y"]}),
+    ("POST", "/admin/api/inbox/draft", DRAFT),
     ("POST", "/admin/api/inbox/decline", {"questions": ["x y"]}),
     ("POST", "/admin/api/inbox/dismiss", {"ids": ["abc"]}),
+    ("POST", "/admin/api/replay", None),
+    ("POST", "/admin/api/publish", None),
+    ("POST", "/admin/api/rollback", None),
+    ("POST", "/admin/api/ask", {"question": "x y"}),
+    ("POST", "/admin/api/thresholds/simulate", THRESHOLDS),
+    ("POST", "/admin/api/thresholds", THRESHOLDS),
 ]
+OPS_ONLY = {("GET", "/admin/api/audit"), ("POST", "/admin/api/thresholds")}
 
 
 def call(client: TestClient, method: str, path: str, body: Any, csrf: str | None = None) -> int:
@@ -70,10 +100,29 @@ def call(client: TestClient, method: str, path: str, body: Any, csrf: str | None
 
 
 def test_every_route_refuses_anonymous_wrong_role_and_missing_csrf(console: TestClient) -> None:
+    import re
+
+    # every /admin/api route is in ROUTES (a new one must be added here to be checked)
+    from service.admin.routes import router
+
+    served = {
+        (method, re.sub(r"\{[^}]+\}", "x", route.path))  # type: ignore[attr-defined]
+        for route in router.routes
+        if getattr(route, "path", "").startswith("/admin/api/")
+        for method in route.methods  # type: ignore[attr-defined]
+    }
+    templates = {
+        "/admin/api/conversations/abc": "/admin/api/conversations/x",
+        "/admin/api/export/feedback.csv": "/admin/api/export/x.csv",
+    }
+    listed = {(m, templates.get(p, p)) for m, p, _ in ROUTES}
+    assert served - {("POST", "/admin/api/login")} == listed
     for method, path, body in ROUTES:
         assert call(console, method, path, body) == 401, path
     csrf = login(console, "erika")
-    assert call(console, "GET", "/admin/api/audit", None, csrf) == 403  # ops only
+    for method, path, body in ROUTES:
+        if (method, path) in OPS_ONLY:
+            assert call(console, method, path, body, csrf) == 403, path
     for method, path, body in ROUTES:
         if method == "POST" and path != "/admin/api/logout":
             assert call(console, method, path, body) == 403, path  # no CSRF token
@@ -478,3 +527,31 @@ def test_analytics_per_day_and_the_charts(console: TestClient) -> None:
     assert today["p50_ms"] is not None and today["p95_ms"] >= today["p50_ms"]
     png = console.get("/admin/api/charts.png")
     assert png.headers["content-type"] == "image/png" and png.content[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_cluster_becomes_a_new_draft_entry(console: TestClient, faq_dir: Path) -> None:
+    for question in GIFT_WRAP:
+        console.post("/v1/chat", json={"message": question})
+    csrf = login(console, "erika")
+    cluster = console.get("/admin/api/inbox").json()["clusters"][0]
+    body = {
+        "entry_id": "gift-wrapping",
+        "question": "Do you offer gift wrapping?",
+        "answer": "Not yet: every parcel comes in our **plain recycled box**.",
+        "questions": cluster["questions"],
+        "ids": cluster["ids"],
+    }
+    headers = {"X-CSRF-Token": csrf}
+    made = console.post("/admin/api/inbox/draft", json=body, headers=headers)
+    assert made.status_code == 200, made.text and made.json()["path"].endswith("drafts.md")
+    entry = {e.id: e for e in parse_sources([faq_dir]).entries}["gift-wrapping"]
+    assert entry.question == "Do you offer gift wrapping?" and "recycled box" in entry.answer
+    assert set(GIFT_WRAP) - {"do you offer gift wrapping?"} <= set(entry.questions)
+    again = console.post("/admin/api/inbox/draft", json=body, headers=headers)
+    assert again.status_code == 422 and "exists already" in again.text
+    bad = console.post(
+        "/admin/api/inbox/draft",
+        json={**body, "entry_id": "x2", "file": "../../etc.md"},
+        headers=headers,
+    )
+    assert bad.status_code == 422

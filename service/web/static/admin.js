@@ -94,8 +94,26 @@ function clusterCard(cluster, entries) {
       el('label', {}, 'Entry ', select),
       el('button', { type: 'button', text: 'Add as phrasings', onclick: act('attach', () => ({ entry_id: select.value, questions: cluster.questions }), (r) => `Added to ${r.path}. Run ingest to publish.`) }),
       el('button', { type: 'button', class: 'adm-quiet', text: "Won't answer", onclick: act('decline', () => ({ questions: cluster.questions }), (r) => `Added to ${r.path} as questions to decline. Run ingest to publish.`) }),
-      el('button', { type: 'button', class: 'adm-quiet', text: 'Dismiss', onclick: act('dismiss', () => ({}), (r) => `Dismissed ${r.dismissed}.`) })));
+      el('button', { type: 'button', class: 'adm-quiet', text: 'Dismiss', onclick: act('dismiss', () => ({}), (r) => `Dismissed ${r.dismissed}.`) })),
+    draftForm(cluster, act));
 }
+
+// A new entry from a cluster: the editor writes the answer; the questions become its phrasings.
+function draftForm(cluster, act) {
+  const n = ++drafts;
+  const id = el('input', { id: `adm-draft-id-${n}`, required: true, maxlength: '128', pattern: '[A-Za-z0-9][A-Za-z0-9_.\\-]*' });
+  const question = el('input', { id: `adm-draft-q-${n}`, required: true, maxlength: '500', value: cluster.examples[0] });
+  const answer = el('textarea', { id: `adm-draft-a-${n}`, required: true, rows: '4', maxlength: '20000' });
+  const send = act('draft', () => ({ entry_id: id.value, question: question.value, answer: answer.value, questions: cluster.questions }), (r) => `Drafted in ${r.path}. Run ingest to publish.`);
+  return el('details', {}, el('summary', { text: 'Draft a new entry' }),
+    el('form', { class: 'adm-login', onsubmit: (e) => { e.preventDefault(); send(); } },
+      el('label', { for: id.id, text: 'Id' }), id,
+      el('label', { for: question.id, text: 'Question' }), question,
+      el('label', { for: answer.id, text: 'Answer (markdown)' }), answer,
+      el('button', { type: 'submit', text: 'Save draft' })));
+}
+
+let drafts = 0;
 
 let current = null;
 
