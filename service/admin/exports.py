@@ -13,8 +13,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from service.admin.inbox import GAP_MODES
-from service.db.tables import as_utc, chat_messages, feedback
+from service.admin.inbox import declined
+from service.db.tables import as_utc, feedback
 
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
@@ -61,22 +61,9 @@ def feedback_csv(engine: sa.Engine, since: datetime) -> str:
 
 
 def unanswered_csv(engine: sa.Engine, since: datetime) -> str:
-    question, answer = chat_messages.alias("question"), chat_messages.alias("answer")
+    query = declined(since)
     with engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(question.c.content, answer.c.mode, answer.c.created_at, answer.c.retrieved)
-            .join(
-                answer,
-                sa.and_(
-                    answer.c.session_id == question.c.session_id,
-                    answer.c.created_at == question.c.created_at,
-                    answer.c.role == "assistant",
-                ),
-            )
-            .where(question.c.role == "user", answer.c.mode.in_(GAP_MODES))
-            .where(answer.c.created_at >= since)
-            .order_by(answer.c.created_at.desc())
-        ).all()
+        rows = conn.execute(query.order_by(query.selected_columns.created_at.desc())).all()
     return to_csv(
         ["created_at", "mode", "question", "entries considered"],
         ([_when(r.created_at), r.mode, r.content, _entries(r.retrieved)] for r in rows),

@@ -66,31 +66,35 @@ class Cluster:
         }
 
 
+def declined(since: datetime) -> sa.Select[Any]:
+    """Questions answered in a gap mode since then: (id, content, mode, created_at,
+    retrieved). A question and its answer are written together, with one timestamp."""
+    question, answer = chat_messages.alias("question"), chat_messages.alias("answer")
+    together = sa.and_(
+        answer.c.session_id == question.c.session_id,
+        answer.c.created_at == question.c.created_at,
+        answer.c.role == "assistant",
+    )
+    return (
+        sa.select(
+            question.c.id,
+            question.c.content,
+            answer.c.mode,
+            answer.c.created_at,
+            answer.c.retrieved,
+        )
+        .join(answer, together)
+        .where(question.c.role == "user", answer.c.mode.in_(GAP_MODES))
+        .where(answer.c.created_at >= since)
+    )
+
+
 def load_gaps(engine: sa.Engine, since: datetime) -> list[Gap]:
     """Declined, fallback and thumbs-down questions since then, not dismissed."""
-    question = chat_messages.alias("question")
-    answer = chat_messages.alias("answer")
     dismissed = sa.select(inbox_dismissed.c.message_id)
+    query = declined(since)
     with engine.connect() as conn:
-        declined = conn.execute(
-            sa.select(
-                question.c.id,
-                question.c.content,
-                answer.c.mode,
-                answer.c.created_at,
-                answer.c.retrieved,
-            )
-            .join(
-                answer,
-                sa.and_(
-                    answer.c.session_id == question.c.session_id,
-                    answer.c.created_at == question.c.created_at,
-                    answer.c.role == "assistant",
-                ),
-            )
-            .where(question.c.role == "user", answer.c.mode.in_(GAP_MODES))
-            .where(answer.c.created_at >= since, question.c.id.not_in(dismissed))
-        ).all()
+        rows = conn.execute(query.where(query.selected_columns.id.not_in(dismissed))).all()
         down = conn.execute(
             sa.select(feedback)
             .where(feedback.c.rating == "down", feedback.c.created_at >= since)
@@ -98,7 +102,7 @@ def load_gaps(engine: sa.Engine, since: datetime) -> list[Gap]:
         ).all()
     gaps = [
         Gap(r.id, r.content, r.mode, as_utc(r.created_at) or r.created_at, _ids(r.retrieved))
-        for r in declined
+        for r in rows
     ]
     gaps += [
         Gap(

@@ -2,21 +2,10 @@
 // customers' questions and comments are text nodes, never markup. Every change sends the
 // session's CSRF token; the session itself is an HttpOnly cookie this script never sees.
 
+import { el } from './dom.js';
+
 const API = '/admin/api';
 let csrf = '';
-
-function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
-    else if (key === 'text') node.textContent = value;
-    else if (key === 'class') node.className = value;
-    else node.setAttribute(key, value === true ? '' : value);
-  }
-  node.append(...children.filter((c) => c !== null && c !== undefined));
-  return node;
-}
 
 async function call(method, path, body) {
   const init = { method, credentials: 'same-origin', headers: {} };

@@ -3,6 +3,7 @@
 // rendered, by markdown.js, which allows bold, lists and safe links.
 
 import { ApiError, getJSON, postJSON, streamChat } from './api.js';
+import { el } from './dom.js';
 import { labelsFor, pickLanguage } from './i18n.js';
 import { renderMarkdown } from './markdown.js';
 
@@ -16,18 +17,6 @@ const MODE_KEYS = {
 };
 const STORAGE_KEY = 'faqbot-session';
 
-function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
-    else if (key === 'class') node.className = value;
-    else if (key === 'text') node.textContent = value;
-    else node.setAttribute(key, value === true ? '' : value);
-  }
-  node.append(...children.filter((c) => c !== null && c !== undefined));
-  return node;
-}
 
 let ids = 0;
 const uid = (name) => `fb-${name}-${++ids}`;
