@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
+from service.chat.trace import unpack_vector
 from service.db.tables import as_utc, chat_messages, feedback, inbox_dismissed
 
 GAP_MODES = ("abstained", "fallback")
@@ -36,6 +37,8 @@ class Gap:
     at: datetime
     retrieved: tuple[str, ...] = ()
     comment: str | None = None
+    # the question's embedding kept with the answer's trace, if any (see chat/trace.py)
+    vector: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -82,6 +85,7 @@ def declined(since: datetime) -> sa.Select[Any]:
             answer.c.mode,
             answer.c.created_at,
             answer.c.retrieved,
+            answer.c.trace,
         )
         .join(answer, together)
         .where(question.c.role == "user", answer.c.mode.in_(GAP_MODES))
@@ -89,19 +93,32 @@ def declined(since: datetime) -> sa.Select[Any]:
     )
 
 
-def load_gaps(engine: sa.Engine, since: datetime) -> list[Gap]:
-    """Declined, fallback and thumbs-down questions since then, not dismissed."""
+def load_gaps(engine: sa.Engine, since: datetime, model_id: str = "") -> list[Gap]:
+    """Declined, fallback and thumbs-down questions since then, not dismissed; with the
+    vectors their answers kept, when made by this embedding model."""
     dismissed = sa.select(inbox_dismissed.c.message_id)
     query = declined(since)
     with engine.connect() as conn:
         rows = conn.execute(query.where(query.selected_columns.id.not_in(dismissed))).all()
         down = conn.execute(
-            sa.select(feedback)
+            sa.select(feedback, chat_messages.c.trace)
+            .join(chat_messages, chat_messages.c.id == feedback.c.message_id)
             .where(feedback.c.rating == "down", feedback.c.created_at >= since)
             .where(feedback.c.message_id.not_in(dismissed))
         ).all()
+
+    def vector(trace: Any) -> np.ndarray | None:
+        return unpack_vector((trace or {}).get("vector"), model_id) if model_id else None
+
     gaps = [
-        Gap(r.id, r.content, r.mode, as_utc(r.created_at) or r.created_at, _ids(r.retrieved))
+        Gap(
+            r.id,
+            r.content,
+            r.mode,
+            as_utc(r.created_at) or r.created_at,
+            _ids(r.retrieved),
+            vector=vector(r.trace),
+        )
         for r in rows
     ]
     gaps += [
@@ -112,6 +129,7 @@ def load_gaps(engine: sa.Engine, since: datetime) -> list[Gap]:
             as_utc(r.created_at) or r.created_at,
             _ids(r.retrieved),
             r.comment,
+            vector(r.trace),
         )
         for r in down
     ]
@@ -131,7 +149,14 @@ def cluster_gaps(
     if not gaps:
         return []
     texts = list(dict.fromkeys(g.question for g in gaps))
-    labels = _labels(embed(texts), distance)
+    kept: dict[str, np.ndarray] = {}
+    for g in gaps:
+        if g.vector is not None and g.question not in kept:
+            kept[g.question] = g.vector
+    missing = [t for t in texts if t not in kept]
+    if missing:  # questions whose answers kept no vector: embedded now
+        kept.update(zip(missing, embed(missing), strict=True))
+    labels = _labels(np.vstack([kept[t] for t in texts]).astype(np.float32), distance)
     label_of = dict(zip(texts, labels, strict=True))
     groups: dict[int, list[Gap]] = {}
     for g in gaps:

@@ -127,8 +127,9 @@ async def gap_inbox(caller: Editor, request: Request) -> dict[str, Any]:
     settings = _settings(request)
     since = datetime.now(UTC) - timedelta(days=settings.admin.inbox_days)
     engine = request.app.state.admin_engine
-    gaps = await asyncio.to_thread(inbox.load_gaps, engine, since)
     retriever = await asyncio.to_thread(request.app.state.retriever)
+    model = retriever.manifest.model_id
+    gaps = await asyncio.to_thread(inbox.load_gaps, engine, since, model)
 
     cache: inbox.VectorCache = request.app.state.admin_vectors
 

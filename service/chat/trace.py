@@ -4,8 +4,12 @@ the customer's words)."""
 
 from __future__ import annotations
 
+import base64
 from dataclasses import asdict
 from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 from service.chat.prompt import BuiltPrompt
 from service.chat.turn import Timings
@@ -13,6 +17,23 @@ from service.privacy import mask_pii
 from service.retrieval.retriever import SearchResult
 
 MAX_CANDIDATES = 5
+
+
+def pack_vector(vector: Any, model_id: str) -> dict[str, str]:
+    """The question's embedding, float16 in base64 (768 bytes for 384 dimensions)."""
+    data = np.asarray(vector, dtype=np.float16).tobytes()
+    return {"model": model_id, "f16": base64.b64encode(data).decode("ascii")}
+
+
+def unpack_vector(packed: Any, model_id: str) -> npt.NDArray[np.float32] | None:
+    """The vector if it came from this model, else None (the index changed models)."""
+    if not isinstance(packed, dict) or packed.get("model") != model_id:
+        return None
+    try:
+        raw = base64.b64decode(str(packed["f16"]), validate=True)
+        return np.frombuffer(raw, dtype=np.float16).astype(np.float32)
+    except (KeyError, ValueError):
+        return None
 
 
 def build_trace(
@@ -53,6 +74,8 @@ def build_trace(
         ],
         "retrieval_ms": {k: round(v, 2) for k, v in result.timings_ms.items()},
     }
+    if result.query_vector is not None:
+        trace["vector"] = pack_vector(result.query_vector, result.model_id)
     if prompt is not None:
         trace["prompt"] = {
             "messages": [{"role": m.role, "content": mask_pii(m.content)} for m in prompt.messages],

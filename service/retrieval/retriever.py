@@ -71,6 +71,14 @@ class SearchResult:
     # Below this lead over the second entry, an answer also offers the next entries
     # (the cross-lingual path, whose answers are always the entry's own text).
     ambiguous_margin: float = 0.0
+    # The query's vector on the English path (the console clusters questions with it
+    # instead of embedding them again); excluded from comparisons and the repr.
+    query_vector: Vectors | None = field(default=None, compare=False, repr=False)
+    embedding_model: str = ""  # the English path's model, with query_vector
+
+    @property
+    def model_id(self) -> str:
+        return self.embedding_model
 
     @property
     def top(self) -> Hit | None:
@@ -207,7 +215,11 @@ class Retriever:
         started = time.perf_counter()
         vector = self._embedder.embed([query])[0]
         embedded = time.perf_counter()
-        result = self.search_embedded(query, vector, top_k)
+        result = replace(
+            self.search_embedded(query, vector, top_k),
+            query_vector=vector,
+            embedding_model=self.manifest.model_id,
+        )
         result.timings_ms["embed"] = (embedded - started) * 1000
         result.timings_ms["total"] = (time.perf_counter() - started) * 1000
         return result

@@ -184,6 +184,13 @@ def test_a_cluster_of_declined_questions_becomes_phrasings_and_is_answered(
     assert inbox["questions"] == 4
     biggest = inbox["clusters"][0]
     assert biggest["size"] == 3 and set(biggest["questions"]) == set(GIFT_WRAP)
+    # the answers kept the questions' vectors: the inbox need not embed them again
+    from service.admin.inbox import load_gaps
+
+    since = datetime.now(UTC) - timedelta(days=1)
+    model = console.app.state.retriever().manifest.model_id  # type: ignore[attr-defined]
+    gaps = load_gaps(make_engine(console.app.state.settings_for_admin.db.url), since, model)  # type: ignore[attr-defined]
+    assert gaps and all(g.vector is not None and g.vector.shape == (384,) for g in gaps)
     assert biggest["kinds"] == {"abstained": 3}
 
     r = console.post(

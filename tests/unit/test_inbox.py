@@ -44,3 +44,27 @@ def test_the_vector_cache_embeds_each_question_once() -> None:
     cache.embed(["g h"], embed)  # over the limit: the least recently used ("c d") goes
     cache.embed(["e f", "c d"], embed)
     assert calls[-2:] == [["g h"], ["c d"]]
+
+
+def test_kept_vectors_are_used_and_only_the_rest_embedded() -> None:
+    from service.chat.trace import pack_vector, unpack_vector
+
+    embedder = HashEmbedder()
+    now = datetime(2026, 11, 27, tzinfo=UTC)
+    kept = embedder.embed(["gift wrapping available"])[0]
+    packed = pack_vector(kept, "model-a")
+    assert unpack_vector(packed, "model-b") is None  # another model's vector is ignored
+    restored = unpack_vector(packed, "model-a")
+    assert restored is not None and float(restored @ kept) > 0.999
+    gaps = [
+        Gap("a", "gift wrapping available", "abstained", now, vector=restored),
+        Gap("b", "gift wrapping available please", "abstained", now),
+    ]
+    asked: list[list[str]] = []
+
+    def embed(texts: list[str]) -> np.ndarray:
+        asked.append(texts)
+        return embedder.embed(texts)
+
+    [cluster] = cluster_gaps(gaps, embed, 0.5)
+    assert asked == [["gift wrapping available please"]] and cluster.size == 2
