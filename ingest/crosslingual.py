@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -57,7 +58,10 @@ def build(
     encoder: Embedder,
     target_oos_recall: float,
     progress: ProgressCallback | None = None,
-) -> CrossLingualIndex:
+    known: Mapping[str, np.ndarray] | None = None,
+) -> tuple[CrossLingualIndex, dict[str, np.ndarray]]:
+    """The index, and every text's vector (for the next build, which embeds only the
+    texts ``known`` lacks: an edited entry re-embeds its own few texts)."""
     by_lang = {lang: {e.id: e for e in ts} for lang, ts in translations.items()}
     english_q = [_question_texts(e) for e in entries]
     english_a = [[f"{e.question} {e.answer}"] for e in entries]
@@ -69,7 +73,12 @@ def build(
         foreign_a.append([f"{v.question} {v.answer}" for v in versions])
     foreign_d = [q for lang in sorted(foreign_declines) for q in foreign_declines[lang]]
     texts = [t for group in (*english_q, *english_a, *foreign_q, *foreign_a) for t in group]
-    vectors = encoder.embed([*texts, *declines, *foreign_d], progress=progress)
+    wanted = [*texts, *declines, *foreign_d]
+    lookup = {t: v for t, v in (known or {}).items() if t in set(wanted)}
+    missing = [t for t in dict.fromkeys(wanted) if t not in lookup]
+    if missing:
+        lookup.update(zip(missing, encoder.embed(missing, progress=progress), strict=True))
+    vectors = np.vstack([lookup[t] for t in wanted]).astype(np.float32)
     parts = _split(vectors, [english_q, english_a, foreign_q, foreign_a])
     decline_vectors = vectors[len(texts) :]
     english = (group_rows(english_q, parts[0]), group_rows(english_a, parts[1]))
@@ -89,7 +98,7 @@ def build(
         [e.id for e in entries], both[0], both[1], decline_vectors, weight, 0.0
     )
     threshold, threshold_how = choose_threshold(index, held, target_oos_recall)
-    return CrossLingualIndex(
+    built = CrossLingualIndex(
         index.entry_ids,
         index.questions,
         index.answers,
@@ -99,6 +108,25 @@ def build(
         f"{weight_how}; {threshold_how}",
         choose_suggest_margin(index, held),
     )
+    return built, lookup
+
+
+def save_vectors(path: Path, model_id: str, vectors: Mapping[str, np.ndarray]) -> None:
+    texts = list(vectors)
+    matrix = np.vstack([vectors[t] for t in texts]) if texts else np.zeros((0, 0))
+    with path.open("wb") as f:
+        np.savez(f, model=np.array(model_id), texts=np.array(texts), vectors=matrix)
+
+
+def load_vectors(path: Path, model_id: str) -> dict[str, np.ndarray]:
+    """A version's text vectors if made by this encoder, else none."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if str(z["model"]) != model_id:
+                return {}
+            return dict(zip((str(t) for t in z["texts"]), z["vectors"], strict=True))
+    except (OSError, KeyError, ValueError):
+        return {}
 
 
 def _split(vectors: np.ndarray, groups: Sequence[Sequence[Sequence[str]]]) -> list[np.ndarray]:

@@ -21,7 +21,7 @@ from service.config import GateSettings, Settings
 from service.retrieval.calibration import Calibration
 from service.retrieval.classifier import PhrasingClassifier, with_declines
 from service.retrieval.components import build_detector
-from service.retrieval.crosslingual import CROSSLINGUAL_FILE
+from service.retrieval.crosslingual import CROSSLINGUAL_FILE, CROSSLINGUAL_VECTORS
 from service.retrieval.embedder import Embedder, ProgressCallback
 from service.retrieval.evaluation import (
     Metrics,
@@ -394,16 +394,28 @@ class IngestPipeline:
                 )
         if self.multilingual is None:
             return translations, ""
+        model = self.multilingual.model_id
         with _timed(report.stage_seconds, "cross-lingual"):
-            index = crosslingual.build(
+            live = self.store.live_manifest()
+            known = (
+                crosslingual.load_vectors(
+                    self.store.version_dir(live.version) / CROSSLINGUAL_VECTORS, model
+                )
+                if live is not None and not report.plan.rebuild
+                else {}
+            )
+            index, vectors = crosslingual.build(
                 parsed.entries,
                 parsed.translations,
                 parsed.declines,
                 parsed.foreign_declines,
                 self.multilingual,
                 self.settings.retrieval.target_oos_recall,
+                known=known,
             )
-            index.save(self.store.version_dir(version) / CROSSLINGUAL_FILE)
+            folder = self.store.version_dir(version)
+            index.save(folder / CROSSLINGUAL_FILE)
+            crosslingual.save_vectors(folder / CROSSLINGUAL_VECTORS, model, vectors)
         self._log(index.describe())
         return translations, self._languages_hash(parsed)
 

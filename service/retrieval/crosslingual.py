@@ -32,6 +32,8 @@ import numpy.typing as npt
 from service.retrieval.embedder import Embedder, ProgressCallback, Vectors
 
 CROSSLINGUAL_FILE = "crosslingual.npz"
+# Every text's vector, by text: the next ingest embeds only new or edited texts.
+CROSSLINGUAL_VECTORS = "crosslingual_vectors.npz"
 # Without enough translations or decline examples to calibrate on: what the calibration
 # chose on our shop's FAQ (83 translated questions, 60 decline examples), rounded.
 DEFAULT_ANSWER_WEIGHT = 0.4

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -261,3 +262,36 @@ def test_a_close_call_in_another_language_also_offers_the_next_entries(
     assert "returns-window" in offered
     clear = say(client, "Wie viele Tage habe ich für eine Rücksendung?")
     assert clear["mode"] == "canonical" and clear["suggestions"] == []
+
+
+class CountingEncoder:
+    """The real encoder, counting the texts it is asked to embed."""
+
+    def __init__(self, inner: UseEmbedder) -> None:
+        self.inner = inner
+        self.texts: list[str] = []
+        self.model_id = inner.model_id
+        self.dimension = inner.dimension
+
+    def embed(self, texts: Any, *, progress: Any = None) -> Any:
+        self.texts.extend(texts)
+        return self.inner.embed(texts, progress=progress)
+
+
+def test_an_edit_embeds_only_its_own_texts_again(
+    settings: Settings, embedder: OnnxEmbedder, use_encoder: UseEmbedder, translated_faq: Path
+) -> None:
+    counting = CountingEncoder(use_encoder)
+    pipeline(settings, embedder, counting).run([translated_faq])  # type: ignore[arg-type]
+    first = len(counting.texts)
+    path = translated_faq / "de" / "returns.md"
+    path.write_text(path.read_text().replace("30 Tagen", "45 Tagen"), encoding="utf-8")
+    assert pipeline(settings, embedder, counting).run([translated_faq]).published  # type: ignore[arg-type]
+    again = counting.texts[first:]
+    assert again and all("45 Tagen" in t for t in again)  # only the edited answer's text
+    hit = (
+        open_retriever(settings, embedder, use_encoder)
+        .search("Wie lange kann ich etwas zurückgeben?", lang="de")
+        .top
+    )
+    assert hit is not None and "45 Tagen" in hit.answer
