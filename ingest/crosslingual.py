@@ -62,22 +62,13 @@ def build(
 ) -> tuple[CrossLingualIndex, dict[str, np.ndarray]]:
     """The index, and every text's vector (for the next build, which embeds only the
     texts ``known`` lacks: an edited entry re-embeds its own few texts)."""
-    by_lang = {lang: {e.id: e for e in ts} for lang, ts in translations.items()}
     english_q = [_question_texts(e) for e in entries]
     english_a = [[f"{e.question} {e.answer}"] for e in entries]
-    foreign_q: list[list[str]] = []
-    foreign_a: list[list[str]] = []
-    for e in entries:
-        versions = [by_lang[lang][e.id] for lang in sorted(by_lang) if e.id in by_lang[lang]]
-        foreign_q.append([t for v in versions for t in _question_texts(v)])
-        foreign_a.append([f"{v.question} {v.answer}" for v in versions])
+    foreign_q, foreign_a = _translated_texts(entries, translations)
     foreign_d = [q for lang in sorted(foreign_declines) for q in foreign_declines[lang]]
     texts = [t for group in (*english_q, *english_a, *foreign_q, *foreign_a) for t in group]
     wanted = [*texts, *declines, *foreign_d]
-    lookup = {t: v for t, v in (known or {}).items() if t in set(wanted)}
-    missing = [t for t in dict.fromkeys(wanted) if t not in lookup]
-    if missing:
-        lookup.update(zip(missing, encoder.embed(missing, progress=progress), strict=True))
+    lookup = _embed_new(wanted, encoder, known or {}, progress)
     vectors = np.vstack([lookup[t] for t in wanted]).astype(np.float32)
     parts = _split(vectors, [english_q, english_a, foreign_q, foreign_a])
     decline_vectors = vectors[len(texts) :]
@@ -109,6 +100,35 @@ def build(
         choose_suggest_margin(index, held),
     )
     return built, lookup
+
+
+def _translated_texts(
+    entries: Sequence[FaqEntry], translations: Mapping[str, Sequence[FaqEntry]]
+) -> tuple[list[list[str]], list[list[str]]]:
+    """Per entry: its translations' question-like texts, and their "question answer"."""
+    by_lang = {lang: {e.id: e for e in ts} for lang, ts in translations.items()}
+    questions: list[list[str]] = []
+    answers: list[list[str]] = []
+    for e in entries:
+        versions = [by_lang[lang][e.id] for lang in sorted(by_lang) if e.id in by_lang[lang]]
+        questions.append([t for v in versions for t in _question_texts(v)])
+        answers.append([f"{v.question} {v.answer}" for v in versions])
+    return questions, answers
+
+
+def _embed_new(
+    wanted: Sequence[str],
+    encoder: Embedder,
+    known: Mapping[str, np.ndarray],
+    progress: ProgressCallback | None,
+) -> dict[str, np.ndarray]:
+    """Every wanted text's vector: the known ones kept, only the others embedded."""
+    keep = set(wanted)
+    lookup = {t: v for t, v in known.items() if t in keep}
+    missing = [t for t in dict.fromkeys(wanted) if t not in lookup]
+    if missing:
+        lookup.update(zip(missing, encoder.embed(missing, progress=progress), strict=True))
+    return lookup
 
 
 def save_vectors(path: Path, model_id: str, vectors: Mapping[str, np.ndarray]) -> None:
