@@ -15,10 +15,18 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy import exc as sa_exc
 
 from service.chat.limits import Overloaded
 from service.chat.store import ChatStoreError
 from service.retrieval.store import IndexStoreError
+
+# Down, hung past the connect or statement timeout, or out of pooled connections.
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.TimeoutError,
+)
 
 log = logging.getLogger("faqbot.api")
 
@@ -95,6 +103,16 @@ async def _overloaded(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _database(request: Request, exc: Exception) -> JSONResponse:
+    """A database that is down, hung past its timeouts or refusing connections, on a path
+    without a breaker of its own (the console): 503, not an internal error."""
+    log.warning("database unavailable on %s: %s", request.url.path, type(exc).__name__)
+    return JSONResponse(
+        {"detail": "the database is temporarily unavailable; please try again later"},
+        status_code=503,
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled error on %s", request.url.path, exc_info=exc)
     return JSONResponse({"detail": "internal error"}, status_code=500)
@@ -105,4 +123,6 @@ def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ChatStoreError, _chat_store)
     app.add_exception_handler(IndexStoreError, _index)
     app.add_exception_handler(Overloaded, _overloaded)
+    for unavailable in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(unavailable, _database)
     app.add_exception_handler(Exception, _unexpected)

@@ -34,12 +34,15 @@ def within(address: str, nets: Iterable[Network]) -> bool:
 
 
 class ClientAddress:
-    """Sets scope["client"] to the address that limits and logs should use.
+    """Sets scope["client"] to the address that limits and logs should use, and
+    scope["scheme"] to the one the client used.
 
     X-Forwarded-For is believed only from a trusted proxy, and then read from the right:
     the first address that is not itself a trusted proxy is the client. Anything a client
     writes into the header further left is ignored, so a new value buys no new allowance.
-    With no trusted proxies (the default) the peer address is the client."""
+    With no trusted proxies (the default) the peer address is the client. Likewise
+    X-Forwarded-Proto (the proxy's own, the last value): a proxy that ends TLS says the
+    request came over https, which the console's Secure cookie depends on."""
 
     def __init__(self, app: ASGIApp, trusted: Iterable[str]) -> None:
         self.app = app
@@ -59,14 +62,22 @@ class ClientAddress:
                 return hop
         return peer
 
+    def scheme_of(self, peer: str, scheme: str, forwarded_proto: list[str]) -> str:
+        if not self.trusted or not self._trusted(peer) or not forwarded_proto:
+            return scheme
+        told = forwarded_proto[-1].split(",")[-1].strip().lower()
+        return told if told in ("http", "https") else scheme
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket") and scope.get("client"):
             peer, port = scope["client"]
-            forwarded = [
-                v.decode("latin-1") for k, v in scope["headers"] if k == b"x-forwarded-for"
-            ]
+            headers = scope["headers"]
+            forwarded = [v.decode("latin-1") for k, v in headers if k == b"x-forwarded-for"]
             # in place: outer middleware (request telemetry) reads what routing adds
             scope["client"] = (self.client_of(peer, forwarded), port)
+            if scope["type"] == "http":
+                proto = [v.decode("latin-1") for k, v in headers if k == b"x-forwarded-proto"]
+                scope["scheme"] = self.scheme_of(peer, scope.get("scheme", "http"), proto)
         await self.app(scope, receive, send)
 
 

@@ -101,6 +101,12 @@ def test_forwarded_for_is_believed_only_from_trusted_proxies() -> None:
     assert proxy.client_of("10.0.0.2", ["203.0.113.9, 10.0.0.7"]) == "203.0.113.9"
     assert proxy.client_of("192.0.2.1", ["203.0.113.9"]) == "192.0.2.1"  # peer not a proxy
     assert proxy.client_of("10.0.0.2", ["not-an-ip"]) == "10.0.0.2"
+    # the scheme the client used: from a trusted proxy only, its own (last) value
+    assert proxy.scheme_of("10.0.0.2", "http", ["https"]) == "https"
+    assert proxy.scheme_of("10.0.0.2", "http", ["https, http"]) == "http"
+    assert proxy.scheme_of("192.0.2.1", "http", ["https"]) == "http"  # not a proxy
+    assert proxy.scheme_of("10.0.0.2", "http", ["gopher"]) == "http"
+    assert nobody.scheme_of("127.0.0.1", "http", ["https"]) == "http"
 
 
 def test_trusted_proxies_setting_accepts_a_comma_list_and_refuses_nonsense(
