@@ -350,7 +350,9 @@ class IngestPipeline:
         manifest.policy = policy
         manifest.calibration = calibration.to_dict()
         manifest.declines_hash = declines_hash(declines)
-        manifest.translations, manifest.languages_hash = self._languages(version, parsed, report)
+        manifest.translations, manifest.languages_hash = self._languages(
+            version, parsed, report, live
+        )
         self.store.write_manifest(manifest)
         if gate_questions is not None:
             with _timed(stages, "gate"):
@@ -376,7 +378,7 @@ class IngestPipeline:
         )
 
     def _languages(
-        self, version: str, parsed: ParseResult, report: IngestReport
+        self, version: str, parsed: ParseResult, report: IngestReport, live: Manifest | None
     ) -> tuple[dict[str, dict[str, EntryInfo]], str]:
         """The translations for the manifest; and, with a multilingual encoder, the
         cross-lingual index, calibrated, in the version's folder."""
@@ -396,7 +398,6 @@ class IngestPipeline:
             return translations, ""
         model = self.multilingual.model_id
         with _timed(report.stage_seconds, "cross-lingual"):
-            live = self.store.live_manifest()
             known = (
                 crosslingual.load_vectors(
                     self.store.version_dir(live.version) / CROSSLINGUAL_VECTORS, model

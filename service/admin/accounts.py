@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from service.db.tables import admin_sessions, admin_users, as_utc, audit_log
+from service.db.tables import admin_sessions, admin_users, as_utc, audit_log, iso_utc
 
 Role = Literal["editor", "ops"]
 ROLES: tuple[Role, ...] = ("editor", "ops")
@@ -162,7 +162,7 @@ class AdminAccounts:
             ).all()
         return [
             {
-                "at": (as_utc(r.at) or r.at).isoformat(),
+                "at": iso_utc(r.at),
                 "user": r.user_name,
                 "action": r.action,
                 "detail": r.detail,

@@ -8,14 +8,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from service.db.tables import as_utc, chat_messages, feedback
+from service.db.tables import chat_messages, feedback, iso_utc
 
 MAX_RESULTS = 50
-
-
-def _iso(value: Any) -> str:
-    moment = as_utc(value) if isinstance(value, datetime) else value
-    return moment.isoformat() if isinstance(moment, datetime) else str(moment)
 
 
 def find(
@@ -50,7 +45,7 @@ def find(
                 .order_by(m.c.created_at)
                 .limit(1)
             ).scalar()
-            out.append({"session_id": row.session_id, "last_at": _iso(row.last), "first": first})
+            out.append({"session_id": row.session_id, "last_at": iso_utc(row.last), "first": first})
     return out
 
 
@@ -78,7 +73,7 @@ def turns(engine: sa.Engine, session_id: str) -> list[dict[str, Any]]:
             continue
         out.append(
             {
-                "at": _iso(r.created_at),
+                "at": iso_utc(r.created_at),
                 "question": question,
                 "answer": r.content,
                 "mode": r.mode,

@@ -13,8 +13,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from service.admin.inbox import declined
-from service.db.tables import as_utc, feedback
+from service.admin.inbox import declined, entry_ids
+from service.db.tables import feedback, iso_utc
 
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
@@ -33,17 +33,6 @@ def to_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return out.getvalue()
 
 
-def _when(value: Any) -> str:
-    moment = as_utc(value) if isinstance(value, datetime) else value
-    return moment.isoformat() if isinstance(moment, datetime) else str(moment)
-
-
-def _entries(retrieved: Any) -> str:
-    if not isinstance(retrieved, list):
-        return ""
-    return " ".join(str(r.get("id", "")) for r in retrieved[:3] if isinstance(r, dict))
-
-
 def feedback_csv(engine: sa.Engine, since: datetime) -> str:
     with engine.connect() as conn:
         rows = conn.execute(
@@ -54,7 +43,13 @@ def feedback_csv(engine: sa.Engine, since: datetime) -> str:
     return to_csv(
         ["created_at", "rating", "comment", "question", "entries"],
         (
-            [_when(r.created_at), r.rating, r.comment, r.question, _entries(r.retrieved)]
+            [
+                iso_utc(r.created_at),
+                r.rating,
+                r.comment,
+                r.question,
+                " ".join(entry_ids(r.retrieved)),
+            ]
             for r in rows
         ),
     )
@@ -66,5 +61,8 @@ def unanswered_csv(engine: sa.Engine, since: datetime) -> str:
         rows = conn.execute(query.order_by(query.selected_columns.created_at.desc())).all()
     return to_csv(
         ["created_at", "mode", "question", "entries considered"],
-        ([_when(r.created_at), r.mode, r.content, _entries(r.retrieved)] for r in rows),
+        (
+            [iso_utc(r.created_at), r.mode, r.content, " ".join(entry_ids(r.retrieved))]
+            for r in rows
+        ),
     )

@@ -9,6 +9,7 @@ neighbours, which keeps it near linear instead of quadratic in memory.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import warnings
@@ -116,7 +117,7 @@ def load_gaps(engine: sa.Engine, since: datetime, model_id: str = "") -> list[Ga
             r.content,
             r.mode,
             as_utc(r.created_at) or r.created_at,
-            _ids(r.retrieved),
+            entry_ids(r.retrieved),
             vector=vector(r.trace),
         )
         for r in rows
@@ -127,7 +128,7 @@ def load_gaps(engine: sa.Engine, since: datetime, model_id: str = "") -> list[Ga
             r.question,
             "thumbs_down",
             as_utc(r.created_at) or r.created_at,
-            _ids(r.retrieved),
+            entry_ids(r.retrieved),
             r.comment,
             vector(r.trace),
         )
@@ -136,7 +137,8 @@ def load_gaps(engine: sa.Engine, since: datetime, model_id: str = "") -> list[Ga
     return gaps
 
 
-def _ids(retrieved: Any) -> tuple[str, ...]:
+def entry_ids(retrieved: Any) -> tuple[str, ...]:
+    """The first three entries a stored retrieval considered."""
     if not isinstance(retrieved, list):
         return ()
     return tuple(str(r.get("id", "")) for r in retrieved if isinstance(r, dict))[:3]
@@ -238,12 +240,18 @@ def dismiss(engine: sa.Engine, ids: Sequence[str], user: str, now: datetime) -> 
             )
         }
         fresh = [i for i in dict.fromkeys(ids) if i not in known]
-        if fresh:
-            conn.execute(
-                inbox_dismissed.insert(),
-                [{"message_id": i, "user_name": user, "dismissed_at": now} for i in fresh],
-            )
-    return len(fresh)
+    rows = [{"message_id": i, "user_name": user, "dismissed_at": now} for i in fresh]
+    if not rows:
+        return 0
+    try:
+        with engine.begin() as conn:
+            conn.execute(inbox_dismissed.insert(), rows)
+    except sa.exc.IntegrityError:
+        # another editor dismissed some of them meanwhile: add the rest one by one
+        for row in rows:
+            with contextlib.suppress(sa.exc.IntegrityError), engine.begin() as conn:
+                conn.execute(inbox_dismissed.insert(), [row])
+    return len(rows)
 
 
 def recent_questions(engine: sa.Engine, since: datetime, limit: int = 5000) -> list[str]:

@@ -47,7 +47,7 @@ def _accounts(request: Request) -> AdminAccounts:
 
 
 def _settings(request: Request) -> Settings:
-    return request.app.state.settings_for_admin  # type: ignore[no-any-return]
+    return request.app.state.settings  # type: ignore[no-any-return]
 
 
 async def _caller(request: Request) -> Caller:
@@ -105,7 +105,7 @@ def _secure(request: Request) -> bool:
     mode = _settings(request).admin.secure_cookie
     if mode != "auto":
         return mode == "always"
-    # request.url.scheme is https behind a trusted proxy too (ClientAddress sets it)
+    # https behind a trusted proxy that ended TLS too (ClientAddress sets the scheme)
     return request.url.scheme == "https"
 
 
@@ -441,7 +441,6 @@ def mount_admin(app: FastAPI, settings: Settings) -> None:
 
     engine = make_engine(settings.db.url)
     app.state.admin_engine = engine
-    app.state.settings_for_admin = settings
     app.state.admin_vectors = inbox.VectorCache()
     app.state.index_store = IndexStore(settings.index.path, settings.index.keep_versions)
     app.state.admin_accounts = AdminAccounts(

@@ -68,6 +68,12 @@ def is_follow_up(message: str) -> bool:
     return bool(_FOLLOW_UP.match(message)) or len(_WORD.findall(message)) <= 3
 
 
+def _cache_key(message: str, lang: str) -> str:
+    """One question in one language: "PayPal?" answered in German is not the English
+    answer (English keys stay the message itself)."""
+    return message if lang == "en" else f"[{lang}] {message}"
+
+
 def _cited_sources(passages: Sequence[Passage], cited: list[int]) -> tuple[SourceRef, ...]:
     """The passages the accepted sentences were attributed to, in citation order."""
     return tuple(
@@ -249,7 +255,7 @@ class ChatService:
         # A first question is answered from the cache before any retrieval: the key holds
         # the index version, so a new version never serves an old answer.
         lang = state.lang if state.lang in retriever.languages else "en"
-        key = message if state.lang == "en" else f"[{state.lang}] {message}"
+        key = _cache_key(message, state.lang)
         cached = self._cache.get(key, retriever.version) if not turns else None
         if cached is not None:
             state.answer, state.retrieved, state.cached = cached.answer, cached.retrieved, True
@@ -452,7 +458,7 @@ class ChatService:
         # did not depend on a passing failure.
         answer = state.answer
         if not turns and answer is not None and answer.mode != "fallback" and state.version:
-            key = message if state.lang == "en" else f"[{state.lang}] {message}"
+            key = _cache_key(message, state.lang)
             self._cache.put(key, state.version, CachedAnswer(answer, state.retrieved))
 
     def _save(self, session: str, message: str, state: _TurnState, timings: Timings) -> TurnRecord:

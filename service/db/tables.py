@@ -20,6 +20,12 @@ def as_utc(value: datetime | None) -> datetime | None:
     return value
 
 
+def iso_utc(value: object) -> str:
+    """A stored timestamp as ISO 8601 in UTC (anything else as its text)."""
+    moment = as_utc(value) if isinstance(value, datetime) else value
+    return moment.isoformat() if isinstance(moment, datetime) else str(moment)
+
+
 metadata = sa.MetaData()
 
 chat_sessions = sa.Table(

@@ -5,11 +5,23 @@ passes axe."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from tests.browser.conftest import EDITOR_PASSWORD, Shop
 
 GIFT_WRAP = ["Do you offer gift wrapping?", "Can you gift wrap my order please?"]
+
+
+def wait_for_mode(page: Any, shop: Shop, question: str, ok: Callable[[str], bool]) -> None:
+    """Asks until the answer's mode is as expected: the service follows a publish or a
+    rollback within seconds."""
+    deadline = time.monotonic() + 15
+    while not ok(
+        page.request.post(f"{shop.url}/v1/chat", data={"message": question}).json()["mode"]
+    ):
+        assert time.monotonic() < deadline, f"{question!r}: the new version is not served"
+        time.sleep(0.3)
 
 
 def test_an_editor_turns_a_cluster_of_declined_questions_into_phrasings(
@@ -51,25 +63,13 @@ def test_an_editor_turns_a_cluster_of_declined_questions_into_phrasings(
     page.get_by_text("publish: done.").wait_for(timeout=120_000)
     log = page.get_by_role("list", name="Ingest output").inner_text()
     assert "gate passed" in log and "published" in log
-    deadline = time.monotonic() + 15
-    while (
-        page.request.post(f"{shop.url}/v1/chat", data={"message": GIFT_WRAP[0]}).json()["mode"]
-        == "abstained"
-    ):
-        assert time.monotonic() < deadline, "the published version is not served"
-        time.sleep(0.3)
+    wait_for_mode(page, shop, GIFT_WRAP[0], lambda mode: mode != "abstained")
 
     # and roll back: the previous version answers again, and declines them
     page.get_by_role("button", name="Roll back").click()
     page.get_by_text("rollback: done.").wait_for(timeout=120_000)
     assert "rolled back" in page.get_by_role("list", name="Ingest output").inner_text()
-    deadline = time.monotonic() + 15
-    while (
-        page.request.post(f"{shop.url}/v1/chat", data={"message": GIFT_WRAP[1]}).json()["mode"]
-        != "abstained"
-    ):
-        assert time.monotonic() < deadline, "the rollback is not served"
-        time.sleep(0.3)
+    wait_for_mode(page, shop, GIFT_WRAP[1], lambda mode: mode == "abstained")
 
     # why this answer: a typed question's trace, then a customer's conversation
     page.get_by_label("Try a question").fill("how long do I have to return an item?")

@@ -189,7 +189,7 @@ def test_a_cluster_of_declined_questions_becomes_phrasings_and_is_answered(
 
     since = datetime.now(UTC) - timedelta(days=1)
     model = console.app.state.retriever().manifest.model_id  # type: ignore[attr-defined]
-    gaps = load_gaps(make_engine(console.app.state.settings_for_admin.db.url), since, model)  # type: ignore[attr-defined]
+    gaps = load_gaps(make_engine(console.app.state.settings.db.url), since, model)  # type: ignore[attr-defined]
     assert gaps and all(g.vector is not None and g.vector.shape == (384,) for g in gaps)
     assert biggest["kinds"] == {"abstained": 3}
 
@@ -207,14 +207,8 @@ def test_a_cluster_of_declined_questions_becomes_phrasings_and_is_answered(
     assert set(GIFT_WRAP) <= set(parsed["payment-methods"].questions)
     # the edited file goes through the normal ingest, and the chat answers them now
     assert make_pipeline().run([faq_dir]).published
-    deadline = time.monotonic() + 10  # the service follows the new version within seconds
-    while True:
-        again = console.post("/v1/chat", json={"message": "is gift wrapping available?"})
-        if again.json()["mode"] != "abstained":
-            break
-        assert time.monotonic() < deadline, "the new version is not served"
-        time.sleep(0.3)
-    assert again.json()["sources"][0]["id"] == "payment-methods"
+    again = wait_for_mode(console, "is gift wrapping available?", lambda m: m != "abstained")
+    assert again["sources"][0]["id"] == "payment-methods"
     remaining = console.get("/admin/api/inbox").json()["clusters"]
     left = {i for c in remaining for i in c["ids"]}
     assert not left & set(biggest["ids"])  # the attached ones were dismissed
@@ -348,9 +342,14 @@ def test_replay_then_publish_then_roll_back_from_the_console(
     assert {"replay", "publish", "rollback"} <= set(actions)
 
 
-def wait_for_mode(client: TestClient, question: str, ok: Callable[[str], bool]) -> None:
-    deadline = time.monotonic() + 10  # the service follows the pointer within seconds
-    while not ok(client.post("/v1/chat", json={"message": question}).json()["mode"]):
+def wait_for_mode(client: TestClient, question: str, ok: Callable[[str], bool]) -> dict[str, Any]:
+    """Asks until the answer's mode is as expected (the service follows the pointer within
+    seconds); that answer's record."""
+    deadline = time.monotonic() + 10
+    while True:
+        reply: dict[str, Any] = client.post("/v1/chat", json={"message": question}).json()
+        if ok(reply["mode"]):
+            return reply
         assert time.monotonic() < deadline, f"{question!r} never changed"
         time.sleep(0.3)
 
@@ -562,3 +561,15 @@ def test_a_cluster_becomes_a_new_draft_entry(console: TestClient, faq_dir: Path)
         headers=headers,
     )
     assert bad.status_code == 422
+
+
+def test_a_database_that_is_down_is_a_503_not_an_error(console: TestClient) -> None:
+    login(console, "erika")
+    # the inbox's database stops answering (a port nobody listens on, 1 s to find out)
+    console.app.state.admin_engine = make_engine(  # type: ignore[attr-defined]
+        "postgresql+psycopg://postgres@127.0.0.1:9/none", connect_timeout_s=1
+    )
+    for path in ("/admin/api/inbox", "/admin/api/analytics", "/admin/api/export/feedback.csv"):
+        r = console.get(path)
+        assert r.status_code == 503, (path, r.text)
+        assert "temporarily unavailable" in r.json()["detail"]
