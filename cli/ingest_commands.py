@@ -52,10 +52,20 @@ def add_parser(sub: Any) -> None:
         "differently",
     )
     p.add_argument(
-        "--days", type=int, default=30, help="with --replay: customers' questions this recent"
+        "--days",
+        type=_days,
+        default=30,
+        help="with --replay: customers' questions this recent (1-3650)",
     )
     p.add_argument("--json", action="store_true", help="with --replay: one JSON object")
     p.set_defaults(func=run)
+
+
+def _days(text: str) -> int:
+    days = int(text)
+    if not 1 <= days <= 3650:
+        raise argparse.ArgumentTypeError("between 1 and 3650 days")
+    return days
 
 
 def run(args: argparse.Namespace) -> int:

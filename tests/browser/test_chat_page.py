@@ -292,6 +292,7 @@ def test_a_german_browser_gets_the_page_and_the_answers_in_german(browser: Any, 
     french = answers.nth(1).locator(".fb-text")
     assert french.inner_text().startswith("Cette réponse n'existe pour l'instant qu'en anglais")
     assert "PayPal" in french.inner_text() and french.get_attribute("lang") == "fr"
+    page.screenshot(path="var/screenshots/german-browser.png", full_page=True)
 
     results = Axe().run(page)
     serious = [

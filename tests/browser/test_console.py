@@ -47,6 +47,7 @@ def test_an_editor_turns_a_cluster_of_declined_questions_into_phrasings(
 
     cluster = page.locator("section.adm-cluster", has_text=GIFT_WRAP[0])
     cluster.wait_for()
+    page.screenshot(path="var/screenshots/console-inbox.png", full_page=True)
     assert GIFT_WRAP[1] in cluster.inner_text()
     cluster.get_by_role("combobox").select_option("giftcards-how")
     cluster.get_by_role("button", name="Add as phrasings").click()
@@ -89,6 +90,7 @@ def test_an_editor_turns_a_cluster_of_declined_questions_into_phrasings(
     assert page.get_by_text("Gate questions: in-scope accuracy").is_visible()
     assert page.get_by_role("button", name="Save").count() == 0
 
+    page.screenshot(path="var/screenshots/console.png", full_page=True)
     results = Axe().run(page)
     serious = [
         v["id"] for v in results.response["violations"] if v["impact"] in ("serious", "critical")

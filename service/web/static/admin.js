@@ -250,7 +250,8 @@ async function refresh() {
   for (const cluster of inbox.clusters) list.append(clusterCard(cluster, entries.entries));
   current.inbox.replaceWith(list);
   current.inbox = list;
-  current.count.textContent = `${inbox.questions} questions in ${inbox.clusters.length} clusters`;
+  const n = inbox.clusters.length;
+  current.count.textContent = `${inbox.questions} question${inbox.questions === 1 ? '' : 's'} in ${n} cluster${n === 1 ? '' : 's'}`;
 }
 
 async function showInbox(me) {
