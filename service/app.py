@@ -172,6 +172,11 @@ def _lifespan(
             await history.drain(timeout_s=5.0)
             await model.close()
             parts.close()
+            # built with the app (the console's routes need it before start-up), closed
+            # with the service all the same
+            admin_engine: sa.Engine | None = getattr(app.state, "admin_engine", None)
+            if admin_engine is not None:
+                admin_engine.dispose()
 
     return lifespan
 

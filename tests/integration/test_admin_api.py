@@ -158,6 +158,19 @@ def test_the_console_is_off_unless_enabled(make_client: Callable[..., TestClient
     assert client.post("/admin/api/login", json={"name": "a", "password": "b"}).status_code == 404
 
 
+def test_stopping_the_service_closes_the_consoles_database_connections(
+    console: TestClient,
+) -> None:
+    """The console's own engine is the service's to close, like the chat store's: a
+    stopped (or restarted) service leaves no idle connections on the database."""
+    login(console, "erika")
+    assert console.get("/admin/api/inbox").status_code == 200
+    engine = console.app.state.admin_engine  # type: ignore[attr-defined]
+    assert engine.pool.checkedin() > 0  # a pooled connection, idle between requests
+    console.__exit__(None, None, None)
+    assert engine.pool.checkedin() == 0
+
+
 def test_repeated_failed_logins_lock_the_account(chat_settings: Settings) -> None:
     accounts = AdminAccounts(make_engine(chat_settings.db.url), max_failed=3)
     accounts.create_user("erika", "editor", PASSWORD)
