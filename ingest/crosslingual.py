@@ -7,21 +7,33 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
+from service.retrieval.classifier import PhrasingClassifier, with_declines
 from service.retrieval.crosslingual import (
+    MIN_HELD_OUT,
+    PARAPHRASE_COSINE,
     CrossLingualIndex,
     HeldOut,
     Rows,
     choose_answer_weight,
     choose_suggest_margin,
     choose_threshold,
+    entry_probabilities,
     group_rows,
 )
 from service.retrieval.embedder import Embedder, ProgressCallback
 from service.retrieval.schema import FaqEntry
+
+CLASSIFIER_FOLDS = 3
+# Its fits grow with texts x entries: 0.3-0.6 s each for our FAQ's 529 x 65, 6.6 s for
+# CLINC150's 15,000 x 151 on this VM. Above this budget the cosine ranking alone serves
+# other languages, so that ingest stays quick for editors.
+CLASSIFIER_MAX_CELLS = 1_000_000
 
 
 def languages_hash(
@@ -59,9 +71,11 @@ def build(
     target_oos_recall: float,
     progress: ProgressCallback | None = None,
     known: Mapping[str, np.ndarray] | None = None,
+    classifier_weight: float = 0.0,
 ) -> tuple[CrossLingualIndex, dict[str, np.ndarray]]:
     """The index, and every text's vector (for the next build, which embeds only the
-    texts ``known`` lacks: an edited entry re-embeds its own few texts)."""
+    texts ``known`` lacks: an edited entry re-embeds its own few texts). With a
+    ``classifier_weight``, the classifier is fitted too (within CLASSIFIER_MAX_CELLS)."""
     english_q = [_question_texts(e) for e in entries]
     english_a = [[f"{e.question} {e.answer}"] for e in entries]
     foreign_q, foreign_a = _translated_texts(entries, translations)
@@ -84,22 +98,100 @@ def build(
         positions=positions,
         declines=foreign_decline_vectors if len(foreign_d) else decline_vectors,
     )
-    weight, weight_how = choose_answer_weight(english, held)
-    index = CrossLingualIndex(
-        [e.id for e in entries], both[0], both[1], decline_vectors, weight, 0.0
-    )
-    threshold, threshold_how = choose_threshold(index, held, target_oos_recall)
-    built = CrossLingualIndex(
-        index.entry_ids,
-        index.questions,
-        index.answers,
-        index.declines,
-        weight,
-        threshold,
-        f"{weight_how}; {threshold_how}",
-        choose_suggest_margin(index, held),
+    kept = decline_vectors[: len(declines)] if len(foreign_d) else decline_vectors[:0]
+    built = _calibrated(
+        [e.id for e in entries],
+        english,
+        both,
+        decline_vectors,
+        kept,
+        held,
+        classifier_weight,
+        target_oos_recall,
     )
     return built, lookup
+
+
+def _calibrated(
+    ids: list[str],
+    english: tuple[Rows, Rows],
+    both: tuple[Rows, Rows],
+    decline_vectors: np.ndarray,
+    kept_declines: np.ndarray,
+    held: HeldOut,
+    classifier_weight: float,
+    target_oos_recall: float,
+) -> CrossLingualIndex:
+    """The index with its weight, classifier, threshold and "did you mean" lead, each
+    chosen on held-out material. ``kept_declines``: the decline examples the classifier
+    may learn from during calibration (never the held-out ones)."""
+    weight, weight_how = choose_answer_weight(english, held)
+    classifier = None
+    cells = (len(both[0].vectors) + len(both[1].vectors) + len(decline_vectors)) * len(ids)
+    if classifier_weight > 0 and cells <= CLASSIFIER_MAX_CELLS:
+        held, classifier = _classifier(ids, english, both, kept_declines, decline_vectors, held)
+    index = CrossLingualIndex(
+        ids,
+        both[0],
+        both[1],
+        decline_vectors,
+        weight,
+        0.0,
+        classifier=classifier,
+        classifier_weight=classifier_weight if classifier is not None else 0.0,
+    )
+    threshold, threshold_how = choose_threshold(index, held, target_oos_recall)
+    return replace(
+        index,
+        threshold=threshold,
+        method=f"{weight_how}; {threshold_how}",
+        suggest_margin=choose_suggest_margin(index, held),
+    )
+
+
+def _classifier(
+    entry_ids: list[str],
+    english: tuple[Rows, Rows],
+    both: tuple[Rows, Rows],
+    kept_declines: np.ndarray,
+    all_declines: np.ndarray,
+    held: HeldOut,
+) -> tuple[HeldOut, PhrasingClassifier | None]:
+    """The classifier over every text (translations and all decline examples included),
+    and the held-out probabilities the thresholds are calibrated with, as the held-out
+    cosines are: each translated question's from a fold's classifier fitted on the English
+    texts minus those it translates or paraphrases, each held-out decline example's from
+    a classifier that never saw it."""
+    vectors, labels = _labelled(english, entry_ids)
+    question_probs: npt.NDArray[np.float32] | None = None
+    clf: PhrasingClassifier | None = None
+    if len(held.positions) >= MIN_HELD_OUT:
+        fold = np.random.default_rng(0).permutation(len(held.questions)) % CLASSIFIER_FOLDS
+        question_probs = np.zeros((len(held.questions), len(entry_ids)), dtype=np.float32)
+        for k in range(CLASSIFIER_FOLDS):
+            part = held.questions[fold == k]
+            keep = ~((vectors @ part.T) >= PARAPHRASE_COSINE).any(axis=1)
+            clf = PhrasingClassifier.fit(
+                *with_declines(vectors[keep], labels[keep].tolist(), kept_declines),
+                start_from=clf,
+            )
+            question_probs[fold == k] = entry_probabilities(clf, part, entry_ids)
+    else:
+        clf = PhrasingClassifier.fit(*with_declines(vectors, labels.tolist(), kept_declines))
+    decline_probs = entry_probabilities(clf, held.declines, entry_ids)
+    every, every_label = _labelled(both, entry_ids)
+    final = PhrasingClassifier.fit(
+        *with_declines(every, every_label.tolist(), all_declines), start_from=clf
+    )
+    return replace(held, question_probs=question_probs, decline_probs=decline_probs), final
+
+
+def _labelled(rows: tuple[Rows, Rows], entry_ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Every vector of both groups of rows, labelled with its entry's id."""
+    labels = [
+        np.repeat(np.array(entry_ids), np.diff(np.append(r.starts, len(r.vectors)))) for r in rows
+    ]
+    return np.vstack([rows[0].vectors, rows[1].vectors]), np.concatenate(labels)
 
 
 def _translated_texts(

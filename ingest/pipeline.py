@@ -373,8 +373,10 @@ class IngestPipeline:
     def _languages_hash(self, parsed: ParseResult) -> str:
         if self.multilingual is None:
             return ""
+        # a changed classifier weight is a different index: publish it
+        weight = self.settings.languages.classifier_weight
         return crosslingual.languages_hash(
-            parsed.translations, parsed.foreign_declines, self.multilingual.model_id
+            parsed.translations, parsed.foreign_declines, f"{self.multilingual.model_id}|{weight}"
         )
 
     def _languages(
@@ -413,6 +415,7 @@ class IngestPipeline:
                 self.multilingual,
                 self.settings.retrieval.target_oos_recall,
                 known=known,
+                classifier_weight=self.settings.languages.classifier_weight,
             )
             folder = self.store.version_dir(version)
             index.save(folder / CROSSLINGUAL_FILE)

@@ -245,6 +245,15 @@ class LanguageSettings(BaseModel):
         le=1.0,
         description="Override the calibrated cross-lingual threshold (unset: from ingest).",
     )
+    classifier_weight: float = Field(
+        # As the English path's classifier_weight: measured on ../shared/eval with the
+        # multilingual encoder's vectors (docs/retrieval.md), not on the labelled set.
+        default=1.0,
+        ge=0.0,
+        le=5.0,
+        description="Weight of the classifier over the multilingual encoder's vectors in "
+        "the ranking of other languages (0: cosine only, no classifier fitted at ingest).",
+    )
 
 
 class ChatSettings(BaseModel):

@@ -88,6 +88,10 @@ class PhrasingClassifier:
         coef, intercept = _weights(model)
         return cls([str(c) for c in model.classes_], coef, intercept, temperature)
 
+    @property
+    def dimension(self) -> int:
+        return int(self._coef.shape[1])
+
     def weights_for(
         self, classes: Sequence[str], dim: int
     ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:

@@ -10,12 +10,16 @@ Per entry it holds the vectors of the English question, title and phrasings, of 
 translations' questions and phrasings (``data/faq/de/``), and of "question + answer" in
 each language. An entry's score is
 
-    (1 - w) * best question-like cosine + w * best question+answer cosine
+    score   = (1 - w) * best question-like cosine + w * best question+answer cosine
+    ranking = score + c * P(entry | question)
 
-and a message is declined when the top score is below the threshold or a decline example
-is at least as close as the top entry's nearest question. ``w`` and the threshold are
-calibrated at ingest (choose_answer_weight, choose_threshold), never on the queries they
-are measured on.
+where P comes from a linear classifier over the same vectors (the English path's design:
+entries' texts are labelled examples, decline examples one more class). Entries are
+ranked by ``ranking``; a message is declined when the top entry's ``score`` is below the
+threshold or a decline example is at least as close as its nearest question. ``w`` and
+the threshold are calibrated at ingest (choose_answer_weight, choose_threshold), never on
+the queries they are measured on; ``c`` is a setting measured on ../shared/eval, as the
+English path's fusion weights are (docs/retrieval.md says why).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from service.retrieval.classifier import PhrasingClassifier, softmax
 from service.retrieval.embedder import Embedder, ProgressCallback, Vectors
 
 CROSSLINGUAL_FILE = "crosslingual.npz"
@@ -41,6 +46,8 @@ DEFAULT_THRESHOLD = 0.4
 # An answer whose lead over the second entry is below this also offers the next entries
 # ("did you mean"): calibrated as the lead that 90% of wrong held-out answers stay under.
 DEFAULT_SUGGEST_MARGIN = 0.1
+# The same with the classifier in the ranking, whose leads are wider (our FAQ: 0.218).
+DEFAULT_SUGGEST_MARGIN_CLASSIFIER = 0.2
 MIN_HELD_OUT = 20  # fewer held-out examples than this: the defaults above
 # Two decline examples this close say the same thing (often one translates the other):
 # calibration leaves such a group out together, as a new question would be unseen.
@@ -117,6 +124,25 @@ class CrossLingualScores:
     scores: npt.NDArray[np.float32]  # per entry, in the index's entry order
     question_similarity: npt.NDArray[np.float32]
     decline_similarity: float
+    ranking: npt.NDArray[np.float32]  # scores + classifier_weight * classifier
+    classifier: npt.NDArray[np.float32]  # P(entry | question); zeros without a classifier
+
+
+def entry_probabilities(
+    classifier: PhrasingClassifier | None, vectors: Vectors, entry_ids: Sequence[str]
+) -> npt.NDArray[np.float32]:
+    """P(entry | text) for each row of ``vectors``, one column per entry of ``entry_ids``
+    (the decline class keeps its share); zeros without a classifier."""
+    rows = np.atleast_2d(vectors)
+    out = np.zeros((len(rows), len(entry_ids)), dtype=np.float32)
+    if classifier is None or not len(rows):
+        return out
+    probs = softmax(classifier.logits(rows))
+    where = {c: i for i, c in enumerate(classifier.entry_ids)}
+    for j, entry_id in enumerate(entry_ids):
+        if entry_id in where:
+            out[:, j] = probs[:, where[entry_id]]
+    return out
 
 
 @dataclass(frozen=True)
@@ -129,13 +155,18 @@ class CrossLingualIndex:
     threshold: float
     method: str = "defaults"
     suggest_margin: float = DEFAULT_SUGGEST_MARGIN
+    classifier: PhrasingClassifier | None = None
+    classifier_weight: float = 0.0
 
     def score(self, query: Vectors) -> CrossLingualScores:
         q = self.questions.best(query)[0]
         a = self.answers.best(query)[0]
         w = self.answer_weight
+        mixed = ((1 - w) * q + w * a).astype(np.float32)
         decline = float((self.declines @ query).max()) if len(self.declines) else -1.0
-        return CrossLingualScores((1 - w) * q + w * a, q, decline)
+        probs = entry_probabilities(self.classifier, query, self.entry_ids)[0]
+        ranking = (mixed + self.classifier_weight * probs).astype(np.float32)
+        return CrossLingualScores(mixed, q, decline, ranking, probs)
 
     def declines_it(
         self, scores: CrossLingualScores, top: int, threshold: float | None = None
@@ -148,20 +179,22 @@ class CrossLingualIndex:
         )
 
     def save(self, path: Path) -> None:
+        arrays: dict[str, Any] = {
+            "entry_ids": np.array(self.entry_ids),
+            "question_vectors": self.questions.vectors,
+            "question_starts": self.questions.starts,
+            "answer_vectors": self.answers.vectors,
+            "answer_starts": self.answers.starts,
+            "declines": self.declines,
+            "answer_weight": np.float64(self.answer_weight),
+            "threshold": np.float64(self.threshold),
+            "method": np.array(self.method),
+            "suggest_margin": np.float64(self.suggest_margin),
+            "classifier_weight": np.float64(self.classifier_weight),
+            **_classifier_arrays(self.classifier),
+        }
         with path.open("wb") as f:
-            np.savez(
-                f,
-                entry_ids=np.array(self.entry_ids),
-                question_vectors=self.questions.vectors,
-                question_starts=self.questions.starts,
-                answer_vectors=self.answers.vectors,
-                answer_starts=self.answers.starts,
-                declines=self.declines,
-                answer_weight=np.float64(self.answer_weight),
-                threshold=np.float64(self.threshold),
-                method=np.array(self.method),
-                suggest_margin=np.float64(self.suggest_margin),
-            )
+            np.savez(f, **arrays)
 
     @classmethod
     def load(cls, path: Path) -> CrossLingualIndex:
@@ -177,14 +210,37 @@ class CrossLingualIndex:
                 suggest_margin=float(z["suggest_margin"])
                 if "suggest_margin" in z.files
                 else DEFAULT_SUGGEST_MARGIN,
+                classifier=_classifier_from(z),
+                classifier_weight=float(z["classifier_weight"])
+                if "classifier_weight" in z.files
+                else 0.0,
             )
 
     def describe(self) -> str:
         return (
-            f"cross-lingual: answer weight {self.answer_weight:.1f}, decline below "
-            f"{self.threshold:.3f}, alternatives offered below a lead of "
-            f"{self.suggest_margin:.3f} ({self.method})"
+            f"cross-lingual: answer weight {self.answer_weight:.1f}, classifier weight "
+            f"{self.classifier_weight:g}, decline below {self.threshold:.3f}, alternatives "
+            f"offered below a lead of {self.suggest_margin:.3f} ({self.method})"
         )
+
+
+def _classifier_arrays(classifier: PhrasingClassifier | None) -> dict[str, np.ndarray]:
+    if classifier is None:
+        return {}
+    coef, intercept = classifier.weights_for(classifier.entry_ids, classifier.dimension)
+    return {
+        "classifier_ids": np.array(classifier.entry_ids),
+        "classifier_coef": coef.astype(np.float32),
+        "classifier_intercept": intercept.astype(np.float32),
+    }
+
+
+def _classifier_from(z: Any) -> PhrasingClassifier | None:
+    if "classifier_ids" not in z.files:
+        return None
+    return PhrasingClassifier(
+        [str(c) for c in z["classifier_ids"]], z["classifier_coef"], z["classifier_intercept"]
+    )
 
 
 @dataclass(frozen=True)
@@ -211,6 +267,10 @@ class HeldOut:
     questions: Vectors
     positions: npt.NDArray[np.int64]  # entry position of each translated question
     declines: Vectors
+    # P(entry) of each, from classifiers that never saw it nor the texts it translates
+    # (ingest/crosslingual.py); None: no classifier
+    question_probs: npt.NDArray[np.float32] | None = None
+    decline_probs: npt.NDArray[np.float32] | None = None
 
 
 def choose_answer_weight(english: tuple[Rows, Rows], held: HeldOut) -> tuple[float, str]:
@@ -241,16 +301,20 @@ def _unseen(sims: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     return np.where(sims >= PARAPHRASE_COSINE, np.float32(-1.0), sims)
 
 
-def _score_held_out(index: CrossLingualIndex, vectors: Vectors) -> _HeldOutScores:
+def _score_held_out(
+    index: CrossLingualIndex, vectors: Vectors, probs: npt.NDArray[np.float32] | None
+) -> _HeldOutScores:
     """Each example scored as a new question would be: the texts it paraphrases or
-    translates (cosine >= PARAPHRASE_COSINE), itself included, are left out."""
+    translates (cosine >= PARAPHRASE_COSINE), itself included, are left out, and its
+    classifier probabilities (``probs``) come from a classifier that never saw them."""
     q = np.maximum.reduceat(_unseen(vectors @ index.questions.vectors.T), index.questions.starts, 1)
     a = np.maximum.reduceat(_unseen(vectors @ index.answers.vectors.T), index.answers.starts, 1)
     mixed = (1 - index.answer_weight) * q + index.answer_weight * a
-    best = mixed.argmax(1)
+    ranking = mixed if probs is None else mixed + index.classifier_weight * probs
+    best = ranking.argmax(1)
     rows = np.arange(len(vectors))
     nearest = _unseen(vectors @ index.declines.T).max(1) if len(index.declines) else -1.0
-    two = np.sort(mixed, axis=1)[:, -2:] if mixed.shape[1] > 1 else np.zeros((len(rows), 2))
+    two = np.sort(ranking, axis=1)[:, -2:] if ranking.shape[1] > 1 else np.zeros((len(rows), 2))
     lead = (two[:, 1] - two[:, 0]).astype(np.float32)
     return _HeldOutScores(best, mixed[rows, best], nearest >= q[rows, best], lead)
 
@@ -264,9 +328,9 @@ def choose_threshold(
     examples. A recall target alone swings with one example on a list of 60."""
     if len(held.declines) < MIN_HELD_OUT:
         return DEFAULT_THRESHOLD, f"default threshold: fewer than {MIN_HELD_OUT} declines"
-    out = _score_held_out(index, held.declines)
+    out = _score_held_out(index, held.declines, held.decline_probs)
     if len(held.positions) >= MIN_HELD_OUT:
-        ins = _score_held_out(index, held.questions)
+        ins = _score_held_out(index, held.questions, held.question_probs)
         right = (ins.best == held.positions) & ~ins.by_neighbour
         balanced = [
             (np.mean(right & (ins.top >= t)) + np.mean(out.by_neighbour | (out.top < t))) / 2
@@ -286,10 +350,13 @@ def choose_threshold(
 def choose_suggest_margin(index: CrossLingualIndex, held: HeldOut) -> float:
     """The lead over the second entry that 90% of the wrong held-out answers stay under:
     below it an answer also offers the next entries. Too few wrong answers: the default."""
+    default = (
+        DEFAULT_SUGGEST_MARGIN if index.classifier is None else DEFAULT_SUGGEST_MARGIN_CLASSIFIER
+    )
     if len(held.positions) < MIN_HELD_OUT:
-        return DEFAULT_SUGGEST_MARGIN
-    scores = _score_held_out(index, held.questions)
+        return default
+    scores = _score_held_out(index, held.questions, held.question_probs)
     wrong = scores.best != held.positions
     if wrong.sum() < 5:
-        return DEFAULT_SUGGEST_MARGIN
+        return default
     return float(np.percentile(scores.margin[wrong], 90))

@@ -290,11 +290,13 @@ class Retriever:
         embedded = time.perf_counter()
         index = cross.index
         scored = index.score(vector)
-        order = _top(scored.scores, top_k or self.settings.top_k)
+        # ranked with the classifier; the threshold reads the cosine score of the top entry
+        order = _top(scored.ranking, top_k or self.settings.top_k)
         found = (self._translated(index.entry_ids[int(i)], lang, scored, int(i)) for i in order)
         hits = [h for h in found if h is not None]
         confidence = float(scored.scores[order[0]]) if len(order) else 0.0
-        margin = confidence - float(scored.scores[order[1]]) if len(order) > 1 else confidence
+        ranked = scored.ranking[order]
+        margin = float(ranked[0] - ranked[1]) if len(order) > 1 else confidence
         declined = not hits or index.declines_it(scored, int(order[0]), cross.threshold)
         done = time.perf_counter()
         return SearchResult(
@@ -333,10 +335,10 @@ class Retriever:
             category=shown.category or info.category,
             question=shown.question,
             answer=shown.answer,
-            score=float(scored.scores[i]),
+            score=float(scored.ranking[i]),
             question_similarity=float(scored.question_similarity[i]),
             chunk_similarity=0.0,
-            classifier=0.0,
+            classifier=float(scored.classifier[i]),
             lexical=0.0,
             lang=lang if text is not None else "en",
         )

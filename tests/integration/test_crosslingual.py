@@ -143,6 +143,38 @@ def test_the_index_file_round_trips(
     again = CrossLingualIndex.load(copy)
     assert again.entry_ids == index.entry_ids and again.threshold == index.threshold
     assert (again.questions.vectors == index.questions.vectors).all()
+    # the classifier over the encoder's vectors travels with it
+    assert index.classifier is not None and again.classifier_weight == 1.0
+    query = index.questions.vectors[0]
+    assert (again.score(query).ranking == index.score(query).ranking).all()
+
+
+def test_the_classifier_adds_its_weighted_probability_to_the_ranking_only(
+    settings: Settings, embedder: OnnxEmbedder, use_encoder: UseEmbedder, translated_faq: Path
+) -> None:
+    pipeline(settings, embedder, use_encoder).run([translated_faq])
+    retriever = open_retriever(settings, embedder, use_encoder)
+    question = "Kann ich mit PayPal bezahlen?"
+    found = retriever.search(question, lang="de")
+    scored = retriever._crosslingual.index.score(use_encoder.embed([question])[0])  # type: ignore[union-attr]
+    assert scored.ranking == pytest.approx(scored.scores + scored.classifier, abs=1e-5)
+    assert found.top is not None and found.top.entry_id == "payment-methods"
+    assert found.top.classifier > 0.2  # shown in the answer's trace
+    assert [h.score for h in found.hits] == sorted((h.score for h in found.hits), reverse=True)
+    # the threshold reads the cosine score, without the classifier's share
+    top = retriever._crosslingual.index.entry_ids.index("payment-methods")  # type: ignore[union-attr]
+    assert found.confidence == pytest.approx(float(scored.scores[top]))
+
+    # weight 0: no classifier is fitted, and changing the weight publishes a new version
+    off = settings.model_copy(
+        update={"languages": settings.languages.model_copy(update={"classifier_weight": 0.0})}
+    )
+    report = pipeline(off, embedder, use_encoder).run([translated_faq])
+    assert report.published and report.embedded_texts == 0
+    index = open_retriever(off, embedder, use_encoder)._crosslingual.index  # type: ignore[union-attr]
+    assert index.classifier is None and index.classifier_weight == 0.0
+    plain = index.score(use_encoder.embed([question])[0])
+    assert (plain.ranking == plain.scores).all() and not plain.classifier.any()
 
 
 @pytest.fixture
@@ -253,13 +285,14 @@ def test_the_gate_holds_each_labelled_language_to_the_minimum(
 def test_a_close_call_in_another_language_also_offers_the_next_entries(
     client: TestClient,
 ) -> None:
-    # Returns cost nothing here, and two entries are about as close: the answer comes
-    # with the next entries to choose from
+    # Returns cost nothing here, and the returns and shipping-cost entries are both
+    # close: the answer comes with the next entries to choose from
     close = say(client, "Was kostet das Zurückschicken?")
     assert close["mode"] == "canonical"
     offered = [s["id"] for s in close["suggestions"]]  # type: ignore[union-attr]
-    assert len(offered) == 2 and close["sources"][0]["id"] not in offered  # type: ignore[index]
-    assert "returns-window" in offered
+    answered = close["sources"][0]["id"]  # type: ignore[index]
+    assert len(offered) == 2 and answered not in offered
+    assert {"returns-window", "shipping-cost"} <= {answered, *offered}
     clear = say(client, "Wie viele Tage habe ich für eine Rücksendung?")
     assert clear["mode"] == "canonical" and clear["suggestions"] == []
 
