@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -99,42 +99,38 @@ def build(
         declines=foreign_decline_vectors if len(foreign_d) else decline_vectors,
     )
     kept = decline_vectors[: len(declines)] if len(foreign_d) else decline_vectors[:0]
-    built = _calibrated(
-        [e.id for e in entries],
-        english,
-        both,
-        decline_vectors,
-        kept,
-        held,
-        classifier_weight,
-        target_oos_recall,
-    )
-    return built, lookup
+    material = _Texts([e.id for e in entries], english, both, decline_vectors, kept)
+    return _calibrated(material, held, classifier_weight, target_oos_recall), lookup
+
+
+@dataclass(frozen=True)
+class _Texts:
+    """A build's vectors: per entry the English rows and the rows in every language,
+    all decline examples, and those the classifier may learn from during calibration
+    (never the held-out ones)."""
+
+    ids: list[str]
+    english: tuple[Rows, Rows]
+    both: tuple[Rows, Rows]
+    declines: np.ndarray
+    kept_declines: np.ndarray
 
 
 def _calibrated(
-    ids: list[str],
-    english: tuple[Rows, Rows],
-    both: tuple[Rows, Rows],
-    decline_vectors: np.ndarray,
-    kept_declines: np.ndarray,
-    held: HeldOut,
-    classifier_weight: float,
-    target_oos_recall: float,
+    texts: _Texts, held: HeldOut, classifier_weight: float, target_oos_recall: float
 ) -> CrossLingualIndex:
     """The index with its weight, classifier, threshold and "did you mean" lead, each
-    chosen on held-out material. ``kept_declines``: the decline examples the classifier
-    may learn from during calibration (never the held-out ones)."""
-    weight, weight_how = choose_answer_weight(english, held)
+    chosen on held-out material."""
+    weight, weight_how = choose_answer_weight(texts.english, held)
     classifier = None
-    cells = (len(both[0].vectors) + len(both[1].vectors) + len(decline_vectors)) * len(ids)
-    if classifier_weight > 0 and cells <= CLASSIFIER_MAX_CELLS:
-        held, classifier = _classifier(ids, english, both, kept_declines, decline_vectors, held)
+    rows = len(texts.both[0].vectors) + len(texts.both[1].vectors) + len(texts.declines)
+    if classifier_weight > 0 and rows * len(texts.ids) <= CLASSIFIER_MAX_CELLS:
+        held, classifier = _classifier(texts, held)
     index = CrossLingualIndex(
-        ids,
-        both[0],
-        both[1],
-        decline_vectors,
+        texts.ids,
+        texts.both[0],
+        texts.both[1],
+        texts.declines,
         weight,
         0.0,
         classifier=classifier,
@@ -149,20 +145,14 @@ def _calibrated(
     )
 
 
-def _classifier(
-    entry_ids: list[str],
-    english: tuple[Rows, Rows],
-    both: tuple[Rows, Rows],
-    kept_declines: np.ndarray,
-    all_declines: np.ndarray,
-    held: HeldOut,
-) -> tuple[HeldOut, PhrasingClassifier | None]:
+def _classifier(texts: _Texts, held: HeldOut) -> tuple[HeldOut, PhrasingClassifier]:
     """The classifier over every text (translations and all decline examples included),
     and the held-out probabilities the thresholds are calibrated with, as the held-out
     cosines are: each translated question's from a fold's classifier fitted on the English
     texts minus those it translates or paraphrases, each held-out decline example's from
     a classifier that never saw it."""
-    vectors, labels = _labelled(english, entry_ids)
+    entry_ids = texts.ids
+    vectors, labels = _labelled(texts.english, entry_ids)
     question_probs: npt.NDArray[np.float32] | None = None
     clf: PhrasingClassifier | None = None
     if len(held.positions) >= MIN_HELD_OUT:
@@ -172,16 +162,16 @@ def _classifier(
             part = held.questions[fold == k]
             keep = ~((vectors @ part.T) >= PARAPHRASE_COSINE).any(axis=1)
             clf = PhrasingClassifier.fit(
-                *with_declines(vectors[keep], labels[keep].tolist(), kept_declines),
+                *with_declines(vectors[keep], labels[keep].tolist(), texts.kept_declines),
                 start_from=clf,
             )
             question_probs[fold == k] = entry_probabilities(clf, part, entry_ids)
     else:
-        clf = PhrasingClassifier.fit(*with_declines(vectors, labels.tolist(), kept_declines))
+        clf = PhrasingClassifier.fit(*with_declines(vectors, labels.tolist(), texts.kept_declines))
     decline_probs = entry_probabilities(clf, held.declines, entry_ids)
-    every, every_label = _labelled(both, entry_ids)
+    every, every_label = _labelled(texts.both, entry_ids)
     final = PhrasingClassifier.fit(
-        *with_declines(every, every_label.tolist(), all_declines), start_from=clf
+        *with_declines(every, every_label.tolist(), texts.declines), start_from=clf
     )
     return replace(held, question_probs=question_probs, decline_probs=decline_probs), final
 
