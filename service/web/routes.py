@@ -16,8 +16,9 @@ from service.api.deps import ChatDep, ClientDep, SettingsDep
 from service.api.text import readable
 from service.chat.limits import Overloaded
 from service.chat.service import ChatService
+from service.retrieval.language import LANGUAGES, parse_accept_language
 from service.retrieval.store import IndexStoreError
-from service.web.pages import ShownExchange, page
+from service.web.pages import ShownExchange, page, text
 from service.web.theme import theme_css
 
 STATIC = Path(__file__).parent / "static"
@@ -25,9 +26,14 @@ router = APIRouter(include_in_schema=False)
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
+def browser_language(request: Request) -> str | None:
+    """The browser's first language the page has (Accept-Language), if any."""
+    return parse_accept_language(request.headers.get("accept-language"), LANGUAGES)
+
+
 @router.get("/", response_class=HTMLResponse)
-async def index(settings: SettingsDep) -> HTMLResponse:
-    return HTMLResponse(page(settings))
+async def index(request: Request, settings: SettingsDep) -> HTMLResponse:
+    return HTMLResponse(page(settings, lang=browser_language(request) or "en"))
 
 
 @router.post("/ask", response_class=HTMLResponse)
@@ -37,32 +43,39 @@ async def ask(
     """The form of the page, for browsers without JavaScript: a whole answer page."""
     form = parse_qs((await request.body()).decode("utf-8", "replace"))
     session = (form.get("session_id") or [""])[0]
+    hint = browser_language(request)
+    lang = hint or "en"
     try:
         message = readable((form.get("message") or [""])[0])[: settings.chat.max_message_chars]
     except ValueError:
-        return HTMLResponse(page(settings, session_id=session, notice="Please type a question."))
-    record = await _answer(service, message, session if SESSION_ID.match(session) else None, client)
+        notice = text(lang, "type_question")
+        return HTMLResponse(page(settings, session_id=session, notice=notice, lang=lang))
+    known = session if SESSION_ID.match(session) else None
+    record = await _answer(service, message, known, client, hint)
     if isinstance(record, str):
-        return HTMLResponse(page(settings, session_id=session, notice=record), status_code=503)
+        shown_notice = page(settings, session_id=session, notice=record, lang=lang)
+        return HTMLResponse(shown_notice, status_code=503)
     shown = ShownExchange(
         message,
         record["answer"],
         record["mode"],
         [(s["title"], s["url"]) for s in record["sources"]],
     )
-    return HTMLResponse(page(settings, [shown], session_id=record["session_id"]))
+    return HTMLResponse(page(settings, [shown], session_id=record["session_id"], lang=lang))
 
 
 async def _answer(
-    service: ChatService, message: str, session: str | None, client: str
+    service: ChatService, message: str, session: str | None, client: str, hint: str | None
 ) -> dict[str, Any] | str:
-    """The turn's record, or what to tell the customer when it could not be had."""
+    """The turn's record, or what to tell the customer when it could not be had. The
+    browser's language is a hint for messages too short to tell their own."""
+    lang = hint or "en"
     try:
-        return await service.answer(message, session, client)
+        return await service.answer(message, session, client, lang_hint=hint)
     except Overloaded:
-        return "The assistant is busy right now. Please try again in a few seconds."
+        return text(lang, "busy")
     except IndexStoreError:
-        return "The help center is being updated. Please try again in a minute."
+        return text(lang, "updating")
 
 
 @router.get("/theme.css")

@@ -145,3 +145,25 @@ def test_the_no_javascript_form_answers_and_escapes(make_client: MakeClient) -> 
         "/ask", content="message=", headers={"content-type": "application/x-www-form-urlencoded"}
     )
     assert "Please type a question." in empty.text
+
+
+def test_the_page_speaks_the_browsers_language_without_javascript(
+    make_client: MakeClient,
+) -> None:
+    client = make_client(InstantChatModel(), chat={"canonical_threshold": 0.3})
+    german = {"accept-language": "de-DE,de;q=0.9,en;q=0.8"}
+    page = client.get("/", headers=german).text
+    assert '<html lang="de">' in page and "<title>Northwind Outdoor Hilfe</title>" in page
+    assert "Deine Frage" in page and ">Senden</button>" in page and "Hallo!" in page
+    english = client.get("/").text  # no header, or a language the page lacks: English
+    assert '<html lang="en">' in english and "Your question" in english
+    assert '<html lang="en">' in client.get("/", headers={"accept-language": "pt-BR"}).text
+
+    form = {"content-type": "application/x-www-form-urlencoded", **german}
+    answered = client.post(
+        "/ask", content="message=How+long+do+I+have+to+return+an+item%3F", headers=form
+    )
+    assert answered.status_code == 200 and "30 days" in answered.text
+    assert '<html lang="de">' in answered.text and "Antwort aus unseren FAQ" in answered.text
+    empty = client.post("/ask", content="message=", headers=form)
+    assert "Bitte gib eine Frage ein." in empty.text

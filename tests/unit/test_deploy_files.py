@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import tomllib
 from pathlib import Path
 
@@ -87,9 +88,18 @@ def test_the_image_gets_every_package_and_the_chat_pages_files() -> None:
     packages = project["tool"]["setuptools"]["packages"]["find"]["include"]
     for package in ("service", "ingest", "cli"):
         assert f"{package}*" in packages and f"COPY {package} ./{package}" in dockerfile
-    # Non-editable installs carry only .py files unless told: the page's static files.
-    assert project["tool"]["setuptools"]["package-data"]["service.web"] == ["static/*"]
-    assert (ROOT / "service/web/static/widget.js").is_file()
+    # Non-editable installs carry only .py files unless told: every other file the web
+    # package reads (the static files, the page's texts) must match a package-data pattern.
+    patterns = project["tool"]["setuptools"]["package-data"]["service.web"]
+    web = ROOT / "service" / "web"
+    data = [
+        f.relative_to(web).as_posix()
+        for f in web.rglob("*")
+        if f.is_file() and f.suffix not in {".py", ".pyc"} and "__pycache__" not in f.parts
+    ]
+    assert "static/widget.js" in data and "page_texts.json" in data
+    for name in data:
+        assert any(fnmatch.fnmatch(name, p) for p in patterns), f"{name} not packaged"
     assert project["project"]["scripts"]["faqbot"] == "cli.main:main"
 
 
