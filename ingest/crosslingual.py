@@ -23,6 +23,7 @@ from service.retrieval.crosslingual import (
     choose_answer_weight,
     choose_suggest_margin,
     choose_threshold,
+    classifier_columns,
     entry_probabilities,
     group_rows,
 )
@@ -40,12 +41,15 @@ def languages_hash(
     translations: Mapping[str, Sequence[FaqEntry]],
     foreign_declines: Mapping[str, Sequence[str]],
     model_id: str,
+    classifier_weight: float,
 ) -> str:
-    """Changes when a translation, another language's decline list or the encoder does:
-    then a new version is published, even if no English entry changed."""
+    """Changes when a translation, another language's decline list, the encoder or the
+    classifier's weight does: then a new version is published, even if no English entry
+    changed."""
     payload = json.dumps(
         [
             model_id,
+            classifier_weight,
             {lang: sorted(e.content_hash() for e in ts) for lang, ts in translations.items()},
             {lang: list(qs) for lang, qs in foreign_declines.items()},
         ],
@@ -165,10 +169,12 @@ def _classifier(texts: _Texts, held: HeldOut) -> tuple[HeldOut, PhrasingClassifi
                 *with_declines(vectors[keep], labels[keep].tolist(), texts.kept_declines),
                 start_from=clf,
             )
-            question_probs[fold == k] = entry_probabilities(clf, part, entry_ids)
+            question_probs[fold == k] = entry_probabilities(
+                clf, part, classifier_columns(clf, entry_ids)
+            )
     else:
         clf = PhrasingClassifier.fit(*with_declines(vectors, labels.tolist(), texts.kept_declines))
-    decline_probs = entry_probabilities(clf, held.declines, entry_ids)
+    decline_probs = entry_probabilities(clf, held.declines, classifier_columns(clf, entry_ids))
     every, every_label = _labelled(texts.both, entry_ids)
     final = PhrasingClassifier.fit(
         *with_declines(every, every_label.tolist(), texts.declines), start_from=clf

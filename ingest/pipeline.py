@@ -373,10 +373,11 @@ class IngestPipeline:
     def _languages_hash(self, parsed: ParseResult) -> str:
         if self.multilingual is None:
             return ""
-        # a changed classifier weight is a different index: publish it
-        weight = self.settings.languages.classifier_weight
         return crosslingual.languages_hash(
-            parsed.translations, parsed.foreign_declines, f"{self.multilingual.model_id}|{weight}"
+            parsed.translations,
+            parsed.foreign_declines,
+            self.multilingual.model_id,
+            self.settings.languages.classifier_weight,
         )
 
     def _languages(

@@ -27,6 +27,7 @@ from __future__ import annotations
 import importlib.metadata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -128,21 +129,26 @@ class CrossLingualScores:
     classifier: npt.NDArray[np.float32]  # P(entry | question); zeros without a classifier
 
 
+def classifier_columns(
+    classifier: PhrasingClassifier | None, entry_ids: Sequence[str]
+) -> npt.NDArray[np.int64]:
+    """For each entry of ``entry_ids``, its class's column in the classifier's output;
+    -1 where the classifier has no such class (or there is no classifier)."""
+    where = {} if classifier is None else {c: i for i, c in enumerate(classifier.entry_ids)}
+    return np.array([where.get(e, -1) for e in entry_ids], dtype=np.int64)
+
+
 def entry_probabilities(
-    classifier: PhrasingClassifier | None, vectors: Vectors, entry_ids: Sequence[str]
+    classifier: PhrasingClassifier | None, vectors: Vectors, columns: npt.NDArray[np.int64]
 ) -> npt.NDArray[np.float32]:
-    """P(entry | text) for each row of ``vectors``, one column per entry of ``entry_ids``
-    (the decline class keeps its share); zeros without a classifier."""
+    """P(entry | text) for each row of ``vectors``, one column per entry (``columns``
+    from classifier_columns; the decline class keeps its share); zeros without a
+    classifier, and for an entry it has no class for."""
     rows = np.atleast_2d(vectors)
-    out = np.zeros((len(rows), len(entry_ids)), dtype=np.float32)
     if classifier is None or not len(rows):
-        return out
+        return np.zeros((len(rows), len(columns)), dtype=np.float32)
     probs = softmax(classifier.logits(rows))
-    where = {c: i for i, c in enumerate(classifier.entry_ids)}
-    for j, entry_id in enumerate(entry_ids):
-        if entry_id in where:
-            out[:, j] = probs[:, where[entry_id]]
-    return out
+    return np.where(columns >= 0, probs[:, columns], 0.0).astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -164,9 +170,14 @@ class CrossLingualIndex:
         w = self.answer_weight
         mixed = ((1 - w) * q + w * a).astype(np.float32)
         decline = float((self.declines @ query).max()) if len(self.declines) else -1.0
-        probs = entry_probabilities(self.classifier, query, self.entry_ids)[0]
+        probs = entry_probabilities(self.classifier, query, self._columns)[0]
         ranking = (mixed + self.classifier_weight * probs).astype(np.float32)
         return CrossLingualScores(mixed, q, decline, ranking, probs)
+
+    @cached_property
+    def _columns(self) -> npt.NDArray[np.int64]:
+        # once per loaded index, not per question
+        return classifier_columns(self.classifier, self.entry_ids)
 
     def declines_it(
         self, scores: CrossLingualScores, top: int, threshold: float | None = None

@@ -14,7 +14,6 @@ from service.config import Settings
 from service.web.markdown import render
 
 TEXTS_FILE = Path(__file__).with_name("page_texts.json")
-STATIC_I18N = Path(__file__).parent / "static" / "i18n.js"  # the scripts' own texts
 MODE_KEYS = {
     "canonical": "mode_faq",
     "extractive": "mode_faq",

@@ -8,8 +8,9 @@ import re
 import pytest
 
 from service.retrieval.language import LANGUAGES
-from service.web.pages import STATIC_I18N, page_texts
+from service.web.pages import TEXTS_FILE, page_texts
 
+STATIC_I18N = TEXTS_FILE.parent / "static" / "i18n.js"  # the scripts' own texts
 # page_texts.json key -> static/i18n.js key
 SHARED = {
     "conversation": "conversation",
