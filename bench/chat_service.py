@@ -98,7 +98,7 @@ def retriever_for(settings: Settings, embedder: Embedder) -> LiveRetriever:
     store = IndexStore(settings.index.path)
     backend = make_vector_backend(settings.index, embedder)
     return LiveRetriever(
-        store, lambda: Retriever.open(store, backend, embedder, settings.retrieval)
+        store, lambda v: Retriever.open(store, backend, embedder, settings.retrieval, version=v)
     )
 
 

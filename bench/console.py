@@ -19,7 +19,6 @@ from pathlib import Path
 from bench.report import machine_description, table, write_section
 from ingest.pipeline import IngestPipeline
 from ingest.replay import replay
-from ingest.sources import parse_sources
 from service.admin.inbox import Gap, cluster_gaps
 from service.config import Settings
 from service.retrieval.components import (
@@ -31,6 +30,7 @@ from service.retrieval.components import (
 from service.retrieval.retriever import Retriever
 from service.retrieval.store import IndexStore
 from service.server import limit_blas_threads
+from service.sources.parse import parse_sources
 
 ROOT = Path(__file__).resolve().parents[1]
 FAQ = ROOT / "data" / "faq"

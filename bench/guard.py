@@ -17,11 +17,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.report import machine_description, table, write_section  # noqa: E402
-from ingest.sources import parse_sources  # noqa: E402
 from service.chat.guard import SentenceGuard  # noqa: E402
 from service.chat.prompt import PromptBuilder  # noqa: E402
 from service.config import ChatSettings  # noqa: E402
 from service.llm.base import approximate_tokens  # noqa: E402
+from service.sources.parse import parse_sources  # noqa: E402
 
 
 def main() -> None:

@@ -16,7 +16,6 @@ from ingest import crosslingual
 from ingest.calibrate import calibrate_index
 from ingest.chunking import entry_records
 from ingest.policy import PolicyError, read_policy
-from ingest.sources import ParseResult, parse_sources
 from service.config import GateSettings, Settings
 from service.retrieval.calibration import Calibration
 from service.retrieval.classifier import PhrasingClassifier, with_declines
@@ -44,6 +43,7 @@ from service.retrieval.schema import (
 )
 from service.retrieval.store import EntryInfo, IndexStore, IngestLocked, Manifest
 from service.retrieval.vector_index import VectorBackend
+from service.sources.parse import ParseResult, parse_sources
 
 ProgressFactory = Callable[[int, str], ProgressCallback]
 # An edit touching at most this share of the entries keeps the live version's

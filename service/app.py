@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from service.admin.accounts import PasswordChecks
 from service.admin.routes import mount_admin
 from service.api import chat, compat, content, feedback, health, observability
 from service.api import handoff as handoff_api
@@ -36,6 +37,7 @@ from service.logging_setup import configure_logging
 from service.metrics import LiveParts, ServiceMetrics
 from service.orders.assistant import OrderAssistant
 from service.orders.repository import OrderRepository
+from service.privacy import public_contacts
 from service.retrieval.components import (
     build_backend,
     build_detector,
@@ -47,6 +49,10 @@ from service.retrieval.language import LanguageDetector
 from service.retrieval.live import LiveRetriever
 from service.retrieval.retriever import Retriever
 from service.retrieval.store import IndexStore
+from service.throttle.buckets import RateBuckets
+from service.throttle.limits import ClientLimits, store_for
+from service.throttle.redis_buckets import RedisBuckets
+from service.throttle.sql_buckets import SqlBuckets
 from service.web import routes as web
 from service.web.routes import mount_static
 from service.web.security import SecurityHeaders
@@ -73,7 +79,7 @@ class _Given:
     """Parts handed in by tests and benchmarks instead of being built from settings."""
 
     model: ChatModel | None
-    retriever: Callable[[], Retriever] | None
+    retriever: Callable[[], Retriever] | LiveRetriever | None
     store: ChatStore | None
     orders: OrderAssistant | None
 
@@ -82,7 +88,7 @@ def create_app(
     settings: Settings,
     *,
     model: ChatModel | None = None,
-    retriever: Callable[[], Retriever] | None = None,
+    retriever: Callable[[], Retriever] | LiveRetriever | None = None,
     store: ChatStore | None = None,
     orders: OrderAssistant | None = None,
 ) -> FastAPI:
@@ -143,7 +149,13 @@ def _lifespan(
         parts = _Parts()
         store = given.store or _chat_store(settings, parts)
         await _check_schema(settings, parts)
-        retriever = given.retriever or _live_retriever(settings)
+        live: LiveRetriever | None = None
+        if isinstance(given.retriever, LiveRetriever) or given.retriever is None:
+            live = given.retriever or _live_retriever(settings)
+            retriever: Callable[[], Retriever] = live.current
+        else:
+            retriever = given.retriever
+        app.state.index_live = live
         model = given.model or make_chat_model(settings.llm)
         await _warm_up(model, retriever)
         orders = given.orders
@@ -151,6 +163,8 @@ def _lifespan(
             orders = _order_assistant(settings, parts)
         history = HistoryWriter(store)
         app.state.handoff = _handoff_desk(settings, parts)
+        app.state.limits = _client_limits(settings, parts, app.state.metrics)
+        app.state.password_checks = checks = PasswordChecks()
         app.state.settings, app.state.retriever, app.state.model = settings, retriever, model
         app.state.store, app.state.orders = store, orders
         metrics: ServiceMetrics = app.state.metrics
@@ -166,6 +180,8 @@ def _lifespan(
             detector=_detector(settings),
         )
         _watch(metrics.live, settings, app.state.chat, retriever, parts)
+        if live is not None:
+            metrics.live.index_health = lambda: live.health
         try:
             yield
         finally:
@@ -177,6 +193,7 @@ def _lifespan(
             admin_engine: sa.Engine | None = getattr(app.state, "admin_engine", None)
             if admin_engine is not None:
                 admin_engine.dispose()
+            checks.close()
 
     return lifespan
 
@@ -251,25 +268,48 @@ def _chat_store(settings: Settings, parts: _Parts) -> ChatStore:
     guard = guard_for("chat", settings.db, settings.db.timeout_s)
     parts.engines.append(engine)
     parts.guards.append(guard)
-    return SqlChatStore(engine, guard)
+    return SqlChatStore(engine, guard, public_contacts(settings.chat.contact))
 
 
-def _live_retriever(settings: Settings) -> Callable[[], Retriever]:
+def _live_retriever(settings: Settings) -> LiveRetriever:
     embedder = build_embedder(settings)
     multilingual = build_multilingual(settings)
     index_store = build_store(settings)
     backend = build_backend(settings, embedder)
     return LiveRetriever(
         index_store,
-        lambda: Retriever.open(
+        lambda version: Retriever.open(
             index_store,
             backend,
             embedder,
             settings.retrieval,
+            version=version,
             multilingual=multilingual,
             crosslingual_threshold=settings.languages.abstain_threshold,
         ),
-    ).current
+    )
+
+
+def _client_limits(settings: Settings, parts: _Parts, metrics: ServiceMetrics) -> ClientLimits:
+    store = store_for(settings)
+    shared: RateBuckets | None = None
+    if store == "redis" and settings.redis.url is not None:
+        shared = RedisBuckets.from_url(settings.redis.url, settings.limits.timeout_s)
+    elif store == "database":
+        engine = engine_for(settings.db.url, settings.db, settings.limits.timeout_s)
+        parts.engines.append(engine)
+        shared = SqlBuckets(engine)
+    guard = None
+    if shared is not None:
+        guard = guard_for("limits", settings.db, settings.limits.timeout_s)
+        parts.guards.append(guard)
+    return ClientLimits(
+        settings.limits,
+        shared,
+        guard,
+        on_refused=lambda limit, by: metrics.rate_limited.labels(limit, by).inc(),
+        on_store_error=metrics.limit_store_errors.inc,
+    )
 
 
 def _handoff_desk(settings: Settings, parts: _Parts) -> HandoffDesk:

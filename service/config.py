@@ -472,6 +472,51 @@ class ServerSettings(BaseModel):
     )
 
 
+class RateLimit(BaseModel):
+    """A token bucket: `burst` requests at once, refilled at `per_minute`."""
+
+    per_minute: float = Field(gt=0, le=1_000_000, description="Sustained requests a minute.")
+    burst: int = Field(ge=1, le=1_000_000, description="Requests allowed at once.")
+
+
+class LimitSettings(BaseModel):
+    """Per-client limits (docs/operations.md): a client that floods gets 429 with
+    Retry-After and leaves the service to everyone else."""
+
+    enabled: bool = Field(default=True, description="Off: no per-client limit.")
+    store: Literal["auto", "memory", "database", "redis"] = Field(
+        default="auto",
+        description="Where the buckets live. auto: Redis when redis.url is set, else the "
+        "chat database when it is PostgreSQL or MariaDB (shared by every worker and "
+        "replica), else each process's memory (one process on SQLite).",
+    )
+    timeout_s: float = Field(
+        default=0.25,
+        gt=0,
+        le=5,
+        description="A slower or failing store is skipped: the process's own buckets "
+        "decide meanwhile, so limits never stall or fail a request.",
+    )
+    # A shop's customers may share one address (an office, a mobile carrier's NAT): the
+    # address limits are a flood guard, far above what one person types.
+    chat_per_address: RateLimit = RateLimit(per_minute=60, burst=20)
+    chat_per_session: RateLimit = RateLimit(per_minute=20, burst=8)
+    handoff_per_address: RateLimit = RateLimit(per_minute=0.2, burst=3)
+    feedback_per_address: RateLimit = RateLimit(per_minute=60, burst=30)
+    login_per_address: RateLimit = RateLimit(per_minute=6, burst=6)
+    exempt: Networks = Field(
+        default_factory=list,
+        description="Client addresses or networks (CIDR) no limit applies to, e.g. a "
+        "monitoring probe.",
+    )
+    max_local_keys: int = Field(
+        default=100_000,
+        ge=100,
+        le=10_000_000,
+        description="Buckets one process keeps in memory; the least recently used go first.",
+    )
+
+
 class WebSettings(BaseModel):
     """The customers' chat page (GET /) and the embeddable widget (/widget.js)."""
 
@@ -526,6 +571,20 @@ class HandoffSettings(BaseModel):
         default="support@northwind-outdoor.example", description="The shop's support address."
     )
     timeout_s: float = Field(default=10.0, gt=0, le=120)
+    repeat_minutes: int = Field(
+        default=10,
+        ge=0,
+        le=1440,
+        description="A second request from the same conversation (or the same email) "
+        "within this many minutes is the first one again: not stored or mailed twice.",
+    )
+    mails_per_hour: int = Field(
+        default=60,
+        ge=1,
+        le=100_000,
+        description="Mails sent per hour at most (all requests together); beyond it a "
+        "request is stored and shown in the console, not mailed.",
+    )
 
 
 class RedisSettings(BaseModel):
@@ -663,6 +722,7 @@ class Settings(BaseSettings):
     web: WebSettings = WebSettings()
     handoff: HandoffSettings = HandoffSettings()
     admin: AdminSettings = AdminSettings()
+    limits: LimitSettings = LimitSettings()
 
     # A config file given to load_settings; FAQBOT_CONFIG otherwise (see _ConfigFileSource).
     _config_file: ClassVar[Path | None] = None

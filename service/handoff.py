@@ -1,5 +1,11 @@
 """Requests to talk to a person: stored in the database with the conversation they came
-from, and mailed to the shop's support address when SMTP is configured."""
+from, and mailed to the shop's support address when SMTP is configured.
+
+What is stored and mailed is masked as chat history is (service/privacy.py): the
+customer's contact address has its own field, and a street, phone number or postal code
+typed into the message is not kept. A second request from the same conversation or the
+same address within `repeat_minutes` is the first one again (not stored or mailed twice),
+and mails stop at `mails_per_hour` (the requests are still stored for the console)."""
 
 from __future__ import annotations
 
@@ -7,8 +13,8 @@ import asyncio
 import logging
 import smtplib
 import uuid
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
@@ -18,8 +24,19 @@ from service.chat.store import StoredMessage
 from service.config import HandoffSettings
 from service.db.guard import DatabaseGuard
 from service.db.tables import handoff_requests
+from service.privacy import mask_pii
 
 log = logging.getLogger("faqbot.handoff")
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """What the customer is told: the request's reference, whether it was mailed, and
+    whether it repeats one already received."""
+
+    reference: str
+    mailed: bool
+    repeated: bool = False
 
 
 @dataclass(frozen=True)
@@ -39,21 +56,58 @@ class HandoffDesk:
         self._guard = guard
         self._settings = settings
 
-    async def submit(self, request: HandoffRequest) -> bool:
+    async def submit(self, request: HandoffRequest) -> Submitted:
         """Stores the request (DatabaseUnavailable if it cannot), then mails it when SMTP
-        is set. Returns whether it was mailed; a failed mail is logged, the request kept."""
-        await self._guard.run(self._store, request)
+        is set and the hour's mails allow. A failed mail is logged, the request kept."""
+        earlier = await self._guard.run(self._recent, request)
+        if earlier is not None:
+            return Submitted(earlier.id[:8].upper(), earlier.mailed_at is not None, True)
+        masked = _masked(request)
+        await self._guard.run(self._store, masked)
+        reference = request.id[:8].upper()
         if not self._settings.smtp_host:
-            return False
+            return Submitted(reference, False)
+        if await self._guard.run(self._mails_last_hour) >= self._settings.mails_per_hour:
+            log.warning("handoff %s stored, not mailed: mails_per_hour reached", request.id)
+            return Submitted(reference, False)
         try:
             await asyncio.wait_for(
-                asyncio.to_thread(self._mail, request), self._settings.timeout_s + 1
+                asyncio.to_thread(self._mail, masked), self._settings.timeout_s + 1
             )
-        except (OSError, smtplib.SMTPException, TimeoutError) as exc:
+        except (OSError, smtplib.SMTPException, TimeoutError, ValueError) as exc:
+            # ValueError: a header the mail library refuses (a name the API let through)
             log.warning("handoff %s stored but not mailed: %s", request.id, exc)
-            return False
+            return Submitted(reference, False)
         await self._guard.run(self._mark_mailed, request.id)
-        return True
+        return Submitted(reference, True)
+
+    def _recent(self, r: HandoffRequest) -> Any:
+        """The same conversation's (or, without one, the same address's) request of the
+        last repeat_minutes, if any."""
+        minutes = self._settings.repeat_minutes
+        if minutes == 0:
+            return None
+        c = handoff_requests.c
+        same = c.session_id == r.session_id if r.session_id else c.email == r.email
+        since = r.created_at - timedelta(minutes=minutes)
+        with self._engine.connect() as conn:
+            return conn.execute(
+                sa.select(c.id, c.mailed_at)
+                .where(same, c.created_at >= since)
+                .order_by(c.created_at.desc())
+                .limit(1)
+            ).first()
+
+    def _mails_last_hour(self) -> int:
+        since = datetime.now(UTC) - timedelta(hours=1)
+        with self._engine.connect() as conn:
+            return int(
+                conn.execute(
+                    sa.select(sa.func.count())
+                    .select_from(handoff_requests)
+                    .where(handoff_requests.c.mailed_at >= since)
+                ).scalar_one()
+            )
 
     def _store(self, r: HandoffRequest) -> None:
         with self._engine.begin() as conn:
@@ -99,6 +153,13 @@ class HandoffDesk:
                     handoff_requests.delete().where(handoff_requests.c.created_at < older_than)
                 ).rowcount
             )
+
+
+def _masked(r: HandoffRequest) -> HandoffRequest:
+    """The request as it is kept and mailed: the message and the conversation masked
+    (history is masked already; masking is idempotent), the contact in its own field."""
+    conversation = tuple(replace(m, content=mask_pii(m.content)) for m in r.conversation)
+    return replace(r, message=mask_pii(r.message), conversation=conversation)
 
 
 def _mail_body(r: HandoffRequest) -> str:

@@ -23,6 +23,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from service.chat.turn import Answer, TurnRecord
+from service.retrieval.live import IndexHealth
 
 # Seconds: retrieval is milliseconds, a CPU model's answer several seconds.
 STAGE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
@@ -49,6 +50,7 @@ class LiveParts:
     breakers: dict[str, Callable[[], str]] = field(default_factory=dict)
     index: Callable[[], tuple[str, int]] | None = None  # (version, entries)
     ingest_runs: Callable[[], Sequence[dict[str, Any]]] | None = None
+    index_health: Callable[[], IndexHealth] | None = None
 
 
 class _LiveCollector(Collector):
@@ -81,6 +83,21 @@ class _LiveCollector(Collector):
             count = GaugeMetricFamily("faqbot_index_entries", "Entries in the live index.")
             count.add_metric([], float(entries))
             yield count
+        if p.index_health is not None:
+            health = _safe(p.index_health, None)
+            degraded = GaugeMetricFamily(
+                "faqbot_index_degraded",
+                "1 while the published index version does not load and an earlier one (or "
+                "none) is served; /readyz says what to do.",
+            )
+            degraded.add_metric([], 0.0 if health is None or health.problem is None else 1.0)
+            yield degraded
+            failures = CounterMetricFamily(
+                "faqbot_index_load_failures",
+                "Index versions that failed to load since the start (none was served).",
+            )
+            failures.add_metric([], float(health.failures if health is not None else 0))
+            yield failures
         if p.ingest_runs is not None:
             yield from _ingest_metrics(_safe(p.ingest_runs, []))
 
@@ -154,6 +171,18 @@ class ServiceMetrics:
         self.cache_hits = Counter("faqbot_answer_cache_hits", "Answers from the cache.", registry=r)
         self.busy = Counter(
             "faqbot_busy_rejections", "Requests refused with 429 (queue full).", registry=r
+        )
+        self.rate_limited = Counter(
+            "faqbot_rate_limited",
+            "Requests refused with 429 by a per-client limit, by limit and key (address, session).",
+            ["limit", "by"],
+            registry=r,
+        )
+        self.limit_store_errors = Counter(
+            "faqbot_rate_limit_store_errors",
+            "Limit checks the shared store (Redis, database) did not answer in time; the "
+            "process's own buckets decided.",
+            registry=r,
         )
         self.live = LiveParts()
         r.register(_LiveCollector(self.live))

@@ -86,9 +86,25 @@ def faq_dir(tmp_path: Path) -> Path:
     return folder
 
 
+# Tests that are not about the per-client limits send many requests from one address and
+# session; they run the limits' code with buckets too large to matter. The limits' own
+# tests (test_abuse.py, test_client_limits.py) set theirs.
+ROOMY = {"per_minute": 1_000_000, "burst": 100_000}
+ROOMY_LIMITS = {
+    f"{name}_per_{by}": ROOMY
+    for name, by in [
+        ("chat", "address"),
+        ("chat", "session"),
+        ("handoff", "address"),
+        ("feedback", "address"),
+        ("login", "address"),
+    ]
+}
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(index={"path": tmp_path / "index"})
+    return Settings(index={"path": tmp_path / "index"}, limits=ROOMY_LIMITS)
 
 
 @pytest.fixture
@@ -144,8 +160,10 @@ def make_app(
             s = s.model_copy(update={group: getattr(s, group).model_copy(update=values)})
         store = IndexStore(s.index.path)
         backend = make_vector_backend(s.index, embedder)
-        live = LiveRetriever(store, lambda: Retriever.open(store, backend, embedder, s.retrieval))
-        return create_app(s, model=model, retriever=live.current)  # type: ignore[arg-type]
+        live = LiveRetriever(
+            store, lambda v: Retriever.open(store, backend, embedder, s.retrieval, version=v)
+        )
+        return create_app(s, model=model, retriever=live)  # type: ignore[arg-type]
 
     return make
 

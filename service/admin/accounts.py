@@ -4,24 +4,31 @@ the audit log of who did what."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import secrets
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from service.db.tables import admin_sessions, admin_users, as_utc, audit_log, iso_utc
+from service.orders.attempts import SqlAttemptCounter
 
+T = TypeVar("T")
 Role = Literal["editor", "ops"]
 ROLES: tuple[Role, ...] = ("editor", "ops")
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,63}$")
 MIN_PASSWORD = 12
 _HASHER = PasswordHasher()
+ANONYMOUS = "-"  # the audit log's user for what happens before anyone is logged in
 # Checked when the name is unknown, so a wrong name costs as long as a wrong password.
 _DUMMY = _HASHER.hash("not a password of anyone's")
 
@@ -64,6 +71,7 @@ class AdminAccounts:
         self._max_failed = max_failed
         self._lock = lock
         self._session = session
+        self._counter = SqlAttemptCounter(engine, lock.total_seconds())
 
     def create_user(self, name: str, role: Role, password: str) -> AdminUser:
         if not NAME.match(name):
@@ -86,33 +94,52 @@ class AdminAccounts:
             ).inserted_primary_key[0]  # type: ignore[index]
         return AdminUser(int(new_id), name, role)
 
-    def login(self, name: str, password: str, now: datetime) -> Login | None:
-        """A new session, or None: wrong name, wrong password, or a locked account (the
-        same None for all three, so a caller cannot tell which)."""
+    def login(
+        self, name: str, password: str, now: datetime, address: str = "unknown"
+    ) -> Login | None:
+        """A new session, or None: wrong name, wrong password, or locked (the same None
+        for all three, so a caller cannot tell which).
+
+        Failures are counted per account *and* client address, atomically: five wrong
+        passwords from one address lock that pair only, so nobody elsewhere can lock an
+        editor out, and concurrent tries cannot slip past the count. Every failure and
+        lock is audited."""
+        key = f"{name.lower()}|{address}"
+        if self._counter.peek("login", key, now).locked(now):
+            _verify(_DUMMY, password)
+            self.audit(ANONYMOUS, "login_refused", {"name": name, "address": address})
+            return None
         with self._engine.begin() as conn:
             row = conn.execute(sa.select(admin_users).where(admin_users.c.name == name)).first()
-        if row is None:
-            _verify(_DUMMY, password)
+        # A wrong name costs a hash check too: the answer's timing tells nothing.
+        verified = _verify(row.password_hash if row is not None else _DUMMY, password)
+        if row is None or not verified:
+            self._failed(name, key, address, now)
             return None
-        locked = as_utc(row.locked_until)
-        if locked is not None and locked > now:
-            _verify(_DUMMY, password)
-            return None
-        if not _verify(row.password_hash, password):
-            self._failed(row, now)
-            return None
-        user = AdminUser(row.id, row.name, row.role)
+        self._counter.reset("login", key)
+        return self._new_session(AdminUser(row.id, row.name, row.role), now)
+
+    def _failed(self, name: str, key: str, address: str, now: datetime) -> None:
+        count = self._counter.hit("login", key, window_s=self._lock.total_seconds(), now=now)
+        detail = {"name": name, "address": address, "failures": count.count}
+        self.audit(ANONYMOUS, "login_failed", detail)
+        if count.count >= self._max_failed and not count.locked(now):
+            self._counter.lock("login", key, now + self._lock)
+            self.audit(ANONYMOUS, "login_locked", {**detail, "minutes": self._lock_minutes})
+
+    @property
+    def _lock_minutes(self) -> int:
+        return int(self._lock.total_seconds() // 60)
+
+    def _new_session(self, user: AdminUser, now: datetime) -> Login:
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         with self._engine.begin() as conn:
-            conn.execute(
-                admin_users.update()
-                .where(admin_users.c.id == row.id)
-                .values(failed_logins=0, locked_until=None)
-            )
+            # Expired sessions are of no use to anyone: gone at the next login.
+            conn.execute(admin_sessions.delete().where(admin_sessions.c.expires_at <= now))
             conn.execute(
                 admin_sessions.insert().values(
                     token_hash=_token_hash(token),
-                    user_id=row.id,
+                    user_id=user.id,
                     csrf=csrf,
                     created_at=now,
                     expires_at=now + self._session,
@@ -120,13 +147,14 @@ class AdminAccounts:
             )
         return Login(user, token, csrf)
 
-    def _failed(self, row: Any, now: datetime) -> None:
-        failures = row.failed_logins + 1
-        values: dict[str, Any] = {"failed_logins": failures}
-        if failures >= self._max_failed:
-            values = {"failed_logins": 0, "locked_until": now + self._lock}
+    def purge_sessions(self, now: datetime) -> int:
+        """Delete expired sessions (`faqbot db purge`; every login does it too)."""
         with self._engine.begin() as conn:
-            conn.execute(admin_users.update().where(admin_users.c.id == row.id).values(**values))
+            return int(
+                conn.execute(
+                    admin_sessions.delete().where(admin_sessions.c.expires_at <= now)
+                ).rowcount
+            )
 
     def session(self, token: str, now: datetime) -> tuple[AdminUser, str] | None:
         """The user and CSRF token of a live session."""
@@ -176,3 +204,34 @@ def _verify(hashed: str, password: str) -> bool:
         return _HASHER.verify(hashed, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+class LoginsBusy(RuntimeError):
+    """More logins are waiting for a password check than the pool queues."""
+
+
+class PasswordChecks:
+    """Logins on threads of their own, a bounded number waiting. A password check costs
+    tens of milliseconds of CPU on purpose; on the threads the answer path shares
+    (asyncio.to_thread) a flood of wrong logins would queue every customer's retrieval
+    behind it."""
+
+    def __init__(self, workers: int = 1, max_waiting: int = 8) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="login")
+        self._max_pending = workers + max_waiting
+        self._pending = 0
+        self._lock = threading.Lock()
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        with self._lock:
+            if self._pending >= self._max_pending:
+                raise LoginsBusy("too many logins at once")
+            self._pending += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+        finally:
+            with self._lock:
+                self._pending -= 1
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)

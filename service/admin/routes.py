@@ -21,11 +21,13 @@ from typing import Annotated, Any
 import numpy as np
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.responses import HTMLResponse, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints, field_validator
 
 from service.admin import analytics, conversations, exports, faq_files, inbox, thresholds
-from service.admin.accounts import AdminAccounts, AdminUser, Role
+from service.admin.accounts import AdminAccounts, AdminUser, LoginsBusy, PasswordChecks, Role
 from service.admin.publishing import ingest_args, run_json, run_lines
+from service.api.deps import ClientDep, LimitsDep
+from service.api.text import OneLineText, ReadableText, one_line
 from service.chat.trace import build_trace
 from service.config import Settings
 from service.retrieval.evaluation import load_queries
@@ -77,14 +79,27 @@ Ops = Annotated[Caller, _role("ops")]
 
 
 class LoginBody(BaseModel):
-    name: str = Field(min_length=1, max_length=64)
+    name: OneLineText = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=1024)
+
+    @field_validator("password")
+    @classmethod
+    def _encodable(cls, v: str) -> str:
+        one_line(v)  # refuses surrogates and control characters; the password is kept as typed
+        return v
 
 
 @router.post("/api/login")
-async def login(body: LoginBody, request: Request, response: Response) -> dict[str, str]:
+async def login(
+    body: LoginBody, request: Request, response: Response, client: ClientDep, limits: LimitsDep
+) -> dict[str, str]:
     accounts = _accounts(request)
-    done = await asyncio.to_thread(accounts.login, body.name, body.password, datetime.now(UTC))
+    await limits.check("login", client)
+    checks: PasswordChecks = request.app.state.password_checks
+    try:
+        done = await checks.run(accounts.login, body.name, body.password, datetime.now(UTC), client)
+    except LoginsBusy:
+        raise HTTPException(429, "too many logins at once", headers={"Retry-After": "2"}) from None
     if done is None:
         # the same answer for a wrong name, a wrong password and a locked account
         raise HTTPException(401, "wrong name or password, or the account is locked for a while")
@@ -97,7 +112,7 @@ async def login(body: LoginBody, request: Request, response: Response) -> dict[s
         samesite="strict",
         secure=_secure(request),
     )
-    await asyncio.to_thread(accounts.audit, done.user.name, "login")
+    await checks.run(accounts.audit, done.user.name, "login", {"address": client})
     return {"user": done.user.name, "role": done.user.role, "csrf": done.csrf}
 
 
@@ -154,19 +169,23 @@ async def entries(caller: Editor, request: Request) -> dict[str, Any]:
     }
 
 
+# The ids of stored answers (api/chat.py mints them)
+MessageId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+
+
 class AttachBody(BaseModel):
     entry_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
-    questions: list[str] = Field(min_length=1, max_length=200)
-    ids: list[str] = Field(default_factory=list, max_length=2000)
+    questions: list[ReadableText] = Field(min_length=1, max_length=200)
+    ids: list[MessageId] = Field(default_factory=list, max_length=2000)
 
 
 class QuestionsBody(BaseModel):
-    questions: list[str] = Field(min_length=1, max_length=200)
-    ids: list[str] = Field(default_factory=list, max_length=2000)
+    questions: list[ReadableText] = Field(min_length=1, max_length=200)
+    ids: list[MessageId] = Field(default_factory=list, max_length=2000)
 
 
 class DismissBody(BaseModel):
-    ids: list[str] = Field(min_length=1, max_length=2000)
+    ids: list[MessageId] = Field(min_length=1, max_length=2000)
 
 
 @router.post("/api/inbox/attach")
@@ -188,11 +207,11 @@ async def attach(body: AttachBody, caller: Editor, request: Request) -> dict[str
 
 class DraftBody(BaseModel):
     entry_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
-    question: str = Field(min_length=3, max_length=500)
-    answer: str = Field(min_length=1, max_length=20_000)
-    questions: list[str] = Field(default_factory=list, max_length=200)
+    question: ReadableText = Field(min_length=3, max_length=500)
+    answer: ReadableText = Field(min_length=1, max_length=20_000)
+    questions: list[ReadableText] = Field(default_factory=list, max_length=200)
     file: str = Field(default="drafts.md", pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}\.md$")
-    ids: list[str] = Field(default_factory=list, max_length=2000)
+    ids: list[MessageId] = Field(default_factory=list, max_length=2000)
 
 
 @router.post("/api/inbox/draft")
@@ -309,7 +328,7 @@ async def conversation(session_id: str, caller: Editor, request: Request) -> dic
 
 
 class AskBody(BaseModel):
-    question: str = Field(min_length=1, max_length=2000)
+    question: ReadableText = Field(min_length=1, max_length=2000)
 
 
 @router.post("/api/ask")

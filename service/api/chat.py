@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from service.api.deps import ChatDep, ClientDep, SettingsDep
+from service.api.deps import ChatDep, ClientDep, LimitsDep, SettingsDep
 from service.api.errors import BUSY, POST_ERRORS, UNAVAILABLE, Responses
 from service.api.text import ReadableText
 from service.chat.limits import Overloaded
@@ -88,9 +88,11 @@ async def chat(
     service: ChatDep,
     settings: SettingsDep,
     client: ClientDep,
+    limits: LimitsDep,
     request: Request,
 ) -> dict[str, Any]:
     _check_length(body, settings.chat.max_message_chars)
+    await limits.check("chat", client, body.session_id)
     if service.limiter.full:
         raise _too_busy(request, service.limiter.retry_after_s)
     record = await service.answer(
@@ -131,9 +133,11 @@ async def chat_stream(
     service: ChatDep,
     settings: SettingsDep,
     client: ClientDep,
+    limits: LimitsDep,
     request: Request,
 ) -> StreamingResponse:
     _check_length(body, settings.chat.max_message_chars)
+    await limits.check("chat", client, body.session_id)
     if service.limiter.full:
         raise _too_busy(request, service.limiter.retry_after_s)
 

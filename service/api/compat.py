@@ -16,18 +16,20 @@ import json
 import re
 import time
 from collections.abc import AsyncIterator
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from service.api.chat import SESSION_ID
-from service.api.deps import ChatDep, ClientDep, SettingsDep
+from service.api.deps import ChatDep, ClientDep, LimitsDep, SettingsDep
 from service.api.errors import INVALID, TOO_LARGE, UNAVAILABLE, ErrorBody, Responses
+from service.api.text import clean_text
 from service.chat.limits import Overloaded
 from service.config import Settings
 from service.retrieval.store import IndexStoreError
+from service.throttle.limits import RateLimited
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 SESSION_HEADER = "X-Faqbot-Session"
@@ -35,16 +37,25 @@ BAD_INPUT = "invalid_request_error"
 _SESSION = re.compile(SESSION_ID)  # a faqbot session id, as /v1/chat accepts it
 
 
+def _compat_text(value: str) -> str:
+    # The rule of every entry point (api/text.py), but an empty part is allowed here:
+    # OpenAI clients send empty system or assistant messages.
+    return clean_text(value) if value.strip() else ""
+
+
+CompatText = Annotated[str, AfterValidator(_compat_text)]
+
+
 class TextPart(BaseModel):
     type: Literal["text"]
-    text: str = Field(max_length=100_000)
+    text: CompatText = Field(max_length=100_000)
 
 
 class Message(BaseModel):
     model_config = ConfigDict(extra="ignore")  # name, tool_calls...: not used
 
     role: Literal["system", "developer", "user", "assistant", "tool"]
-    content: str | list[TextPart] | None = None
+    content: CompatText | list[TextPart] | None = None
 
     def text(self) -> str:
         if isinstance(self.content, list):
@@ -93,9 +104,17 @@ COMPAT_ERRORS: Responses = {
 class CompatError(Exception):
     """An error in OpenAI's shape, which its SDKs turn into typed exceptions."""
 
-    def __init__(self, status: int, message: str, kind: str, code: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        kind: str,
+        code: str | None = None,
+        retry_after_s: int = 5,
+    ) -> None:
         super().__init__(message)
         self.status = status
+        self.retry_after_s = retry_after_s
         self.body = {"error": {"message": message, "type": kind, "code": code, "param": None}}
 
 
@@ -105,7 +124,7 @@ def _busy() -> CompatError:
 
 async def compat_error_response(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, CompatError)
-    headers = {"Retry-After": "5"} if exc.status == 429 else None
+    headers = {"Retry-After": str(exc.retry_after_s)} if exc.status == 429 else None
     return JSONResponse(exc.body, status_code=exc.status, headers=headers)
 
 
@@ -188,13 +207,21 @@ async def completions(
     service: ChatDep,
     settings: SettingsDep,
     client: ClientDep,
+    limits: LimitsDep,
     x_faqbot_session: str | None = Header(default=None),
 ) -> JSONResponse | StreamingResponse:
     question = _question(body, settings.chat.max_message_chars)
+    session = _session(body, x_faqbot_session)
+    try:
+        await limits.check("chat", client, session)
+    except RateLimited as exc:
+        message = f"Too many requests; retry in {exc.retry_after_s} s."
+        raise CompatError(
+            429, message, "rate_limit_error", retry_after_s=exc.retry_after_s
+        ) from None
     if service.limiter.full:
         request.app.state.metrics.busy.inc()
         raise _busy()
-    session = _session(body, x_faqbot_session)
     created = int(time.time())
     name = settings.compat.model_name
     if body.stream:

@@ -14,6 +14,7 @@ from service.config import Settings
 from service.llm.base import ChatModel
 from service.orders.assistant import OrderAssistant
 from service.retrieval.retriever import Retriever
+from service.throttle.limits import ClientLimits
 
 
 def get_chat(request: Request) -> ChatService:
@@ -47,6 +48,10 @@ def get_retriever(request: Request) -> Callable[[], Retriever]:
     return request.app.state.retriever  # type: ignore[no-any-return]
 
 
+def get_limits(request: Request) -> ClientLimits:
+    return request.app.state.limits  # type: ignore[no-any-return]
+
+
 def get_client(request: Request) -> str:
     """The client's address as ClientAddress middleware decided it."""
     return request.client.host if request.client else "unknown"
@@ -60,3 +65,4 @@ MaybeOrdersDep = Annotated[OrderAssistant | None, Depends(get_orders_if_enabled)
 ModelDep = Annotated[ChatModel, Depends(get_model)]
 RetrieverDep = Annotated[Callable[[], Retriever], Depends(get_retriever)]
 ClientDep = Annotated[str, Depends(get_client)]
+LimitsDep = Annotated[ClientLimits, Depends(get_limits)]

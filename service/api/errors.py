@@ -20,6 +20,7 @@ from sqlalchemy import exc as sa_exc
 from service.chat.limits import Overloaded
 from service.chat.store import ChatStoreError
 from service.retrieval.store import IndexStoreError
+from service.throttle.limits import RateLimited
 
 # Down, hung past the connect or statement timeout, or out of pooled connections.
 DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
@@ -103,6 +104,15 @@ async def _overloaded(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _rate_limited(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RateLimited)
+    return JSONResponse(
+        {"detail": f"Too many requests; please try again in {exc.retry_after_s} s."},
+        status_code=429,
+        headers={"Retry-After": str(exc.retry_after_s)},
+    )
+
+
 async def _database(request: Request, exc: Exception) -> JSONResponse:
     """A database that is down, hung past its timeouts or refusing connections, on a path
     without a breaker of its own (the console): 503, not an internal error."""
@@ -123,6 +133,7 @@ def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ChatStoreError, _chat_store)
     app.add_exception_handler(IndexStoreError, _index)
     app.add_exception_handler(Overloaded, _overloaded)
+    app.add_exception_handler(RateLimited, _rate_limited)
     for unavailable in DATABASE_UNAVAILABLE:
         app.add_exception_handler(unavailable, _database)
     app.add_exception_handler(Exception, _unexpected)

@@ -7,8 +7,8 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
-from service.api.deps import ChatDep, StoreDep
-from service.api.errors import POST_ERRORS, UNAVAILABLE, ErrorBody
+from service.api.deps import ChatDep, ClientDep, LimitsDep, StoreDep
+from service.api.errors import BUSY, POST_ERRORS, UNAVAILABLE, ErrorBody
 from service.api.text import ReadableText
 from service.chat.store import UnknownMessage
 
@@ -32,10 +32,14 @@ class FeedbackStored(BaseModel):
     responses={
         404: {"model": ErrorBody, "description": "No answer with that message_id"},
         **POST_ERRORS,
+        **BUSY,
         **UNAVAILABLE,
     },
 )
-async def feedback(body: FeedbackRequest, store: StoreDep, service: ChatDep) -> dict[str, str]:
+async def feedback(
+    body: FeedbackRequest, store: StoreDep, service: ChatDep, client: ClientDep, limits: LimitsDep
+) -> dict[str, str]:
+    await limits.check("feedback", client)
     # The answer may still be on its way to the database (written after it was sent).
     await service.history_writer.settled(body.message_id, timeout_s=5.0)
     try:

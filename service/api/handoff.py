@@ -8,9 +8,9 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field, field_validator
 
-from service.api.deps import ChatDep
-from service.api.errors import POST_ERRORS, UNAVAILABLE
-from service.api.text import ReadableText
+from service.api.deps import ChatDep, ClientDep, LimitsDep
+from service.api.errors import BUSY, POST_ERRORS, UNAVAILABLE
+from service.api.text import OneLineText, ReadableText, one_line
 from service.chat.store import ChatStoreError, StoredMessage
 from service.db.guard import DatabaseUnavailable
 from service.handoff import HandoffDesk, HandoffRequest
@@ -20,7 +20,8 @@ EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,253}\.[A-Za-z]{2,24}")
 
 
 class HandoffBody(BaseModel):
-    name: ReadableText = Field(min_length=1, max_length=100)
+    # One line: the name goes into the mail's Subject header.
+    name: OneLineText = Field(min_length=1, max_length=100)
     email: str = Field(max_length=254)
     message: ReadableText = Field(min_length=1, max_length=4000)
     session_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
@@ -28,7 +29,7 @@ class HandoffBody(BaseModel):
     @field_validator("email")
     @classmethod
     def _email(cls, v: str) -> str:
-        v = v.strip()
+        v = one_line(v)
         if not EMAIL.fullmatch(v):
             raise ValueError("not an email address")
         return v
@@ -38,6 +39,9 @@ class HandoffReceipt(BaseModel):
     status: Literal["received"]
     reference: str
     mailed: bool
+    repeated: bool = Field(
+        default=False, description="The conversation's earlier request, received already."
+    )
     message: str
 
 
@@ -49,9 +53,12 @@ def _desk(request: Request) -> HandoffDesk:
     "/handoff",
     status_code=201,
     response_model=HandoffReceipt,
-    responses={**POST_ERRORS, **UNAVAILABLE},
+    responses={**POST_ERRORS, **BUSY, **UNAVAILABLE},
 )
-async def handoff(body: HandoffBody, service: ChatDep, request: Request) -> HandoffReceipt:
+async def handoff(
+    body: HandoffBody, service: ChatDep, request: Request, client: ClientDep, limits: LimitsDep
+) -> HandoffReceipt:
+    await limits.check("handoff", client)
     conversation: list[StoredMessage] = []
     if body.session_id:
         try:
@@ -66,15 +73,17 @@ async def handoff(body: HandoffBody, service: ChatDep, request: Request) -> Hand
         conversation=tuple(conversation),
     )
     try:
-        mailed = await _desk(request).submit(ticket)
+        done = await _desk(request).submit(ticket)
     except DatabaseUnavailable:
         raise HTTPException(
             503, detail="We could not take your request just now; please try again in a minute."
         ) from None
+    already = "We have your request already. " if done.repeated else ""
     return HandoffReceipt(
         status="received",
-        reference=ticket.id[:8].upper(),
-        mailed=mailed,
-        message=f"Thanks, {body.name}. A person from our team will reply to {body.email}, "
-        "usually within one working day.",
+        reference=done.reference,
+        mailed=done.mailed,
+        repeated=done.repeated,
+        message=f"Thanks, {body.name}. {already}A person from our team will reply to "
+        f"{body.email}, usually within one working day.",
     )

@@ -10,21 +10,34 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from service.api.deps import MaybeOrdersDep, ModelDep, RetrieverDep, SettingsDep, StoreDep
+from service.retrieval.live import LiveRetriever
 
 router = APIRouter(tags=["health"])
 log = logging.getLogger("faqbot.health")
 
-Status = Literal["ok", "down", "disabled"]
+Status = Literal["ok", "degraded", "down", "disabled"]
+# What an operator can do about a part that is down (the log has the details).
+DOWN_REASONS = {
+    "index": "the index does not load: see the log; `faqbot ingest` publishes one",
+    "model": "the model does not answer: check that its server runs (FAQBOT_LLM__*); "
+    "answers fall back to the FAQ's own text meanwhile",
+    "database": "the chat database does not answer: check FAQBOT_DB__URL and its server",
+    "orders": "the orders database does not answer: check FAQBOT_ORDERS__DB_URL and its server",
+}
 
 
 class Readiness(BaseModel):
     ready: bool
     checks: dict[str, Status]
+    reasons: dict[str, str] = Field(
+        default_factory=dict,
+        description="For a part that is down or degraded: what an operator can do.",
+    )
 
 
 @router.get("/healthz")
@@ -52,6 +65,7 @@ async def readyz(
     model: ModelDep,
     store: StoreDep,
     orders: MaybeOrdersDep,
+    request: Request,
 ) -> JSONResponse:
     probes: dict[str, tuple[Callable[[], Awaitable[object]], float]] = {
         "index": (lambda: asyncio.to_thread(retriever), 10.0),
@@ -65,6 +79,20 @@ async def readyz(
     checks: dict[str, Status] = dict(zip(names, results, strict=True))
     if orders is None:
         checks["orders"] = "disabled"
+    reasons = {name: DOWN_REASONS[name] for name, status in checks.items() if status == "down"}
+    reasons.update(_index_reasons(request, checks))
     ready = all(v != "down" for v in checks.values())
-    body = Readiness(ready=ready, checks=checks).model_dump()
+    body = Readiness(ready=ready, checks=checks, reasons=reasons).model_dump()
     return JSONResponse(body, status_code=200 if ready else 503)
+
+
+def _index_reasons(request: Request, checks: dict[str, Status]) -> dict[str, str]:
+    """An index that loads an older version than the published one is degraded (still
+    ready: customers get answers); one that serves nothing is down. Either says why."""
+    live: LiveRetriever | None = getattr(request.app.state, "index_live", None)
+    reason = live.health.reason() if live is not None else None
+    if reason is None:
+        return {}
+    if checks.get("index") == "ok" and live is not None and live.health.degraded:
+        checks["index"] = "degraded"
+    return {"index": reason}

@@ -4,6 +4,7 @@ tests, and for `faqbot eval --answers`, which needs no history kept."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -19,7 +20,8 @@ class _Message:
 
 
 class MemoryChatStore:
-    def __init__(self) -> None:
+    def __init__(self, public: Iterable[str] = ()) -> None:
+        self._public = frozenset(public)  # the shop's own contact, kept unmasked
         self.sessions: dict[str, datetime] = {}
         self.messages: list[_Message] = []
         self.feedback: list[dict[str, object]] = []
@@ -44,7 +46,10 @@ class MemoryChatStore:
         for message in (
             StoredMessage(f"q-{exchange.answer_id}", "user", mask_pii(exchange.question)),
             StoredMessage(
-                exchange.answer_id, "assistant", mask_pii(exchange.answer), exchange.mode
+                exchange.answer_id,
+                "assistant",
+                mask_pii(exchange.answer, self._public),
+                exchange.mode,
             ),
         ):
             self.messages.append(_Message(message, exchange.session_id, exchange.created_at))
@@ -54,6 +59,7 @@ class MemoryChatStore:
         answers = [m for m in self.messages if m.message.id == message_id]
         if not answers or answers[0].message.role != "assistant":
             raise UnknownMessage(message_id)
+        self.feedback = [f for f in self.feedback if f["message_id"] != message_id]
         self.feedback.append(
             {
                 "message_id": message_id,
@@ -62,6 +68,13 @@ class MemoryChatStore:
                 "created_at": datetime.now(UTC),
             }
         )
+
+    async def vote(self, message_id: str) -> tuple[str, str | None] | None:
+        self._check()
+        for f in self.feedback:
+            if f["message_id"] == message_id:
+                return str(f["rating"]), f["comment"]  # type: ignore[return-value]
+        return None
 
     async def ping(self) -> None:
         self._check()

@@ -55,7 +55,12 @@ class ChatStore(Protocol):
         ...
 
     async def add_feedback(self, message_id: str, rating: str, comment: str | None) -> None:
-        """Raises UnknownMessage if there is no answer with that id."""
+        """One vote per answer: a new vote replaces the answer's earlier one. Raises
+        UnknownMessage if there is no answer with that id."""
+        ...
+
+    async def vote(self, message_id: str) -> tuple[str, str | None] | None:
+        """The answer's vote in force (rating, masked comment), if any."""
         ...
 
     async def ping(self) -> None: ...

@@ -8,6 +8,7 @@ follow-up questions and for editors, neither of which needs them.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
@@ -23,9 +24,10 @@ from service.privacy import mask_pii
 class SqlChatStore:
     """Blocking SQLAlchemy calls on the chat database's own bounded threads."""
 
-    def __init__(self, engine: sa.Engine, guard: DatabaseGuard) -> None:
+    def __init__(self, engine: sa.Engine, guard: DatabaseGuard, public: Iterable[str] = ()) -> None:
         self._engine = engine
         self._guard = guard
+        self._public = frozenset(public)  # the shop's own contact, kept unmasked in answers
 
     async def _run(self, fn: Any, *args: Any) -> Any:
         try:
@@ -98,7 +100,7 @@ class SqlChatStore:
                     {
                         "id": e.answer_id,
                         "role": "assistant",
-                        "content": mask_pii(e.answer),
+                        "content": mask_pii(e.answer, self._public),
                         "mode": e.mode,
                         **common,
                         "trace": e.trace,
@@ -128,16 +130,44 @@ class SqlChatStore:
                 .order_by(chat_messages.c.created_at.desc())
                 .limit(1)
             ).scalar_one()
-            conn.execute(
-                feedback.insert().values(
-                    message_id=message_id,
-                    rating=rating,
-                    comment=mask_pii(comment) if comment else comment,
-                    question=question,  # masked when it was stored
-                    retrieved=answer.retrieved,
-                    created_at=datetime.now(UTC),
+            vote = {
+                "rating": rating,
+                "comment": mask_pii(comment) if comment else comment,
+                "question": question,  # masked when it was stored
+                "retrieved": answer.retrieved,
+                "created_at": datetime.now(UTC),
+            }
+        self._replace_vote(message_id, vote)
+
+    def _replace_vote(self, message_id: str, vote: dict[str, Any]) -> None:
+        """One vote per answer (a unique key): update it, or insert the first one; when a
+        concurrent first vote wins the insert, update that one."""
+        for _ in range(3):
+            with self._engine.begin() as conn:
+                updated = conn.execute(
+                    feedback.update().where(feedback.c.message_id == message_id).values(**vote)
+                ).rowcount
+            if updated:
+                return
+            try:
+                with self._engine.begin() as conn:
+                    conn.execute(feedback.insert().values(message_id=message_id, **vote))
+                return
+            except sa.exc.IntegrityError:
+                continue
+        raise ChatStoreError("feedback: the vote could be neither updated nor stored")
+
+    async def vote(self, message_id: str) -> tuple[str, str | None] | None:
+        row = await self._run(self._vote, message_id)
+        return None if row is None else (row.rating, row.comment)
+
+    def _vote(self, message_id: str) -> Any:
+        with self._engine.connect() as conn:
+            return conn.execute(
+                sa.select(feedback.c.rating, feedback.c.comment).where(
+                    feedback.c.message_id == message_id
                 )
-            )
+            ).first()
 
     async def ping(self) -> None:
         await self._run(self._ping)

@@ -73,6 +73,8 @@ feedback = sa.Table(
     sa.Column("retrieved", sa.JSON),
     sa.Column("created_at", TIMESTAMP, nullable=False),
     sa.Index("ix_feedback_rating", "rating"),
+    # One vote per answer: a new one replaces it (a customer cannot stack 500 thumbs).
+    sa.Index("ux_feedback_message", "message_id", unique=True),
 )
 
 # --- orders (read by the chat service; written by the shop, or `faqbot db seed --demo`) ---
@@ -182,6 +184,8 @@ handoff_requests = sa.Table(
     sa.Column("created_at", TIMESTAMP, nullable=False),
     sa.Column("mailed_at", TIMESTAMP),
     sa.Index("ix_handoff_requests_created", "created_at"),
+    sa.Index("ix_handoff_requests_session", "session_id", "created_at"),
+    sa.Index("ix_handoff_requests_email", "email", "created_at"),
 )
 
 # --- the admin console (service/admin/) ---
@@ -232,4 +236,14 @@ inbox_dismissed = sa.Table(
     sa.Column("message_id", sa.String(64), primary_key=True),
     sa.Column("user_name", sa.String(64), nullable=False),
     sa.Column("dismissed_at", TIMESTAMP, nullable=False),
+)
+
+# Token buckets of the per-client rate limits (service/throttle/sql_buckets.py), when the
+# deployment shares a database but no Redis. Keys are hashed.
+rate_buckets = sa.Table(
+    "rate_buckets",
+    metadata,
+    sa.Column("key", sa.String(80), primary_key=True),
+    sa.Column("tat", sa.Double, nullable=False),
+    sa.Column("ok", sa.Integer, nullable=False),
 )

@@ -24,7 +24,8 @@ from sqlalchemy.exc import IntegrityError
 
 from service.db.tables import TIMESTAMP, as_utc, attempt_counters
 
-Scope = Literal["session", "order", "address"]
+# login: failed console logins per account and client address (service/admin/accounts.py)
+Scope = Literal["session", "order", "address", "login"]
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,9 @@ import re
 import unicodedata
 from typing import Literal
 
+# The patterns service.privacy masks: what is found here is masked there.
+from service.privacy import EMAIL_PATTERN, POSTCODE_PATTERN
+
 ORDER_PREFIX = "NW-"
 _ORDER_FORMS = re.compile(
     r"""(?ix)
@@ -22,12 +25,6 @@ _ORDER_FORMS = re.compile(
     """
 )
 _BARE = re.compile(r"(?<![\d-])(\d{6})(?!\d)")
-# Shared with service.privacy, which masks what these find.
-EMAIL_PATTERN = r"(?i)\b[a-z0-9._%+-]{1,64}@[a-z0-9.-]{1,253}\.[a-z]{2,24}\b"
-POSTCODE_PATTERN = (
-    r"(?i)\b(?:post(?:al)?\s*code|postcode|zip|plz)\s*(?:is|:)?\s*"
-    r"(?P<code>[a-z0-9]{2,4}\s?[a-z0-9]{2,4})\b"
-)
 _EMAIL = re.compile(EMAIL_PATTERN)
 _POSTCODE = re.compile(POSTCODE_PATTERN)
 _ORDER_TALK = re.compile(

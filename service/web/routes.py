@@ -12,12 +12,13 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from service.api.deps import ChatDep, ClientDep, SettingsDep
+from service.api.deps import ChatDep, ClientDep, LimitsDep, SettingsDep
 from service.api.text import readable
 from service.chat.limits import Overloaded
 from service.chat.service import ChatService
 from service.retrieval.language import LANGUAGES, parse_accept_language
 from service.retrieval.store import IndexStoreError
+from service.throttle.limits import RateLimited
 from service.web.pages import ShownExchange, page, text
 from service.web.theme import theme_css
 
@@ -38,7 +39,11 @@ async def index(request: Request, settings: SettingsDep) -> HTMLResponse:
 
 @router.post("/ask", response_class=HTMLResponse)
 async def ask(
-    request: Request, settings: SettingsDep, service: ChatDep, client: ClientDep
+    request: Request,
+    settings: SettingsDep,
+    service: ChatDep,
+    client: ClientDep,
+    limits: LimitsDep,
 ) -> HTMLResponse:
     """The form of the page, for browsers without JavaScript: a whole answer page."""
     form = parse_qs((await request.body()).decode("utf-8", "replace"))
@@ -51,6 +56,11 @@ async def ask(
         notice = text(lang, "type_question")
         return HTMLResponse(page(settings, session_id=session, notice=notice, lang=lang))
     known = session if SESSION_ID.match(session) else None
+    try:
+        await limits.check("chat", client, known)
+    except RateLimited as exc:
+        busy = page(settings, session_id=session, notice=text(lang, "busy"), lang=lang)
+        return HTMLResponse(busy, 429, headers={"Retry-After": str(exc.retry_after_s)})
     record = await _answer(service, message, known, client, hint)
     if isinstance(record, str):
         shown_notice = page(settings, session_id=session, notice=record, lang=lang)

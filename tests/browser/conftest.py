@@ -21,6 +21,8 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import ROOMY_LIMITS
+
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "var" / "screenshots"
 EDITOR_PASSWORD = "correct horse battery"
@@ -121,6 +123,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Iterator[Sh
         admin={"enabled": True, "faq_dir": faq_dir},
         web={"allowed_origins": [f"http://127.0.0.1:{shop_port}"]},
         handoff={"smtp_host": "127.0.0.1", "smtp_port": smtp.port, "smtp_starttls": False},
+        limits=ROOMY_LIMITS,
     )
     store = IndexStore(settings.index.path)
     backend = make_vector_backend(settings.index, embedder)
@@ -130,11 +133,11 @@ def shop(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Iterator[Sh
     ).run([faq_dir])
     live = LiveRetriever(
         store,
-        lambda: Retriever.open(store, backend, embedder, settings.retrieval, multilingual=encoder),
+        lambda v: Retriever.open(
+            store, backend, embedder, settings.retrieval, version=v, multilingual=encoder
+        ),
     )
-    app = create_app(
-        settings, model=LlamaCppChatModel(None, settings.llm.num_ctx), retriever=live.current
-    )
+    app = create_app(settings, model=LlamaCppChatModel(None, settings.llm.num_ctx), retriever=live)
     server = LiveServer(app, settings)
     shop_server = _serve_shop(shop_port, server.url)
     try:

@@ -106,6 +106,44 @@ class TestChatStoreContract:
 
         run(make_store, scenario)
 
+    def test_a_new_vote_replaces_the_answers_earlier_one(self, make_store: Callable) -> None:  # type: ignore[type-arg]
+        async def scenario(store: ChatStore) -> tuple[object, object, object]:
+            e = exchange("v" * 32, 1)
+            await store.add_exchange(e)
+            before = await store.vote(e.answer_id)
+            await store.add_feedback(e.answer_id, "up", None)
+            for _ in range(20):  # a client voting again and again keeps one vote
+                await store.add_feedback(e.answer_id, "down", "call me on +49 176 1234 5678")
+            await asyncio.gather(*(store.add_feedback(e.answer_id, "up", None) for _ in range(5)))
+            after_race = await store.vote(e.answer_id)
+            await store.add_feedback(e.answer_id, "down", "still wrong, call 030 5550190")
+            return before, after_race, await store.vote(e.answer_id)
+
+        before, after_race, last = run(make_store, scenario)
+        assert before is None and after_race == ("up", None)
+        assert last is not None and last[0] == "down"
+        assert "5550190" not in str(last[1]) and "still wrong" in str(last[1])
+
+    def test_the_shops_own_contact_stays_readable_in_answers(self) -> None:
+        store = MemoryChatStore(public={"hello@shop.example", "+49 30 555 0190"})
+
+        async def scenario() -> str:
+            await store.add_exchange(
+                Exchange(
+                    "p" * 32,
+                    "I am ann@example.com, call me on 0176 12345678",
+                    "Write to hello@shop.example or call +49 30 555 0190.",
+                    "canonical",
+                    RETRIEVED,
+                    "v000001",
+                )
+            )
+            return " | ".join(m.content for m in await store.history("p" * 32, 2))
+
+        text = asyncio.run(scenario())
+        assert "ann@example.com" not in text and "12345678" not in text
+        assert "hello@shop.example or call +49 30 555 0190" in text
+
     def test_purge_removes_what_is_older_than_the_cutoff(self, make_store: Callable) -> None:  # type: ignore[type-arg]
         async def scenario(store: ChatStore) -> tuple[int, bool, bool, list[str]]:
             now = datetime.now(UTC)

@@ -15,10 +15,10 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from ingest.pipeline import IngestPipeline
-from ingest.sources import parse_sources
 from service.admin.accounts import AdminAccounts
-from service.config import Settings
+from service.config import RateLimit, Settings
 from service.db.engine import make_engine
+from service.sources.parse import parse_sources
 from tests.fakes.instant_model import InstantChatModel
 
 pytestmark = pytest.mark.integration
@@ -181,6 +181,81 @@ def test_repeated_failed_logins_lock_the_account(chat_settings: Settings) -> Non
     later = now + timedelta(minutes=16)
     assert accounts.login("erika", PASSWORD, later) is not None
     assert accounts.login("nobody", PASSWORD, later) is None
+
+
+def test_a_lockout_cannot_be_aimed_at_an_editor_from_another_address(
+    accounts: AdminAccounts,
+) -> None:
+    """Five wrong passwords for erika from the attacker's address lock that address out
+    of erika's account only: erika logs in from her own, and every try is audited."""
+    now = datetime.now(UTC)
+    for _ in range(5):
+        assert accounts.login("erika", "wrong password!!", now, "198.51.100.7") is None
+    assert accounts.login("erika", PASSWORD, now, "198.51.100.7") is None  # locked there
+    assert accounts.login("erika", PASSWORD, now, "203.0.113.20") is not None
+    trail = accounts.audit_trail(limit=20)
+    actions = [e["action"] for e in trail]
+    assert actions.count("login_failed") == 5 and actions.count("login_locked") == 1
+    assert "login_refused" in actions
+    locked = next(e for e in trail if e["action"] == "login_locked")
+    assert locked["detail"]["name"] == "erika" and locked["detail"]["address"] == "198.51.100.7"
+    assert accounts.login("erika", PASSWORD, now + timedelta(minutes=16), "198.51.100.7")
+
+
+def test_concurrent_wrong_passwords_are_each_counted(accounts: AdminAccounts) -> None:
+    """The count is an atomic upsert: twenty tries at once cannot all read the same old
+    count and leave the pair unlocked (SQLite and PostgreSQL)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    accounts.create_user("bruno", "editor", PASSWORD)
+    now = datetime.now(UTC)
+    with ThreadPoolExecutor(8) as pool:
+        results = list(
+            pool.map(
+                lambda _: accounts.login("bruno", "wrong password!!", now, "10.1.1.1"), range(20)
+            )
+        )
+    assert results == [None] * 20
+    actions = [e["action"] for e in accounts.audit_trail(limit=100)]
+    assert accounts.login("bruno", PASSWORD, now, "10.1.1.1") is None  # locked
+    # each try is audited: counted as a failure, or refused once the pair was locked
+    assert actions.count("login_failed") + actions.count("login_refused") == 20
+    assert actions.count("login_failed") >= 5 and actions.count("login_locked") >= 1
+
+
+def test_expired_sessions_are_deleted(accounts: AdminAccounts, db_url: str) -> None:
+    then = datetime.now(UTC) - timedelta(days=2)
+    accounts.login("erika", PASSWORD, then, "10.2.2.2")
+    accounts.login("otto", PASSWORD, then, "10.2.2.2")
+    engine = make_engine(db_url)
+    count = "select count(*) from admin_sessions"
+    with engine.connect() as conn:
+        assert conn.execute(sa.text(count)).scalar_one() == 2
+    assert accounts.login("erika", PASSWORD, datetime.now(UTC), "10.2.2.2") is not None
+    with engine.connect() as conn:
+        assert conn.execute(sa.text(count)).scalar_one() == 1  # only the live one
+    accounts.login("otto", PASSWORD, then, "10.2.2.2")
+    assert accounts.purge_sessions(datetime.now(UTC)) == 1
+    engine.dispose()
+
+
+def test_a_login_flood_is_limited_per_address(
+    make_client: Callable[..., TestClient], faq_dir: Path, accounts: AdminAccounts
+) -> None:
+    client = make_client(
+        InstantChatModel(),
+        admin={"enabled": True, "faq_dir": faq_dir},
+        limits={"login_per_address": RateLimit(per_minute=6, burst=3)},
+    )
+    codes = [
+        client.post("/admin/api/login", json={"name": "erika", "password": "nope"}).status_code
+        for _ in range(5)
+    ]
+    assert codes == [401, 401, 401, 429, 429]
+    refused = client.post("/admin/api/login", json={"name": "erika", "password": PASSWORD})
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+    bad = client.post("/admin/api/login", json={"name": "erika\nroot", "password": PASSWORD})
+    assert bad.status_code == 422
 
 
 def test_a_cluster_of_declined_questions_becomes_phrasings_and_is_answered(
@@ -586,3 +661,35 @@ def test_a_database_that_is_down_is_a_503_not_an_error(console: TestClient) -> N
         r = console.get(path)
         assert r.status_code == 503, (path, r.text)
         assert "temporarily unavailable" in r.json()["detail"]
+
+
+def test_customer_questions_cannot_break_the_faq_sources(
+    console: TestClient, faq_dir: Path
+) -> None:
+    """Questions a customer could plant in the inbox, attached to an entry defined in
+    front matter, keep the file parseable; unreadable text and a draft into the decline
+    list are refused with the reason."""
+    csrf = login(console, "erika")
+    hostile = ["what's @ the [store]", "!!python/object/apply:os.system ['id']", "yes", "a: b"]
+    r = console.post(
+        "/admin/api/inbox/attach",
+        json={"entry_id": "payment-methods", "questions": hostile},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert r.status_code == 200, r.text
+    parsed = parse_sources([faq_dir])
+    assert parsed.errors == []
+    entry = next(e for e in parsed.entries if e.id == "payment-methods")
+    assert list(entry.questions[-4:]) == hostile
+    surrogate = console.post(
+        "/admin/api/inbox/attach",
+        content=b'{"entry_id": "payment-methods", "questions": ["bad \\ud800"]}',
+        headers={"X-CSRF-Token": csrf, "content-type": "application/json"},
+    )
+    assert surrogate.status_code == 422
+    declined = console.post(
+        "/admin/api/inbox/draft",
+        json={**DRAFT, "file": "decline_examples.md"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert declined.status_code == 422 and "never be published" in declined.json()["detail"]

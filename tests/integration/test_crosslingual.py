@@ -191,7 +191,7 @@ def client(
     seed_two_customers(chat_settings.db.url)
     pipeline(chat_settings, embedder, use_encoder).run([translated_faq])
     store = IndexStore(chat_settings.index.path)
-    live = LiveRetriever(store, lambda: open_retriever(chat_settings, embedder, use_encoder))
+    live = LiveRetriever(store, lambda _: open_retriever(chat_settings, embedder, use_encoder))
     with TestClient(
         create_app(chat_settings, model=InstantChatModel(), retriever=live.current)
     ) as c:

@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from service.api.health import DOWN_REASONS
 from service.config import Settings
 from service.llm.llamacpp import LlamaCppChatModel
 from tests.fakes.blackhole import Blackhole
@@ -183,17 +184,25 @@ def test_lone_surrogates_get_a_422_not_a_500(make_client: MakeClient) -> None:
         content=b'{"message": "How long do I have to return an item? \\ud800"}',
         headers={"content-type": "application/json"},
     )
-    assert r.status_code == 422 and r.json()["detail"][0]["type"] == "string_unicode"
-    ok = client.post("/v1/chat", json={"message": FAQ_QUESTION + " \u200b\u0007"})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "message"]
+    # Control characters are refused the same way; invisible marks are dropped.
+    for raw_text in (b"bell \\u0007", b"nul \\u0000", b"escape \\u001b[2J"):
+        r = client.post(
+            "/v1/chat",
+            content=b'{"message": "' + raw_text + b'"}',
+            headers={"content-type": "application/json"},
+        )
+        assert r.status_code == 422, raw_text
+    ok = client.post("/v1/chat", json={"message": FAQ_QUESTION + " \u200b\u202e"})
     assert ok.status_code == 200
-    # An optional comment with one keeps its text and loses the surrogate.
+    # An optional comment follows the same rule as every other text.
     fb = client.post(
         "/v1/feedback",
         content=b'{"message_id": "%s", "rating": "down", "comment": "bad \\udfff"}'
         % ok.json()["message_id"].encode(),
         headers={"content-type": "application/json"},
     )
-    assert fb.status_code == 201, fb.text
+    assert fb.status_code == 422, fb.text
 
 
 def test_large_bodies_are_refused_before_reading(seeded: Settings, live_server: LiveServer) -> None:
@@ -274,7 +283,9 @@ def test_a_corrupt_chat_database_gives_503_and_faq_answers_go_on(
     assert ready.json() == {
         "ready": False,
         "checks": {"index": "ok", "model": "ok", "database": "down", "orders": "ok"},
+        "reasons": {"database": DOWN_REASONS["database"]},
     }
+    assert "corrupt.db" not in ready.text
 
 
 def test_readyz_checks_the_orders_database(seeded: Settings, make_client: MakeClient) -> None:

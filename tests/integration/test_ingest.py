@@ -90,8 +90,8 @@ def test_an_update_changes_only_the_edited_records_of_a_copy_of_the_live_vectors
     faq_dir: Path, make_pipeline: MakePipeline, settings: Settings, embedder: OnnxEmbedder
 ) -> None:
     from ingest.chunking import entry_records
-    from ingest.sources import parse_sources
     from service.retrieval.vector_index import make_vector_backend
+    from service.sources.parse import parse_sources
 
     make_pipeline().run([faq_dir])
     backend = make_vector_backend(settings.index, embedder)

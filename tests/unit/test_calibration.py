@@ -4,13 +4,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.sources import parse_sources
 from service.retrieval.calibration import (
     CalibrationRows,
     abstain_threshold,
     calibrate,
     canonical_rule,
 )
+from service.sources.parse import parse_sources
 
 
 def rows(

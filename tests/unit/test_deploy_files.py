@@ -62,7 +62,7 @@ def test_dockerfile_installs_the_cpu_torch_pinned_in_pyproject() -> None:
 def test_gate_question_set_is_large_enough_and_points_at_real_entries() -> None:
     import json
 
-    from ingest.sources import parse_sources
+    from service.sources.parse import parse_sources
 
     ids = {e.id for e in parse_sources([ROOT / "data" / "faq"]).entries}
     rows = [
@@ -74,7 +74,7 @@ def test_gate_question_set_is_large_enough_and_points_at_real_entries() -> None:
 
 
 def test_shipped_faq_is_valid_and_broad() -> None:
-    from ingest.sources import parse_sources
+    from service.sources.parse import parse_sources
 
     result = parse_sources([ROOT / "data" / "faq"])
     assert result.errors == []
@@ -105,8 +105,8 @@ def test_the_image_gets_every_package_and_the_chat_pages_files() -> None:
 
 def test_the_shipped_faq_states_the_returns_window_order_answers_quote() -> None:
     from ingest.policy import read_policy
-    from ingest.sources import parse_sources
     from service.config import OrderSettings
+    from service.sources.parse import parse_sources
 
     entries = parse_sources([ROOT / "data" / "faq"]).entries
     policy = read_policy(entries, OrderSettings().returns_window_entry)

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from service.api.middleware import ClientAddress
-from service.api.text import readable
+from service.api.text import one_line, readable
 from service.chat.grounding import has_markup, refusal_reason
 from service.chat.limits import CannotStartInTime, GenerationLimiter, Overloaded
 from service.config import LoggingSettings, Settings
@@ -161,10 +161,17 @@ def test_limiter_refuses_at_once_when_the_queue_is_full() -> None:
     assert asyncio.run(scenario()) == "429 after 3"
 
 
-def test_readable_drops_surrogates_and_controls() -> None:
-    assert readable("hi \ud800there\u0007\n") == "hi there"
-    with pytest.raises(ValueError):
-        readable("\ud800\u200b")
+def test_one_text_rule_refuses_surrogates_and_controls_and_drops_invisible_marks() -> None:
+    assert readable("hi \u202ethere\u200b\r\n") == "hi there"
+    assert readable("tab\tand\r\nlines") == "tab\tand\nlines"
+    assert readable("family \U0001f468\u200d\U0001f469") == "family \U0001f468\u200d\U0001f469"
+    for bad in ("hi \ud800there", "bell\u0007", "nul\x00", "esc\x1b[31m", "\u200b", " "):
+        with pytest.raises(ValueError):
+            readable(bad)
+    assert one_line(" Ada Lovelace\r\n") == "Ada Lovelace"
+    for bad in ("Ada\nBcc: x@example.com", "Ada\rX", "Ada\u2028X"):
+        with pytest.raises(ValueError):
+            one_line(bad)
 
 
 def test_grounding_finds_invented_numbers_and_markup() -> None:

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from ingest.sources import parse_sources
 from service.chat.phrases import PHRASES, phrase
 from service.orders.repository import Item, OrderFacts, TrackingEvent
 from service.orders.wording import WORDINGS, describe_order, describe_topic
@@ -18,6 +17,7 @@ from service.retrieval.language import (
     choose_language,
     parse_accept_language,
 )
+from service.sources.parse import parse_sources
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ingest.sources import parse_file, parse_sources
+from service.sources.parse import parse_file, parse_sources
 
 
 def write(path: Path, text: str | bytes) -> Path:

@@ -36,13 +36,13 @@ from service.retrieval.schema import FaqEntry
 
 SOURCE_SUFFIXES = {".md", ".markdown", ".jsonl", ".csv"}
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
-_HEADING = re.compile(r"^##\s+(?P<text>.+?)\s*(?:\{#(?P<id>[^}\s]+)\})?\s*$")
-_ALSO_ASKED = re.compile(
+HEADING = re.compile(r"^##\s+(?P<text>.+?)\s*(?:\{#(?P<id>[^}\s]+)\})?\s*$")
+ALSO_ASKED = re.compile(
     r"^\s*\*{0,2}(also asked|auch gefragt|aussi demandé|también preguntado|"
     r"anche chiesto|ook gevraagd):?\*{0,2}\s*$",
     re.IGNORECASE,
 )
-_BULLET = re.compile(r"^\s*[-*+]\s+(?P<text>.+?)\s*$")
+BULLET = re.compile(r"^\s*[-*+]\s+(?P<text>.+?)\s*$")
 _FRONT_KEYS = {"id", "title", "category", "url", "updated", "questions", "question"}
 
 
@@ -157,8 +157,15 @@ def parse_declines(path: Path) -> tuple[list[tuple[str, int, str]], list[SourceE
     text, errors = _read_utf8(path)
     if text is None:
         return [], errors
+    return parse_decline_text(str(path), text, jsonl=path.suffix.lower() == ".jsonl")
+
+
+def parse_decline_text(
+    path: str, text: str, *, jsonl: bool = False
+) -> tuple[list[tuple[str, int, str]], list[SourceError]]:
+    """parse_declines on a file's text (the console checks a change before writing it)."""
+    errors: list[SourceError] = []
     found: list[tuple[str, int, str]] = []
-    jsonl = path.suffix.lower() == ".jsonl"
     for n, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -166,21 +173,21 @@ def parse_declines(path: Path) -> tuple[list[tuple[str, int, str]], list[SourceE
             try:
                 value = json.loads(line)
             except json.JSONDecodeError as exc:
-                errors.append(SourceError(str(path), n, f"invalid JSON: {exc.msg}"))
+                errors.append(SourceError(path, n, f"invalid JSON: {exc.msg}"))
                 continue
             query = value.get("query") if isinstance(value, dict) else None
             if not isinstance(query, str) or not query.strip():
-                errors.append(SourceError(str(path), n, 'expected {"query": "a question"}'))
+                errors.append(SourceError(path, n, 'expected {"query": "a question"}'))
                 continue
         else:
-            bullet = _BULLET.match(line)
+            bullet = BULLET.match(line)
             if bullet is None:
                 continue  # headings and prose explain the list; only bullets count
             query = bullet.group("text")
         if len(query) > MAX_DECLINE_CHARS:
-            errors.append(SourceError(str(path), n, f"longer than {MAX_DECLINE_CHARS} characters"))
+            errors.append(SourceError(path, n, f"longer than {MAX_DECLINE_CHARS} characters"))
             continue
-        found.append((str(path), n, " ".join(query.split())))
+        found.append((path, n, " ".join(query.split())))
     return found, errors
 
 
@@ -223,7 +230,7 @@ def parse_file(path: Path) -> tuple[list[FaqEntry], list[SourceError]]:
         return _parse_jsonl(str(path), text)
     if suffix == ".csv":
         return _parse_csv(str(path), text)
-    return _parse_markdown(str(path), text)
+    return parse_markdown_text(str(path), text)
 
 
 def _drop_duplicates(entries: list[FaqEntry]) -> tuple[list[FaqEntry], list[SourceError]]:
@@ -381,7 +388,7 @@ def _split_front_matter(
     return meta, lines[end + 1 :], end + 2
 
 
-def _parse_markdown(path: str, text: str) -> tuple[list[FaqEntry], list[SourceError]]:
+def parse_markdown_text(path: str, text: str) -> tuple[list[FaqEntry], list[SourceError]]:
     errors: list[SourceError] = []
     meta, body, first_line = _split_front_matter(path, text, errors)
     if meta is None:
@@ -434,7 +441,7 @@ def _sections(body: list[str], first_line: int) -> Iterator[tuple[int, str, str,
     for offset, line in enumerate(body):
         if line.lstrip().startswith("```"):
             in_fence = not in_fence
-        match = None if in_fence else _HEADING.match(line)
+        match = None if in_fence else HEADING.match(line)
         if match:
             if current is not None:
                 yield current
@@ -450,11 +457,11 @@ def _split_also_asked(lines: list[str]) -> tuple[list[str], list[str]]:
     questions: list[str] = []
     collecting = False
     for line in lines:
-        if _ALSO_ASKED.match(line):
+        if ALSO_ASKED.match(line):
             collecting = True
             continue
         if collecting:
-            bullet = _BULLET.match(line)
+            bullet = BULLET.match(line)
             if bullet:
                 questions.append(bullet["text"])
                 continue
