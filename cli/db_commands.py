@@ -76,11 +76,12 @@ def _purge(settings: Settings, days: int | None) -> int:
     import asyncio
     from datetime import UTC, datetime, timedelta
 
+    from service.admin.accounts import AdminAccounts
     from service.db.chat_store import SqlChatStore
     from service.db.engine import engine_for
     from service.db.guard import guard_for
     from service.handoff import HandoffDesk
-    from service.orders.attempts import SqlAttemptCounter
+    from service.orders.attempts import LOGIN_ONLY, SqlAttemptCounter
     from service.orders.repository import OrderRepository
 
     keep = days or settings.db.retention_days
@@ -93,6 +94,10 @@ def _purge(settings: Settings, days: int | None) -> int:
         guard = guard_for("purge", settings.db, timeout)
         removed = asyncio.run(SqlChatStore(engine, guard).purge(cutoff))
         removed += HandoffDesk(engine, guard, settings.handoff).purge(cutoff)
+        # console sessions past their end, login failures past their lock window
+        sessions = AdminAccounts(engine).purge_sessions(now)
+        lock_window = timedelta(minutes=settings.admin.lock_minutes)
+        sessions += SqlAttemptCounter(engine, 0).purge(now - lock_window, now, LOGIN_ONLY)
     finally:
         engine.dispose()
     order_engine = engine_for(settings.orders.db_url or settings.db.url, slow, timeout)
@@ -103,8 +108,9 @@ def _purge(settings: Settings, days: int | None) -> int:
     finally:
         order_engine.dispose()
     print(
-        f"purged {removed} chat and handoff rows older than {keep} days and {stale} expired "
-        "verification and attempt records"
+        f"purged {removed} chat and handoff rows older than {keep} days, {stale} expired "
+        f"verification and attempt records and {sessions} expired console sessions and "
+        "login failures"
     )
     return EXIT_OK
 

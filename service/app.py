@@ -18,7 +18,7 @@ from service.api import chat, compat, content, feedback, health, observability
 from service.api import handoff as handoff_api
 from service.api import orders as orders_api
 from service.api.errors import register_error_handlers
-from service.api.middleware import BodyLimit, ClientAddress
+from service.api.middleware import BodyLimit, ClientAddress, LimitDoor
 from service.api.observability import RequestTelemetry
 from service.chat.cache import AnswerStore
 from service.chat.history import HistoryWriter
@@ -106,24 +106,7 @@ def create_app(
     )
     register_error_handlers(app)
     app.add_exception_handler(compat.CompatError, compat.compat_error_response)
-    # The last added runs first: security headers on every response, the body limit
-    # before anything reads the body, the client address before anything counts
-    # attempts by it, CORS only for the shops that embed the widget.
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=settings.web.allowed_origins,
-        allow_methods=["GET", "POST"],
-        allow_headers=["content-type"],
-        expose_headers=["Retry-After"],
-        max_age=600,
-    )
-    app.add_middleware(ClientAddress, trusted=settings.server.trusted_proxies)
-    app.add_middleware(BodyLimit, max_bytes=settings.server.max_body_bytes)
-    app.add_middleware(SecurityHeaders)
-    # Outermost: request ids, counts and timings for every response, 413s included.
-    metrics = ServiceMetrics()
-    app.state.metrics = metrics
-    app.add_middleware(RequestTelemetry, metrics=metrics)
+    _add_middleware(app, settings)
     for router in (
         chat.router,
         feedback.router,
@@ -139,6 +122,28 @@ def create_app(
     mount_admin(app, settings)
     mount_static(app)
     return app
+
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
+    """The last added runs first: request telemetry outermost (413s and 429s counted
+    too), security headers on every response, the body limit before anything reads the
+    body, the client address before anything counts attempts by it, the limits' door
+    before any body is read, CORS only for the shops that embed the widget."""
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.web.allowed_origins,
+        allow_methods=["GET", "POST"],
+        allow_headers=["content-type"],
+        expose_headers=["Retry-After"],
+        max_age=600,
+    )
+    app.add_middleware(LimitDoor)
+    app.add_middleware(ClientAddress, trusted=settings.server.trusted_proxies)
+    app.add_middleware(BodyLimit, max_bytes=settings.server.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
+    metrics = ServiceMetrics()
+    app.state.metrics = metrics
+    app.add_middleware(RequestTelemetry, metrics=metrics)
 
 
 def _lifespan(
@@ -231,10 +236,10 @@ async def _check_schema(settings: Settings, parts: _Parts) -> None:
 
 
 def _detector(settings: Settings) -> LanguageDetector | None:
-    """Loaded before traffic (0.6 s): the first customer does not wait for it."""
+    """Loaded before traffic: the first customer does not wait for it."""
     detector = build_detector(settings)
     if detector is not None:
-        detector.detect("warm up")
+        detector.warm_up()
     return detector
 
 
@@ -258,7 +263,10 @@ async def _warm_up(model: ChatModel, retriever: Callable[[], Retriever]) -> None
     except ModelError as exc:
         log.warning("model unavailable: %s", exc)
     try:
-        retriever().search("warm up")
+        r = retriever()
+        r.search("warm up")
+        if "de" in r.languages:  # loads the multilingual encoder (about 120 MB) now too
+            r.search("Wie lange dauert der Versand?", None, "de")
     except Exception as exc:
         log.warning("index not ready: %s", exc)
 

@@ -5,7 +5,9 @@ the audit log of who did what."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import os
 import re
 import secrets
 import threading
@@ -20,7 +22,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from service.db.tables import admin_sessions, admin_users, as_utc, audit_log, iso_utc
-from service.orders.attempts import SqlAttemptCounter
+from service.orders.attempts import LOGIN_ONLY, SqlAttemptCounter
 
 T = TypeVar("T")
 Role = Literal["editor", "ops"]
@@ -71,7 +73,8 @@ class AdminAccounts:
         self._max_failed = max_failed
         self._lock = lock
         self._session = session
-        self._counter = SqlAttemptCounter(engine, lock.total_seconds())
+        # Its purges forget login windows only: the table also holds the order lookup's.
+        self._counter = SqlAttemptCounter(engine, lock.total_seconds(), scopes=LOGIN_ONLY)
 
     def create_user(self, name: str, role: Role, password: str) -> AdminUser:
         if not NAME.match(name):
@@ -211,13 +214,16 @@ class LoginsBusy(RuntimeError):
 
 
 class PasswordChecks:
-    """Logins on threads of their own, a bounded number waiting. A password check costs
-    tens of milliseconds of CPU on purpose; on the threads the answer path shares
-    (asyncio.to_thread) a flood of wrong logins would queue every customer's retrieval
-    behind it."""
+    """Logins on threads of their own, a bounded number waiting, at the lowest CPU
+    priority. A password check costs tens of milliseconds of CPU on purpose; on the
+    threads the answer path shares (asyncio.to_thread) a flood of wrong logins would
+    queue every customer's retrieval behind it, and at normal priority its hashing would
+    still take the cores answers need."""
 
     def __init__(self, workers: int = 1, max_waiting: int = 8) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="login")
+        self._executor = ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix="login", initializer=_lowest_priority
+        )
         self._max_pending = workers + max_waiting
         self._pending = 0
         self._lock = threading.Lock()
@@ -235,3 +241,10 @@ class PasswordChecks:
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _lowest_priority() -> None:
+    """Linux keeps a nice value per thread (and argon2's own lane threads inherit it):
+    hashing then runs on what the answer path leaves idle."""
+    with contextlib.suppress(AttributeError, OSError):  # not Linux, or not allowed
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)

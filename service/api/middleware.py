@@ -1,4 +1,5 @@
-"""ASGI middleware: the client's real address, and a hard limit on request bodies.
+"""ASGI middleware: the client's real address, a hard limit on request bodies, and the
+door that turns away an address its limit refused a moment ago.
 
 Both are plain ASGI so they run before any routing or body parsing, and behave the same
 under uvicorn, behind a proxy, and in tests.
@@ -147,3 +148,50 @@ async def _reply(send: Send, status: int, detail: str) -> None:
     ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+# The JSON entry points whose per-address limit can be enforced before the body is read.
+DOOR: dict[str, str] = {
+    "/v1/chat": "chat",
+    "/v1/chat/stream": "chat",
+    "/v1/chat/completions": "chat",
+    "/v1/handoff": "handoff",
+    "/v1/feedback": "feedback",
+    "/admin/api/login": "login",
+}
+
+
+class LimitDoor:
+    """429 at once for an address its limit refused a moment ago and whose bucket has
+    not refilled: a flood then costs the service a dictionary lookup a request, not a
+    body read, validation and a store round trip. The routes take the tokens
+    (throttle/limits.py); this only repeats their last answer. Runs after ClientAddress."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        name = DOOR.get(scope.get("path", "")) if scope["type"] == "http" else None
+        limits = getattr(scope["app"].state, "limits", None) if name else None
+        client = scope.get("client")
+        refused = limits.door(name, client[0]) if limits and client else None
+        if refused is None:
+            await self.app(scope, receive, send)
+            return
+        wait = str(refused.retry_after_s)
+        if name == "chat" and scope["path"].endswith("/completions"):  # OpenAI's shape
+            error = {
+                "message": f"Too many requests; retry in {wait} s.",
+                "type": "rate_limit_error",
+            }
+            payload: dict[str, Any] = {"error": {**error, "code": None, "param": None}}
+        else:
+            payload = {"detail": f"Too many requests; please try again in {wait} s."}
+        body = json.dumps(payload).encode()
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"retry-after", wait.encode()),
+        ]
+        await send({"type": "http.response.start", "status": 429, "headers": headers})
+        await send({"type": "http.response.body", "body": body})

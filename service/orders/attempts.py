@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
@@ -26,6 +27,7 @@ from service.db.tables import TIMESTAMP, as_utc, attempt_counters
 
 # login: failed console logins per account and client address (service/admin/accounts.py)
 Scope = Literal["session", "order", "address", "login"]
+LOGIN_ONLY: tuple[Scope, ...] = ("login",)
 
 
 @dataclass(frozen=True)
@@ -57,8 +59,11 @@ class AttemptCounter(Protocol):
 
     def reset(self, scope: Scope, key: str) -> None: ...
 
-    def purge(self, older_than: datetime, now: datetime) -> int:
-        """Forget windows started before older_than that hold no active lock."""
+    def purge(
+        self, older_than: datetime, now: datetime, scopes: Collection[Scope] | None = None
+    ) -> int:
+        """Forget windows started before older_than that hold no active lock (of these
+        scopes only, when given: the table is shared by counters of other windows)."""
         ...
 
 
@@ -72,9 +77,12 @@ class SqlAttemptCounter:
 
     PURGE_EVERY = 500  # hits between purges of stale rows, so the table stays small
 
-    def __init__(self, engine: sa.Engine, max_window_s: float) -> None:
+    def __init__(
+        self, engine: sa.Engine, max_window_s: float, scopes: Collection[Scope] | None = None
+    ) -> None:
         self._engine = engine
         self._max_window_s = max_window_s
+        self._scopes = scopes  # the scopes this counter's own purges may forget
         self._hits = 0
 
     def hit(self, scope: Scope, key: str, *, window_s: float, now: datetime) -> Count:
@@ -85,7 +93,7 @@ class SqlAttemptCounter:
             count = self._update_or_create(scope, k, window_s, now)
         self._hits += 1
         if self._hits % self.PURGE_EVERY == 0:
-            self.purge(now - timedelta(seconds=self._max_window_s), now)
+            self.purge(now - timedelta(seconds=self._max_window_s), now, self._scopes)
         return count
 
     @staticmethod
@@ -194,15 +202,18 @@ class SqlAttemptCounter:
         with self._engine.begin() as conn:
             conn.execute(attempt_counters.delete().where(c.scope == scope, c.key == hashed(key)))
 
-    def purge(self, older_than: datetime, now: datetime) -> int:
+    def purge(
+        self, older_than: datetime, now: datetime, scopes: Collection[Scope] | None = None
+    ) -> int:
         c = attempt_counters.c
+        stale = [
+            c.window_start < older_than,
+            sa.or_(c.locked_until.is_(None), c.locked_until <= now),
+        ]
+        if scopes is not None:
+            stale.append(c.scope.in_(list(scopes)))
         with self._engine.begin() as conn:
-            return conn.execute(
-                attempt_counters.delete().where(
-                    c.window_start < older_than,
-                    sa.or_(c.locked_until.is_(None), c.locked_until <= now),
-                )
-            ).rowcount
+            return conn.execute(attempt_counters.delete().where(*stale)).rowcount
 
 
 @dataclass
@@ -258,12 +269,16 @@ class MemoryAttemptCounter:
         with self._lock:
             self._data.pop((scope, hashed(key)), None)
 
-    def purge(self, older_than: datetime, now: datetime) -> int:
+    def purge(
+        self, older_than: datetime, now: datetime, scopes: Collection[Scope] | None = None
+    ) -> int:
         with self._lock:
             stale = [
                 k
                 for k, e in self._data.items()
-                if e.window_start < older_than and not (e.locked_until and e.locked_until > now)
+                if e.window_start < older_than
+                and not (e.locked_until and e.locked_until > now)
+                and (scopes is None or k[0] in scopes)
             ]
             for k in stale:
                 del self._data[k]

@@ -76,6 +76,11 @@ class LanguageDetector:
                 )
         return self._detector
 
+    def warm_up(self) -> None:
+        """Load every language's models now (a short text, which decides nothing, would
+        not), so the first customer neither waits for them nor grows the process."""
+        self._load()
+
     def detect(self, text: str) -> Detected:
         text = _NOT_WORDS.sub(" ", text)
         if len(_WORDS.findall(text)) < MIN_WORDS:

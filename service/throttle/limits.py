@@ -13,7 +13,9 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import logging
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Literal
 
@@ -63,6 +65,10 @@ class ClientLimits:
         self._on_store_error = on_store_error
         self._clock = clock
         self._exempt = [ipaddress.ip_network(n, strict=False) for n in settings.exempt]
+        # Addresses refused lately, and until when: their next requests are refused at the
+        # door (api/middleware.py), before the body is read or a store is asked.
+        self._refused_until: OrderedDict[str, float] = OrderedDict()
+        self._door_lock = threading.Lock()
         s = settings
         self._rules: dict[str, list[tuple[str, Rate]]] = {
             # The session first: a session's refused flood leaves the address's tokens to
@@ -88,10 +94,35 @@ class ClientLimits:
             value = address if by == "address" else session
             if not value:
                 continue
-            decision = await self._take(_key(name, by, value), rate)
+            key = _key(name, by, value)
+            decision = await self._take(key, rate)
             if not decision.allowed:
                 self._on_refused(name, by)
+                if by == "address":
+                    self._remember(key, decision.retry_after_s)
                 raise RateLimited(name, decision.retry_after_s)
+
+    def door(self, name: LimitName, address: str) -> RateLimited | None:
+        """A refusal without any work, for an address whose bucket was found empty and
+        has not refilled since. Only what this process saw: others learn on their own."""
+        key = _key(name, "address", address)
+        with self._door_lock:
+            until = self._refused_until.get(key)
+            if until is None:
+                return None
+            left = until - self._clock()
+            if left <= 0:
+                del self._refused_until[key]
+                return None
+        self._on_refused(name, "address")
+        return RateLimited(name, left)
+
+    def _remember(self, key: str, retry_after_s: float) -> None:
+        with self._door_lock:
+            self._refused_until[key] = self._clock() + retry_after_s
+            self._refused_until.move_to_end(key)
+            while len(self._refused_until) > self._settings.max_local_keys:
+                self._refused_until.popitem(last=False)
 
     def _is_exempt(self, address: str) -> bool:
         if not self._exempt:

@@ -9,7 +9,12 @@ import pytest
 
 from service.db.engine import make_engine
 from service.db.migrations import upgrade
-from service.orders.attempts import AttemptCounter, MemoryAttemptCounter, SqlAttemptCounter
+from service.orders.attempts import (
+    LOGIN_ONLY,
+    AttemptCounter,
+    MemoryAttemptCounter,
+    SqlAttemptCounter,
+)
 from tests.databases import BACKENDS
 
 pytestmark = pytest.mark.integration
@@ -58,3 +63,14 @@ def test_purge_keeps_locks_and_current_windows(counter: AttemptCounter) -> None:
     assert counter.peek("session", "old", NOW).count == 0
     assert counter.peek("session", "locked", NOW).locked(NOW)
     assert counter.peek("session", "fresh", NOW).count == 1
+
+
+def test_a_purge_of_some_scopes_leaves_the_others(counter: AttemptCounter) -> None:
+    """Console login failures share the table with the order lookup's counters, whose
+    windows are longer: purging the one must not forget the other."""
+    old = NOW - timedelta(hours=2)
+    counter.hit("login", "erika|10.0.0.1", window_s=900, now=old)
+    counter.hit("order", "NW-100234", window_s=86400, now=old)
+    assert counter.purge(NOW - timedelta(hours=1), NOW, LOGIN_ONLY) == 1
+    assert counter.peek("login", "erika|10.0.0.1", NOW).count == 0
+    assert counter.peek("order", "NW-100234", NOW).count == 1

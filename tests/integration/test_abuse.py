@@ -70,8 +70,13 @@ def test_a_flooding_client_gets_429s_on_every_chat_door_and_others_are_served(
     assert compat.status_code == 429 and compat.json()["error"]["type"] == "rate_limit_error"
     assert int(compat.headers["retry-after"]) >= 1
     assert chat(other, base).status_code == 200  # another address is not affected
+    # Refused at the door now: not even the body is read (a broken one is no 422).
+    door = flood.post(
+        f"{base}/v1/chat", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert door.status_code == 429 and int(door.headers["retry-after"]) >= 1
     metrics = httpx.get(f"{base}/metrics").text
-    assert re.search(r'faqbot_rate_limited_total\{by="address",limit="chat"\} 4\.0', metrics)
+    assert re.search(r'faqbot_rate_limited_total\{by="address",limit="chat"\} 5\.0', metrics)
 
 
 def test_one_session_cannot_spend_its_addresss_allowance(live_server: Callable[..., str]) -> None:

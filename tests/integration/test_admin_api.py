@@ -247,15 +247,15 @@ def test_a_login_flood_is_limited_per_address(
         admin={"enabled": True, "faq_dir": faq_dir},
         limits={"login_per_address": RateLimit(per_minute=6, burst=3)},
     )
-    codes = [
-        client.post("/admin/api/login", json={"name": "erika", "password": "nope"}).status_code
-        for _ in range(5)
-    ]
-    assert codes == [401, 401, 401, 429, 429]
-    refused = client.post("/admin/api/login", json={"name": "erika", "password": PASSWORD})
-    assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
     bad = client.post("/admin/api/login", json={"name": "erika\nroot", "password": PASSWORD})
     assert bad.status_code == 422
+    codes = [
+        client.post("/admin/api/login", json={"name": "erika", "password": "nope"}).status_code
+        for _ in range(4)
+    ]
+    assert codes == [401, 401, 401, 429]  # a 422 is refused before any token is taken
+    refused = client.post("/admin/api/login", json={"name": "erika", "password": PASSWORD})
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
 
 
 def test_a_cluster_of_declined_questions_becomes_phrasings_and_is_answered(

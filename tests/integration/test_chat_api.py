@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 from fastapi.testclient import TestClient
 
+from service.api.health import DOWN_REASONS
 from service.llm.base import ModelError
 from tests.fakes.instant_model import InstantChatModel
 from tests.fakes.ollama_server import FakeOllama, FakeOllamaBehaviour
@@ -112,6 +113,7 @@ def test_ollama_down_falls_back_and_readyz_names_the_part(
     assert ready.json() == {
         "ready": False,
         "checks": {"index": "ok", "model": "down", "database": "ok", "orders": "ok"},
+        "reasons": {"model": DOWN_REASONS["model"]},
     }
     assert "not reachable" in caplog.text and "not reachable" not in ready.text
     assert client.get("/healthz").json() == {"status": "ok"}

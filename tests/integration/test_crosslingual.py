@@ -328,3 +328,22 @@ def test_an_edit_embeds_only_its_own_texts_again(
         .top
     )
     assert hit is not None and "45 Tagen" in hit.answer
+
+
+def test_the_language_parts_are_loaded_before_the_first_customer(
+    chat_settings: Settings, embedder: OnnxEmbedder, use_encoder: UseEmbedder, translated_faq: Path
+) -> None:
+    """The detector's models and the multilingual encoder load at start (about 300 MB
+    together): not in the first customers' answers, and not as memory that grows under
+    the first minutes of traffic."""
+    from service.app import create_app
+    from service.retrieval.live import LiveRetriever
+
+    pipeline(chat_settings, embedder, use_encoder).run([translated_faq])
+    store = IndexStore(chat_settings.index.path)
+    fresh = UseEmbedder()
+    live = LiveRetriever(store, lambda _: open_retriever(chat_settings, embedder, fresh))
+    assert fresh._model is None
+    with TestClient(create_app(chat_settings, model=InstantChatModel(), retriever=live)) as c:
+        assert fresh._model is not None
+        assert c.app.state.chat.detector._detector is not None  # type: ignore[attr-defined]

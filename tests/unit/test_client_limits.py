@@ -108,3 +108,23 @@ def test_the_store_follows_the_deployment() -> None:
     )
     with pytest.raises(ValueError, match="redis.url"):
         store_for(Settings(limits={"store": "redis"}))
+
+
+def test_an_address_refused_a_moment_ago_is_turned_away_at_the_door() -> None:
+    clock = Clock()
+    refused: list[tuple[str, str]] = []
+    limits = ClientLimits(
+        LimitSettings(chat_per_address=RateLimit(per_minute=6, burst=1)),
+        on_refused=lambda *a: refused.append(a),
+        clock=clock,
+    )
+    assert limits.door("chat", "203.0.113.9") is None  # nothing known yet
+    assert check(limits, "203.0.113.9") == 0
+    assert check(limits, "203.0.113.9") == 10
+    at_door = limits.door("chat", "203.0.113.9")
+    assert at_door is not None and at_door.retry_after_s == 10
+    assert limits.door("chat", "203.0.113.8") is None  # others pass
+    assert limits.door("login", "203.0.113.9") is None  # and other limits
+    assert refused == [("chat", "address")] * 2
+    clock.now += 10.5
+    assert limits.door("chat", "203.0.113.9") is None  # refilled: the routes decide again
