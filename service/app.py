@@ -125,10 +125,11 @@ def create_app(
 
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
-    """The last added runs first: request telemetry outermost (413s and 429s counted
-    too), security headers on every response, the body limit before anything reads the
-    body, the client address before anything counts attempts by it, the limits' door
-    before any body is read, CORS only for the shops that embed the widget."""
+    """The last added runs first: the client's address before anything uses it; the
+    limits' door next, so that a flood's repeated 429s cost neither a log line nor a
+    body read (they are counted in faqbot_rate_limited_total); then request telemetry
+    (413s counted too), security headers on every response, the body limit before
+    anything reads the body, CORS only for the shops that embed the widget."""
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.web.allowed_origins,
@@ -137,13 +138,13 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         expose_headers=["Retry-After"],
         max_age=600,
     )
-    app.add_middleware(LimitDoor)
-    app.add_middleware(ClientAddress, trusted=settings.server.trusted_proxies)
     app.add_middleware(BodyLimit, max_bytes=settings.server.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     metrics = ServiceMetrics()
     app.state.metrics = metrics
     app.add_middleware(RequestTelemetry, metrics=metrics)
+    app.add_middleware(LimitDoor, allowed_origins=settings.web.allowed_origins)
+    app.add_middleware(ClientAddress, trusted=settings.server.trusted_proxies)
 
 
 def _lifespan(

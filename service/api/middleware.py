@@ -164,11 +164,14 @@ DOOR: dict[str, str] = {
 class LimitDoor:
     """429 at once for an address its limit refused a moment ago and whose bucket has
     not refilled: a flood then costs the service a dictionary lookup a request, not a
-    body read, validation and a store round trip. The routes take the tokens
-    (throttle/limits.py); this only repeats their last answer. Runs after ClientAddress."""
+    body read, validation, a store round trip or a log line. The routes take the tokens
+    (throttle/limits.py); this only repeats their last answer. Runs right after
+    ClientAddress, before request telemetry."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, allowed_origins: Iterable[str] = ()) -> None:
         self.app = app
+        # CORS runs further in: a shop's widget must still be able to read the 429
+        self.allowed_origins = {o.encode() for o in allowed_origins}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         name = DOOR.get(scope.get("path", "")) if scope["type"] == "http" else None
@@ -192,6 +195,15 @@ class LimitDoor:
             (b"content-type", b"application/json"),
             (b"content-length", str(len(body)).encode()),
             (b"retry-after", wait.encode()),
+            (b"x-content-type-options", b"nosniff"),
+            (b"cache-control", b"no-store"),
         ]
+        origin = next((v for k, v in scope["headers"] if k == b"origin"), None)
+        if origin is not None and origin in self.allowed_origins:
+            headers += [
+                (b"access-control-allow-origin", origin),
+                (b"access-control-expose-headers", b"Retry-After"),
+                (b"vary", b"Origin"),
+            ]
         await send({"type": "http.response.start", "status": 429, "headers": headers})
         await send({"type": "http.response.body", "body": body})

@@ -23,6 +23,7 @@ from tests.live_server import free_port
 pytestmark = pytest.mark.integration
 RETURNS = "How long do I have to return an item?"
 KEY = "test-key-0123456789abcdef"
+SHOP = "https://shop.example"
 # make_app copies settings groups without validating them: RateLimit objects, not dicts
 TIGHT = {
     "chat_per_address": RateLimit(per_minute=6, burst=4),
@@ -47,7 +48,12 @@ def chat(c: httpx.Client, base: str, session: str | None = None) -> httpx.Respon
 def test_a_flooding_client_gets_429s_on_every_chat_door_and_others_are_served(
     live_server: Callable[..., str],
 ) -> None:
-    base = live_server(InstantChatModel(), limits=TIGHT, compat={"api_key": SecretStr(KEY)})
+    base = live_server(
+        InstantChatModel(),
+        limits=TIGHT,
+        compat={"api_key": SecretStr(KEY)},
+        web={"allowed_origins": [SHOP]},
+    )
     flood, other = client_at("127.0.0.2"), client_at("127.0.0.3")
     codes = [chat(flood, base).status_code for _ in range(4)]
     assert codes == [200] * 4
@@ -75,8 +81,10 @@ def test_a_flooding_client_gets_429s_on_every_chat_door_and_others_are_served(
         f"{base}/v1/chat", content=b"{not json", headers={"content-type": "application/json"}
     )
     assert door.status_code == 429 and int(door.headers["retry-after"]) >= 1
+    embedded = flood.post(f"{base}/v1/chat", json={"message": RETURNS}, headers={"Origin": SHOP})
+    assert embedded.status_code == 429 and embedded.headers["access-control-allow-origin"] == SHOP
     metrics = httpx.get(f"{base}/metrics").text
-    assert re.search(r'faqbot_rate_limited_total\{by="address",limit="chat"\} 5\.0', metrics)
+    assert re.search(r'faqbot_rate_limited_total\{by="address",limit="chat"\} 6\.0', metrics)
 
 
 def test_one_session_cannot_spend_its_addresss_allowance(live_server: Callable[..., str]) -> None:
