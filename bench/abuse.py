@@ -53,11 +53,14 @@ async def customer(url: str, seconds: float) -> list[float]:
     i = 0
     while time.perf_counter() < end:
         t = time.perf_counter()
-        r = await clients[i % len(clients)].post(
-            f"{url}/v1/chat", json={"message": CANONICAL[i % 4]}
-        )
-        if r.status_code == 200:
-            times.append((time.perf_counter() - t) * 1000)
+        try:
+            r = await clients[i % len(clients)].post(
+                f"{url}/v1/chat", json={"message": CANONICAL[i % 4]}
+            )
+            if r.status_code == 200:
+                times.append((time.perf_counter() - t) * 1000)
+        except httpx.TransportError:
+            pass  # a kept-alive connection the server closed meanwhile: ask again
         i += 1
         await asyncio.sleep(0.2)
     for c in clients:
