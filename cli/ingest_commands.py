@@ -134,6 +134,8 @@ def _rollback(args: argparse.Namespace, store: Any) -> int:
 def _print_report(report: Any, args: argparse.Namespace) -> None:
     for warning in report.warnings:
         say(f"  skipped: {warning}")
+    for advice in report.advice:
+        say(f"  advice: {advice}")
     plan = report.plan
     prefix = "dry run, nothing written: " if args.dry_run else ""
     print(f"{prefix}{report.entries} entries from {report.files} file(s): {plan.summary()}")

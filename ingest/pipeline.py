@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ingest import crosslingual
+from ingest.advice import entry_advice, similar_questions
 from ingest.calibrate import calibrate_index
 from ingest.chunking import entry_records
 from ingest.policy import PolicyError, read_policy
@@ -124,6 +125,8 @@ class IngestReport:
     entries: int
     files: int
     warnings: list[str] = field(default_factory=list)
+    # where the FAQ will confuse customers (ingest/advice.py); published all the same
+    advice: list[str] = field(default_factory=list)
     version: str | None = None
     published: bool = False
     embedded_texts: int = 0
@@ -300,6 +303,7 @@ class IngestPipeline:
             entries=len(parsed.entries),
             files=parsed.files,
             warnings=warnings,
+            advice=entry_advice(parsed.entries),
         )
 
     def _collect_garbage(self) -> None:
@@ -334,6 +338,7 @@ class IngestPipeline:
             )
         records = [r for entry in entries for r in entry_records(entry)]
         vectors, reused = self._vectors(records, report, live)
+        report.advice += similar_questions(entries, vectors, *_owners(records))
         with _timed(stages, "vector store"):
             if forked:
                 index.delete(sorted(reused.stale))
@@ -628,6 +633,11 @@ def _stale_details(live: Manifest, entries: list[FaqEntry], policy: dict[str, in
         return True
     dates = {e.id: e.updated for e in entries}
     return any(info.updated != dates.get(entry_id, "") for entry_id, info in live.entries.items())
+
+
+def _owners(records: Sequence[IndexRecord]) -> tuple[list[str], list[str]]:
+    """Each record's entry and kind, as the vectors' labels."""
+    return [r.entry_id for r in records], [str(r.kind) for r in records]
 
 
 def _load_declines(path: Path) -> dict[str, np.ndarray]:
