@@ -94,7 +94,8 @@ class _LiveCollector(Collector):
             yield degraded
             failures = CounterMetricFamily(
                 "faqbot_index_load_failures",
-                "Index versions that failed to load since the start (none was served).",
+                "Failed loads of the published index version since the start (it is tried "
+                "again every 30 s and whenever the pointer moves; none was served).",
             )
             failures.add_metric([], float(health.failures if health is not None else 0))
             yield failures

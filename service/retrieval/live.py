@@ -31,7 +31,7 @@ class IndexHealth:
     serving: str | None  # the version answering now
     published: str | None  # the version the pointer names
     problem: str | None = None  # why they differ, or why nothing is served
-    failures: int = 0  # versions that failed to load since the service started
+    failures: int = 0  # failed loads since the start (a failed version is retried)
 
     @property
     def degraded(self) -> bool:
