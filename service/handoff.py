@@ -61,10 +61,10 @@ class HandoffDesk:
         is set and the hour's mails allow. A failed mail is logged, the request kept."""
         earlier = await self._guard.run(self._recent, request)
         if earlier is not None:
-            return Submitted(earlier.id[:8].upper(), earlier.mailed_at is not None, True)
+            return Submitted(_reference(earlier.id), earlier.mailed_at is not None, True)
         masked = _masked(request)
         await self._guard.run(self._store, masked)
-        reference = request.id[:8].upper()
+        reference = _reference(request.id)
         if not self._settings.smtp_host:
             return Submitted(reference, False)
         if await self._guard.run(self._mails_last_hour) >= self._settings.mails_per_hour:
@@ -153,6 +153,11 @@ class HandoffDesk:
                     handoff_requests.delete().where(handoff_requests.c.created_at < older_than)
                 ).rowcount
             )
+
+
+def _reference(request_id: str) -> str:
+    """The short reference the customer is given."""
+    return request_id[:8].upper()
 
 
 def _masked(r: HandoffRequest) -> HandoffRequest:

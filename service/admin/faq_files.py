@@ -37,8 +37,9 @@ _DECLINE_HEADER = (
 )
 
 
-class FaqEditError(ValueError):
-    """The edit cannot be made; the message says why (unknown entry, bad question)."""
+# The edit cannot be made; the message says why (unknown entry, bad question, or a
+# change the writer refuses): one error for the console, whichever layer found it.
+FaqEditError = write.SourceWriteError
 
 
 def clean_questions(questions: Sequence[str]) -> list[str]:
@@ -68,7 +69,7 @@ def add_phrasings(faq_dir: Path, entry_id: str, questions: Sequence[str]) -> Pat
             edited = _add_to_front_matter(path, before, entry_id, new)
         if edited is not None:
             after = "\n".join(edited) + "\n"
-            _checked(write.check_markdown, path, before, after, _with_phrasings(entry_id, new))
+            write.check_markdown(path, before, after, _with_phrasings(entry_id, new))
             _write(path, after)
             return path
     raise FaqEditError(f'no markdown entry "{entry_id}" under {faq_dir}')
@@ -91,23 +92,9 @@ def _with_phrasings(entry_id: str, new: list[str]) -> Callable[[list[FaqEntry]],
     return expect
 
 
-def _checked(check: Callable[..., None], *args: object) -> None:
-    try:
-        check(*args)
-    except write.SourceWriteError as exc:
-        raise FaqEditError(str(exc)) from None
-
-
 def _is_translation_or_decline(path: Path, root: Path) -> bool:
     parts = path.relative_to(root).parts
     return is_decline_file(path) or (len(parts) > 1 and parts[0] in TRANSLATION_LANGUAGES)
-
-
-def _bullets(new: Sequence[str]) -> list[str]:
-    try:
-        return [write.markdown_bullet(q) for q in new]
-    except write.SourceWriteError as exc:
-        raise FaqEditError(str(exc)) from None
 
 
 def _add_to_section(lines: list[str], entry_id: str, new: list[str]) -> list[str] | None:
@@ -124,7 +111,7 @@ def _add_to_section(lines: list[str], entry_id: str, new: list[str]) -> list[str
         body = section
         while body and not body[-1].strip():
             body = body[:-1]
-        added = [*body, "", "Also asked:", *_bullets(new), ""]
+        added = [*body, "", "Also asked:", *_markdown_bullets(new), ""]
         return [*lines[:start], *added, *lines[end:]]
     existing = {m["text"].lower() for ln in section[also:] if (m := BULLET.match(ln))}
     last = also  # the list's last bullet (blank lines may sit between bullets)
@@ -133,7 +120,7 @@ def _add_to_section(lines: list[str], entry_id: str, new: list[str]) -> list[str
             last = i
         elif section[i].strip():
             break
-    bullets = _bullets([q for q in new if q.lower() not in existing])
+    bullets = _markdown_bullets([q for q in new if q.lower() not in existing])
     at = start + last + 1
     return [*lines[:at], *bullets, *lines[at:]]
 
@@ -176,10 +163,11 @@ def _add_to_front_matter(path: Path, text: str, entry_id: str, new: list[str]) -
 
 
 def _items(questions: Sequence[str], indent: str) -> list[str]:
-    try:
-        return [f"{indent}- {write.yaml_item(q)}" for q in questions]
-    except write.SourceWriteError as exc:
-        raise FaqEditError(str(exc)) from None
+    return [f"{indent}- {write.yaml_item(q)}" for q in questions]
+
+
+def _markdown_bullets(questions: Sequence[str]) -> list[str]:
+    return [write.markdown_bullet(q) for q in questions]
 
 
 def add_declines(faq_dir: Path, questions: Sequence[str]) -> Path:
@@ -187,9 +175,9 @@ def add_declines(faq_dir: Path, questions: Sequence[str]) -> Path:
     path = faq_dir / DECLINE_FILE
     before = path.read_text(encoding="utf-8") if path.is_file() else _DECLINE_HEADER
     existing = {m["text"].lower() for ln in before.splitlines() if (m := BULLET.match(ln))}
-    bullets = [f"{b}\n" for b in _bullets([q for q in new if q.lower() not in existing])]
+    bullets = [f"{b}\n" for b in _markdown_bullets([q for q in new if q.lower() not in existing])]
     after = before.rstrip("\n") + "\n" + "".join(bullets)
-    _checked(write.check_declines, path, before, after, new)
+    write.check_declines(path, before, after, new)
     _write(path, after)
     return path
 
@@ -238,17 +226,14 @@ def add_entry(
     ):
         raise FaqEditError(f'an entry "{entry_id}" exists already')
     extra = [q for q in clean_questions(phrasings) if q != title] if phrasings else []
-    try:
-        body = write.answer_block(answer)
-        section = f"\n{write.heading(title, entry_id)}\n{body}\n"
-    except write.SourceWriteError as exc:
-        raise FaqEditError(str(exc)) from None
+    body = write.answer_block(answer)
+    section = f"\n{write.heading(title, entry_id)}\n{body}\n"
     if extra:
-        section += "\nAlso asked:\n" + "".join(f"{b}\n" for b in _bullets(extra))
+        section += "\nAlso asked:\n" + "".join(f"{b}\n" for b in _markdown_bullets(extra))
     before = path.read_text(encoding="utf-8") if path.is_file() else _DRAFTS_HEADER
     after = before.rstrip("\n") + "\n" + section
     entry = FaqEntry(entry_id, title, body.strip(), tuple(extra))
-    _checked(write.check_markdown, path, before, after, lambda old: [*old, entry])
+    write.check_markdown(path, before, after, lambda old: [*old, entry])
     _write(path, after)
     return path
 

@@ -215,9 +215,8 @@ async def completions(
     try:
         await limits.check("chat", client, session)
     except RateLimited as exc:
-        message = f"Too many requests; retry in {exc.retry_after_s} s."
         raise CompatError(
-            429, message, "rate_limit_error", retry_after_s=exc.retry_after_s
+            429, exc.detail, "rate_limit_error", retry_after_s=exc.retry_after_s
         ) from None
     if service.limiter.full:
         request.app.state.metrics.busy.inc()

@@ -107,7 +107,7 @@ async def _overloaded(_: Request, exc: Exception) -> JSONResponse:
 async def _rate_limited(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RateLimited)
     return JSONResponse(
-        {"detail": f"Too many requests; please try again in {exc.retry_after_s} s."},
+        {"detail": exc.detail},
         status_code=429,
         headers={"Retry-After": str(exc.retry_after_s)},
     )

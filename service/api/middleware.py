@@ -182,14 +182,10 @@ class LimitDoor:
             await self.app(scope, receive, send)
             return
         wait = str(refused.retry_after_s)
-        if name == "chat" and scope["path"].endswith("/completions"):  # OpenAI's shape
-            error = {
-                "message": f"Too many requests; retry in {wait} s.",
-                "type": "rate_limit_error",
-            }
-            payload: dict[str, Any] = {"error": {**error, "code": None, "param": None}}
-        else:
-            payload = {"detail": f"Too many requests; please try again in {wait} s."}
+        payload: dict[str, Any] = {"detail": refused.detail}
+        if scope["path"].endswith("/completions"):  # OpenAI's shape
+            error = {"message": refused.detail, "type": "rate_limit_error"}
+            payload = {"error": {**error, "code": None, "param": None}}
         body = json.dumps(payload).encode()
         headers = [
             (b"content-type", b"application/json"),

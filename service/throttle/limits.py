@@ -35,6 +35,11 @@ class RateLimited(Exception):
         self.limit = limit
         self.retry_after_s = max(1, int(retry_after_s + 0.999))
 
+    @property
+    def detail(self) -> str:
+        """What the client is told, in every response shape."""
+        return f"Too many requests; please try again in {self.retry_after_s} s."
+
 
 def _rate(r: RateLimit) -> Rate:
     return Rate(r.per_minute, r.burst)
@@ -81,10 +86,6 @@ class ClientLimits:
             "feedback": [("address", _rate(s.feedback_per_address))],
             "login": [("address", _rate(s.login_per_address))],
         }
-
-    @property
-    def store(self) -> str:
-        return "memory" if self._shared is None else type(self._shared).__name__
 
     async def check(self, name: LimitName, address: str, session: str | None = None) -> None:
         """Take a token from each of the request's buckets; RateLimited if one is empty."""
