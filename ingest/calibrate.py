@@ -40,12 +40,15 @@ def calibrate_index(
     settings: RetrievalSettings,
     *,
     linear: bool = True,
+    generic: int = 0,
 ) -> tuple[Calibration, PhrasingClassifier | None]:
     """The calibration, and the last fold's classifier: a close starting point for the
     full fit, which then converges in a few iterations. ``linear=False`` calibrates the
-    neighbour classifier (neighbours.py) instead, and returns no classifier."""
+    neighbour classifier (neighbours.py) instead, and returns no classifier. The last
+    ``generic`` rows of ``declines`` are faqbot's own generic questions (generic.py),
+    the others the shop's."""
     rows, temperature, last = cross_validate(
-        vectors, labels, kinds, declines, settings, linear=linear
+        vectors, labels, kinds, declines, settings, linear=linear, generic=generic
     )
     calibration = calibrate(
         rows,
@@ -73,6 +76,7 @@ class _Part:
     top_column: list[int]  # the top entry's column in ``logits``
     cosine: list[float]
     margin: list[float]
+    group: list[str]  # each row's Group (calibration.py)
 
 
 def cross_validate(
@@ -83,21 +87,23 @@ def cross_validate(
     settings: RetrievalSettings,
     *,
     linear: bool = True,
+    generic: int = 0,
 ) -> tuple[CalibrationRows, float, PhrasingClassifier | None]:
-    """Pooled held-out rows and the temperature that minimises their log-loss.
-    Only alternate phrasings are held out: an entry keeps its question and answer.
-    Each fold's linear fit starts from the previous fold's weights: the folds share
-    two thirds of their data, so it converges in fewer iterations."""
+    """Pooled held-out rows and the temperature that minimises their log-loss. Only
+    alternate phrasings are held out (an entry keeps its question and answer), each
+    scored as itself and with its own entry gone ("absent": a question of the trade the
+    FAQ does not answer). Each fold's fit starts from the previous fold's weights."""
     label_arr = np.array(labels)
     kind_arr = np.array(kinds)
     rng = np.random.default_rng(0)  # the same FAQ always gives the same calibration
+    first_generic = len(declines) - generic
     phrasings = np.flatnonzero(kind_arr == "phrasing")
     per_fold = max(MIN_HELD_OUT, SIMILARITY_BUDGET // max(1, len(label_arr)))
     shuffled = rng.permutation(len(phrasings))
     record_fold = shuffled % FOLDS
     sampled = shuffled < per_fold * FOLDS  # a random subset when over the budget
     decline_fold = rng.permutation(len(declines)) % FOLDS
-    parts: list[_Part] = []
+    parts, absents = list[_Part](), list[_Part]()
     clf: PhrasingClassifier | None = None
     for fold in range(FOLDS):
         held = phrasings[(record_fold == fold) & sampled]
@@ -106,45 +112,66 @@ def cross_validate(
             continue
         keep = np.ones(len(label_arr), dtype=bool)
         keep[held] = False
-        kept_declines = declines[decline_fold != fold]
-        model: EntryClassifier
-        if linear:
-            clf = PhrasingClassifier.fit(
-                *with_declines(vectors[keep], label_arr[keep].tolist(), kept_declines),
-                start_from=clf,
-            )
-            model = clf
-        else:
-            model = NeighbourClassifier(sorted(set(label_arr[keep].tolist())), kept_declines)
+        kept = decline_fold != fold
+        generic_kept = int(kept[first_generic:].sum())
+        model = _fold_model(
+            vectors[keep], label_arr[keep], declines[kept], generic_kept, clf, linear
+        )
+        clf = model if isinstance(model, PhrasingClassifier) else clf
         queries = np.vstack([vectors[held], declines[held_declines]])
         gold = [*label_arr[held].tolist(), *([""] * len(held_declines))]
-        parts.append(
-            _score_fold(
-                model, queries, gold, vectors[keep], label_arr[keep], kind_arr[keep], settings
-            )
+        part, absent = _score_fold(
+            model, queries, gold, vectors[keep], label_arr[keep], kind_arr[keep], settings
         )
+        kinds_held = np.where(held_declines >= first_generic, "generic", "decline").tolist()
+        part.group = [*(["in"] * len(held)), *kinds_held]
+        parts.append(part)
+        if absent is not None:
+            absents.append(absent)
     # Entries keep their question in every fold, so only the decline class can be missing
     # from a fold (fewer declines than folds); such a fold cannot be pooled.
     parts = [p for p in parts if p.classes == parts[0].classes]
-    return (*_pool(parts), clf)
+    absents = [p for p in absents if parts and p.classes == parts[0].classes]
+    return (*_pool(parts, absents), clf)
 
 
-def _pool(parts: list[_Part]) -> tuple[CalibrationRows, float]:
+def _fold_model(
+    vectors: Vectors,
+    labels: npt.NDArray[np.str_],
+    declines: Vectors,
+    generic: int,
+    previous: PhrasingClassifier | None,
+    linear: bool,
+) -> EntryClassifier:
+    """One fold's classifier, fit on what the fold keeps."""
+    if linear:
+        return PhrasingClassifier.fit(
+            *with_declines(vectors, labels.tolist(), declines, generic), start_from=previous
+        )
+    return NeighbourClassifier(sorted(set(labels.tolist())), declines)
+
+
+def _pool(parts: list[_Part], absents: list[_Part]) -> tuple[CalibrationRows, float]:
+    """The temperature is fit on the rows whose right class exists (not the absent
+    ones), then every row's confidence is computed with it."""
     if not parts:
         empty = np.array([], dtype=str)
-        return CalibrationRows(empty, empty, np.array([]), np.array([])), 1.0
+        return CalibrationRows(empty, empty, np.array([]), np.array([]), empty), 1.0
     logits = np.vstack([p.logits for p in parts])
     targets = np.array([t for p in parts for t in p.targets])
     temperature = best_temperature(logits, targets) if len(targets) >= MIN_HELD_OUT else 1.0
-    tops = [t for p in parts for t in p.top]
-    columns = [c for p in parts for c in p.top_column]
+    every = [*parts, *absents]
+    logits = np.vstack([p.logits for p in every])
+    tops = [t for p in every for t in p.top]
+    columns = [c for p in every for c in p.top_column]
     p_top = softmax(logits / temperature)[np.arange(len(tops)), columns]
-    cosines = np.array([c for p in parts for c in p.cosine])
+    cosines = np.array([c for p in every for c in p.cosine])
     rows = CalibrationRows(
-        gold=np.array([g for p in parts for g in p.gold]),
+        gold=np.array([g for p in every for g in p.gold]),
         top=np.array(tops),
         confidence=np.asarray(confidence(p_top, cosines), dtype=np.float64),
-        margin=np.array([m for p in parts for m in p.margin]),
+        margin=np.array([m for p in every for m in p.margin]),
+        group=np.array([g for p in every for g in p.group]),
     )
     return rows, temperature
 
@@ -157,10 +184,11 @@ def _score_fold(
     labels: npt.NDArray[np.str_],
     kinds: npt.NDArray[np.str_],
     settings: RetrievalSettings,
-) -> _Part:
+) -> tuple[_Part, _Part | None]:
     """The fused score of every entry for each held-out query, exactly as search
     computes it except for BM25 (its weight is small, and it is not worth a BM25 index
-    per fold)."""
+    per fold); and, for the linear classifier, the in-scope queries scored again with
+    their own entry removed (its vectors and its class), as if the FAQ lacked it."""
     entries = sorted(set(labels.tolist()))
     owner = np.searchsorted(entries, labels)
     sims = queries @ vectors.T
@@ -174,12 +202,8 @@ def _score_fold(
         logits = clf.logits(queries)  # once: for the ranking here and the temperature below
         probs = softmax(logits)[:, [where[e] for e in entries]]
     score = fused_scores(question_sim, chunk_sim, probs, np.zeros_like(probs), settings)
-    order = _top_two(score)
-    rows = np.arange(len(queries))
-    top = order[:, 0]
-    best_cos = np.maximum(question_sim, chunk_sim)[rows, top]
-    # as search: the lead over the second entry, or the whole score when there is one
-    margin = score[rows, top] - (score[rows, order[:, 1]] if len(entries) > 1 else 0.0)
+    top, best_cos, margin = _ranked(score, question_sim, chunk_sim)
+    absent = None
     if isinstance(clf, NeighbourClassifier):
         # two classes, the top entry's kind or declined: what the temperature is fit on
         logits = clf.pair_logits(best_cos, queries)
@@ -187,11 +211,71 @@ def _score_fold(
         targets = [0 if g else 1 for g in gold]
         columns = [0] * len(gold)
     else:
+        absent = _absent_rows(clf, entries, gold, question_sim, chunk_sim, logits, settings)
         classes = clf.entry_ids
         targets = [where[g] if g else where[REJECT_LABEL] for g in gold]
         columns = [where[entries[i]] for i in top]
     tops = [entries[i] for i in top]
-    return _Part(classes, logits, targets, gold, tops, columns, best_cos.tolist(), margin.tolist())
+    part = _Part(
+        classes, logits, targets, gold, tops, columns, best_cos.tolist(), margin.tolist(), []
+    )
+    return part, absent
+
+
+def _ranked(
+    score: npt.NDArray[np.floating],
+    question_sim: npt.NDArray[np.floating],
+    chunk_sim: npt.NDArray[np.floating],
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.floating], npt.NDArray[np.floating]]:
+    """Per row: the top entry, its best cosine, and (as search) its lead over the
+    second entry, or the whole score when there is one."""
+    order = _top_two(score)
+    rows = np.arange(len(score))
+    top = order[:, 0]
+    best_cos = np.maximum(question_sim, chunk_sim)[rows, top]
+    second = score[rows, order[:, 1]] if score.shape[1] > 1 else 0.0
+    margin = np.where(np.isfinite(second), score[rows, top] - second, score[rows, top])
+    return top, best_cos, margin
+
+
+def _absent_rows(
+    clf: EntryClassifier,
+    entries: list[str],
+    gold: list[str],
+    question_sim: npt.NDArray[np.floating],
+    chunk_sim: npt.NDArray[np.floating],
+    logits: npt.NDArray[np.floating],
+    settings: RetrievalSettings,
+) -> _Part | None:
+    """The in-scope rows with their own entry gone: its similarities out of the ranking
+    and its class out of the softmax (the others keep their relative odds). An FAQ of
+    one entry has nothing left to rank."""
+    rows = np.flatnonzero(np.array([bool(g) for g in gold], dtype=bool))
+    if len(rows) == 0 or len(entries) < 2:
+        return None
+    where = {c: i for i, c in enumerate(clf.entry_ids)}
+    own = np.searchsorted(entries, [gold[r] for r in rows])
+    own_class = np.array([where[gold[r]] for r in rows])
+    at = np.arange(len(rows))
+    q_sim, c_sim, lg = question_sim[rows].copy(), chunk_sim[rows].copy(), logits[rows].copy()
+    q_sim[at, own] = -np.inf
+    c_sim[at, own] = -np.inf
+    lg[at, own_class] = -np.inf
+    probs = softmax(lg)[:, [where[e] for e in entries]]
+    score = fused_scores(q_sim, c_sim, probs, np.zeros_like(probs), settings)
+    top, best_cos, margin = _ranked(score, q_sim, c_sim)
+    n = len(rows)
+    return _Part(
+        clf.entry_ids,
+        lg,
+        [0] * n,  # unused: absent rows do not fit the temperature
+        [""] * n,
+        [entries[i] for i in top],
+        [where[entries[i]] for i in top],
+        best_cos.tolist(),
+        margin.tolist(),
+        ["absent"] * n,
+    )
 
 
 def _top_two(score: npt.NDArray[np.floating]) -> npt.NDArray[np.intp]:

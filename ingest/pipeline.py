@@ -16,6 +16,7 @@ from ingest import crosslingual
 from ingest.advice import entry_advice, similar_questions
 from ingest.calibrate import calibrate_index
 from ingest.chunking import entry_records
+from ingest.generic import generic_questions, outside_faq
 from ingest.policy import PolicyError, read_policy
 from service.config import GateSettings, Settings
 from service.retrieval.calibration import Calibration
@@ -347,8 +348,7 @@ class IngestPipeline:
             else:
                 index.add([r.id for r in records], vectors)
         self._lexical(version, entries, stages)
-        decline_vectors = self._decline_vectors(version, declines, live, report, vectors.shape[1])
-        calibration = self._classifier(version, records, vectors, decline_vectors, live, report)
+        calibration = self._classifier(version, records, vectors, declines, live, report)
         # The manifest is written last: a version without one is unfinished and is
         # removed by the next run.
         manifest = self._manifest(version, entries, records, vectors, paths)
@@ -491,12 +491,29 @@ class IngestPipeline:
         )
         return vectors
 
+    def _all_declines(
+        self,
+        version: str,
+        declines: list[str],
+        records: list[IndexRecord],
+        vectors: np.ndarray,
+        live: Manifest | None,
+        report: IngestReport,
+    ) -> tuple[np.ndarray, int]:
+        """The shop's decline examples' vectors, then those of faqbot's generic questions
+        that are not close to this FAQ (generic.py), and how many of those there are."""
+        known = set(declines)
+        extra = [q for q in generic_questions("en") if q not in known]
+        both = self._decline_vectors(version, [*declines, *extra], live, report, vectors.shape[1])
+        keep = outside_faq(both[len(declines) :], vectors, *_owners(records))
+        return np.vstack([both[: len(declines)], both[len(declines) :][keep]]), int(keep.sum())
+
     def _classifier(
         self,
         version: str,
         records: list[IndexRecord],
         vectors: np.ndarray,
-        declines: np.ndarray,
+        shop_declines: list[str],
         live: Manifest | None,
         report: IngestReport,
     ) -> Calibration:
@@ -504,6 +521,9 @@ class IngestPipeline:
         thresholds by cross-validation, or, for a small edit, keep the live calibration and
         start from the live weights. Above ``classifier_max_entries`` the neighbour
         classifier replaces the linear fit, which would take minutes there."""
+        declines, generic = self._all_declines(
+            version, shop_declines, records, vectors, live, report
+        )
         entry_ids = [r.entry_id for r in records]
         entries = list(dict.fromkeys(entry_ids))
         linear = len(entries) <= self.settings.retrieval.classifier_max_entries
@@ -521,12 +541,13 @@ class IngestPipeline:
                     declines,
                     self.settings.retrieval,
                     linear=linear,
+                    generic=generic,
                 )
         path = self.store.version_dir(version) / CLASSIFIER_FILE
         with _timed(report.stage_seconds, "classifier"):
             if linear:
                 PhrasingClassifier.fit(
-                    *with_declines(vectors, entry_ids, declines),
+                    *with_declines(vectors, entry_ids, declines, generic),
                     temperature=calibration.temperature,
                     start_from=previous if isinstance(previous, PhrasingClassifier) else None,
                 ).save(path)

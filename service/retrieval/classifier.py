@@ -27,13 +27,23 @@ FloatArray = npt.NDArray[np.float32]
 
 
 def with_declines(
-    vectors: Vectors, labels: Sequence[str], declines: Vectors
-) -> tuple[Vectors, list[str]]:
+    vectors: Vectors, labels: Sequence[str], declines: Vectors, generic: int = 0
+) -> tuple[Vectors, list[str], npt.NDArray[np.float64] | None]:
     """The training set: the index's vectors with their entries' labels, then the decline
-    examples as the one extra class."""
+    examples as the one extra class, and each row's weight. The last ``generic`` decline
+    rows are faqbot's own generic questions (ingest/generic.py): together they weigh as
+    much as a typical entry's texts, so that on a small FAQ the decline class does not
+    outweigh the entries by its numbers alone (measured: docs/retrieval.md)."""
     if not len(declines):
-        return vectors, list(labels)
-    return np.vstack([vectors, declines]), [*labels, *[REJECT_LABEL] * len(declines)]
+        return vectors, list(labels), None
+    all_labels = [*labels, *[REJECT_LABEL] * len(declines)]
+    weights = None
+    if generic:
+        _, counts = np.unique(np.asarray(labels), return_counts=True)
+        share = min(1.0, float(np.median(counts)) / generic) if len(counts) else 1.0
+        weights = np.ones(len(all_labels))
+        weights[len(all_labels) - generic :] = share
+    return np.vstack([vectors, declines]), all_labels, weights
 
 
 def softmax(logits: npt.NDArray[np.floating]) -> npt.NDArray[np.floating]:
@@ -62,6 +72,7 @@ class PhrasingClassifier:
         cls,
         vectors: Vectors,
         labels: Sequence[str],
+        weights: npt.NDArray[np.float64] | None = None,
         *,
         temperature: float = 1.0,
         start_from: PhrasingClassifier | None = None,
@@ -84,7 +95,7 @@ class PhrasingClassifier:
         model = LogisticRegression(C=REGULARISATION_C, max_iter=300, warm_start=True)
         if start_from is not None and len(classes) > 2:
             model.coef_, model.intercept_ = start_from.weights_for(classes, dim)
-        model.fit(vectors, np.array(labels))
+        model.fit(vectors, np.array(labels), sample_weight=weights)
         coef, intercept = _weights(model)
         return cls([str(c) for c in model.classes_], coef, intercept, temperature)
 

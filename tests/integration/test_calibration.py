@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -64,8 +65,10 @@ def test_decline_examples_are_learnt_and_changes_to_them_publish(
     assert report.published and report.plan.declines_changed
     # Every entry's vectors are reused: only the decline examples are embedded.
     assert report.embedded_texts == len(OFF_TOPIC)
-    after = open_retriever().search("Tell me a joke about penguins").confidence
-    assert after < before  # the decline class takes its share of the probability
+    retriever = open_retriever()
+    after = retriever.search("Tell me a joke about penguins").confidence
+    # declined before (faqbot's generic questions) and after (the shop's own too)
+    assert before < retriever.abstain_threshold and after < retriever.abstain_threshold
     again = make_pipeline().run([faq_dir])
     assert not again.published
 
@@ -114,7 +117,11 @@ def test_an_index_built_before_calibration_is_calibrated_by_the_next_ingest(
     again = make_pipeline().run([faq_dir])
     assert again.published and again.plan.refresh
     assert again.embedded_texts == 0 and "calibration" in again.stage_seconds
-    assert again.calibration == first.calibration
+    # the same calibration (the temperature to rounding: BLAS threads may add in another
+    # order)
+    assert again.calibration is not None and first.calibration is not None
+    assert again.calibration.temperature == pytest.approx(first.calibration.temperature, rel=1e-4)
+    assert replace(again.calibration, temperature=0) == replace(first.calibration, temperature=0)
 
 
 def test_a_large_faq_gets_the_neighbour_classifier_calibrated_the_same_way(

@@ -45,14 +45,22 @@ def test_too_few_declines_fall_back_to_the_default() -> None:
 
 
 def test_the_canonical_rule_needs_a_lead_when_close_calls_are_wrong() -> None:
-    # 60 clear wins (lead 0.5) are right; 20 close calls (lead 0.05) are wrong, all confident.
-    gold = ["a"] * 60 + ["b"] * 20
-    top = ["a"] * 60 + ["a"] * 20
-    r = rows(gold, top, [0.9] * 80, [0.5] * 60 + [0.05] * 20)
+    # 400 clear wins (lead 0.5) are right; 100 close calls (lead 0.05) are wrong, all
+    # confident.
+    gold = ["a"] * 400 + ["b"] * 100
+    top = ["a"] * 500
+    r = rows(gold, top, [0.9] * 500, [0.5] * 400 + [0.05] * 100)
     rule = canonical_rule(r, floor=0.4, target_precision=0.99)
     assert rule is not None
     threshold, margin = rule
     assert 0.05 < margin <= 0.5 and threshold >= 0.4
+
+
+def test_a_verbatim_rule_needs_rows_enough_to_show_its_precision() -> None:
+    # 50 rows all right say little about a 0.995 target: no rule, the defaults apply
+    r = rows(["a"] * 50, ["a"] * 50, [0.9] * 50, [0.0] * 50)
+    assert canonical_rule(r, floor=0.4, target_precision=0.995) is None
+    assert canonical_rule(r, floor=0.4, target_precision=1.0) is None
 
 
 def test_a_decline_file_is_read_as_questions_to_decline(tmp_path: Path) -> None:
