@@ -164,6 +164,13 @@ class GateSettings(BaseModel):
         description="`ingest --gate`: minimum share of questions handled right "
         "(in scope: right entry and answered; out of scope: declined).",
     )
+    min_conversation_turns: float = Field(
+        default=0.85,
+        ge=0.0,
+        le=1.0,
+        description="`ingest --gate-conversations`: minimum share of conversation turns "
+        "handled as expected.",
+    )
 
 
 class LLMSettings(BaseModel):

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from service.api.deps import ChatDep, RetrieverDep, SettingsDep
 from service.api.errors import UNAVAILABLE, ErrorBody, Responses
+from service.chat.turn import Action, SourceRef, Suggestion
 from service.web.theme import text_colour_on
 
 router = APIRouter(prefix="/v1", tags=["content"])
@@ -44,6 +45,12 @@ class Message(BaseModel):
     role: str
     content: str
     mode: str | None
+    # What the page showed with an answer, and the customer's vote, so a reload looks
+    # as the conversation did.
+    sources: list[SourceRef] = []
+    suggestions: list[Suggestion] = []
+    action: Action | None = None
+    rating: str | None = None
 
 
 class Conversation(BaseModel):
@@ -96,5 +103,17 @@ async def messages(service: ChatDep, session_id: str = SESSION_ID) -> Conversati
         raise HTTPException(404, detail="no such conversation")
     return Conversation(
         session_id=session_id,
-        messages=[Message(id=m.id, role=m.role, content=m.content, mode=m.mode) for m in stored],
+        messages=[
+            Message(
+                id=m.id,
+                role=m.role,
+                content=m.content,
+                mode=m.mode,
+                sources=list(m.shown.sources),
+                suggestions=list(m.shown.suggestions),
+                action=m.shown.action,
+                rating=m.rating,
+            )
+            for m in stored
+        ],
     )

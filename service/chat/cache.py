@@ -8,7 +8,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Protocol
 
-from service.chat.turn import Answer, Retrieved
+from service.chat.turn import Answer, Retrieved, Suggestion
 
 _PUNCT = re.compile(r"[^\w\s]")
 
@@ -22,6 +22,8 @@ def normalise_question(text: str) -> str:
 class CachedAnswer:
     answer: Answer
     retrieved: tuple[Retrieved, ...]
+    # "did you mean" entries: every customer who asks gets them, not only the first
+    suggestions: tuple[Suggestion, ...] = ()
 
 
 class AnswerStore(Protocol):

@@ -43,7 +43,7 @@ class Conversations:
             return []
         stored = await self._stored(self._store.history(session_id, self._limit)) or []
         merged = _merge(stored, self.writer.pending_turns(session_id))
-        return [Turn(m.role, m.content) for m in merged[-self._limit :]]
+        return [Turn(m.role, m.content, m.entry_id) for m in merged[-self._limit :]]
 
     async def messages(self, session_id: str, limit: int = 100) -> list[StoredMessage] | None:
         """The session's messages for the chat page after a reload; None if there is no

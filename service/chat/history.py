@@ -64,7 +64,7 @@ class HistoryWriter:
         turns: list[StoredMessage] = []
         for e in self._pending.get(session_id, []):
             turns.append(StoredMessage(f"q-{e.answer_id}", "user", e.question))
-            turns.append(StoredMessage(e.answer_id, "assistant", e.answer, e.mode))
+            turns.append(StoredMessage(e.answer_id, "assistant", e.answer, e.mode, e.shown))
         return turns
 
     # -- writing -------------------------------------------------------------------------

@@ -5,7 +5,7 @@ tests, and for `faqbot eval --answers`, which needs no history kept."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from service.chat.store import ChatStoreError, Exchange, StoredMessage, UnknownMessage
@@ -37,7 +37,12 @@ class MemoryChatStore:
 
     async def history(self, session_id: str, limit: int) -> list[StoredMessage]:
         self._check()
-        mine = [m.message for m in self.messages if m.session_id == session_id]
+        votes = {f["message_id"]: str(f["rating"]) for f in self.feedback}
+        mine = [
+            replace(m.message, rating=votes.get(m.message.id))
+            for m in self.messages
+            if m.session_id == session_id
+        ]
         return mine[-limit:] if limit > 0 else []
 
     async def add_exchange(self, exchange: Exchange) -> None:
@@ -50,6 +55,7 @@ class MemoryChatStore:
                 "assistant",
                 mask_pii(exchange.answer, self._public),
                 exchange.mode,
+                exchange.shown,
             ),
         ):
             self.messages.append(_Message(message, exchange.session_id, exchange.created_at))

@@ -21,6 +21,66 @@ PHRASES: dict[str, dict[str, str]] = {
         "nl": "Sorry, daar heb ik in ons helpcentrum geen antwoord op gevonden. "
         "Neem contact op met {contact}, dan helpt een medewerker je verder.",
     },
+    # Small talk gets a short reply of its own (chat/dialogue.py), never an FAQ answer.
+    "greeting": {
+        "en": "Hello! Ask me about orders, delivery, returns or payment, and I'll find "
+        "the answer in our help center.",
+        "de": "Hallo! Frag mich zu Bestellungen, Lieferung, Rücksendungen oder Zahlung, "
+        "dann suche ich die Antwort in unserem Hilfe-Center.",
+        "fr": "Bonjour ! Posez-moi vos questions sur les commandes, la livraison, les "
+        "retours ou le paiement : je cherche la réponse dans notre centre d'aide.",
+        "es": "¡Hola! Pregúntame por pedidos, envíos, devoluciones o pagos y buscaré la "
+        "respuesta en nuestro centro de ayuda.",
+        "it": "Ciao! Chiedimi di ordini, spedizioni, resi o pagamenti e cercherò la "
+        "risposta nel nostro centro assistenza.",
+        "nl": "Hallo! Vraag me naar bestellingen, levering, retourneren of betalen, dan "
+        "zoek ik het antwoord op in ons helpcentrum.",
+    },
+    "thanks": {
+        "en": "You're welcome! Is there anything else I can help you with?",
+        "de": "Gern geschehen! Kann ich dir sonst noch helfen?",
+        "fr": "Avec plaisir ! Puis-je vous aider pour autre chose ?",
+        "es": "¡De nada! ¿Puedo ayudarte en algo más?",
+        "it": "Prego! Posso aiutarti in qualcos'altro?",
+        "nl": "Graag gedaan! Kan ik je nog ergens anders mee helpen?",
+    },
+    "handoff_offer": {
+        "en": "Of course. Leave your email address and your question with the button "
+        "below, and a person from our team will get back to you. You can also write to "
+        "{contact}.",
+        "de": "Natürlich. Hinterlasse über den Knopf unten deine E-Mail-Adresse und deine "
+        "Frage, dann meldet sich eine Person aus unserem Team. Du kannst auch an "
+        "{contact} schreiben.",
+        "fr": "Bien sûr. Laissez votre adresse e-mail et votre question avec le bouton "
+        "ci-dessous : une personne de notre équipe vous répondra. Vous pouvez aussi "
+        "écrire à {contact}.",
+        "es": "Por supuesto. Deja tu correo electrónico y tu pregunta con el botón de "
+        "abajo y una persona de nuestro equipo te responderá. También puedes escribir a "
+        "{contact}.",
+        "it": "Certo. Lascia il tuo indirizzo e-mail e la tua domanda con il pulsante qui "
+        "sotto e una persona del nostro team ti risponderà. Puoi anche scrivere a "
+        "{contact}.",
+        "nl": "Natuurlijk. Laat met de knop hieronder je e-mailadres en je vraag achter, "
+        "dan neemt een medewerker contact met je op. Je kunt ook mailen naar {contact}.",
+    },
+    # "Where is my order?" without its number: the order flow starts by asking for it.
+    "ask_order_number": {
+        "en": "I can check that for you. What is your order number? You'll find it in "
+        "your order confirmation email. You can also use the order lookup button below.",
+        "de": "Das sehe ich gern für dich nach. Wie lautet deine Bestellnummer? Du "
+        "findest sie in deiner Bestellbestätigung. Du kannst auch den Knopf zur "
+        "Bestellabfrage unten nutzen.",
+        "fr": "Je peux vérifier cela. Quel est votre numéro de commande ? Il figure dans "
+        "l'e-mail de confirmation de commande. Vous pouvez aussi utiliser le bouton de "
+        "suivi ci-dessous.",
+        "es": "Puedo comprobarlo. ¿Cuál es tu número de pedido? Lo encontrarás en el "
+        "correo de confirmación del pedido. También puedes usar el botón de consulta de "
+        "abajo.",
+        "it": "Posso controllare. Qual è il tuo numero d'ordine? Lo trovi nell'e-mail di "
+        "conferma dell'ordine. Puoi anche usare il pulsante di ricerca qui sotto.",
+        "nl": "Dat zoek ik graag voor je op. Wat is je bestelnummer? Je vindt het in de "
+        "bevestigingsmail van je bestelling. Je kunt ook de knop hieronder gebruiken.",
+    },
     # Before an entry that has no translation yet: the English text follows.
     "english_only": {
         "de": "Diese Antwort gibt es bisher nur auf Englisch:",

@@ -52,6 +52,7 @@ class Passage:
 class Turn:
     role: str  # "user" | "assistant"
     content: str
+    entry_id: str | None = None  # the entry an answer gave
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
@@ -22,6 +21,7 @@ from typing import Any, Protocol
 
 from service.chat.cache import AnswerCache, AnswerStore, CachedAnswer
 from service.chat.conversations import Conversations
+from service.chat.dialogue import Reading, choose_reading, read
 from service.chat.extractive import extract
 from service.chat.generation import ModelRunner
 from service.chat.grounding import refusal_reason, strip_markup
@@ -31,9 +31,10 @@ from service.chat.limits import GenerationLimiter, Overloaded
 from service.chat.modes import choose_mode_in, resolve_answer_mode
 from service.chat.phrases import phrase
 from service.chat.prompt import BuiltPrompt, Passage, PromptBuilder, Turn, strip_fences
-from service.chat.store import ChatStore, Exchange
+from service.chat.store import ChatStore, Exchange, Shown
 from service.chat.trace import build_trace
 from service.chat.turn import (
+    Action,
     Answer,
     ChatEvent,
     Mode,
@@ -54,18 +55,6 @@ from service.retrieval.language import LANGUAGES, LanguageDetector, choose_langu
 from service.retrieval.retriever import Hit, Retriever, SearchResult
 
 log = logging.getLogger("faqbot.chat")
-
-
-_FOLLOW_UP = re.compile(
-    r"^\s*(and|also|but|or|what about|how about|same|und|et|y|e|en)\b", re.IGNORECASE
-)
-_WORD = re.compile(r"\w+")
-
-
-def is_follow_up(message: str) -> bool:
-    """Elliptical: starts like a continuation ("and for shoes?", "what about Norway?")
-    or is too short to be a question of its own ("for shoes?")."""
-    return bool(_FOLLOW_UP.match(message)) or len(_WORD.findall(message)) <= 3
 
 
 def _cache_key(message: str, lang: str) -> str:
@@ -105,6 +94,7 @@ class _TurnState:
     lang: str = "en"  # the customer's language this turn
     result: SearchResult | None = None  # for the trace (why this answer)
     prompt: BuiltPrompt | None = None
+    action: Action | None = None  # a form the page offers with the answer
 
 
 class TurnObserver(Protocol):
@@ -184,9 +174,14 @@ class ChatService:
         text = phrase("decline", lang, contact=self._chat.contact) or ""
         return Answer(text, "abstained")
 
-    def language(self, message: str, turns: Sequence[Turn], hint: str | None) -> str:
-        """The message's language if the detector is sure, else the conversation's (its
-        earlier messages together), else the page's hint, else English."""
+    def language(
+        self, message: str, turns: Sequence[Turn], hint: str | None, reading: Reading | None = None
+    ) -> str:
+        """The language small talk and requests were written in (their words tell it),
+        else the message's if the detector is sure, else the conversation's (its earlier
+        messages together), else the page's hint, else English."""
+        if reading is not None and reading.lang in LANGUAGES:
+            return reading.lang
         if self._detector is None:
             return "en"
         detected = self._detector.detect(message)
@@ -225,7 +220,8 @@ class ChatService:
         started, timings, state = time.perf_counter(), Timings(), _TurnState()
         session, known = await self.conversations.resolve(session_id)
         turns = await self.conversations.turns(session, known)
-        state.lang = self.language(message, turns, lang_hint)
+        reading = read(message) if entry_id is None else Reading("question")
+        state.lang = self.language(message, turns, lang_hint, reading)
         reply = None
         if self._orders is not None and entry_id is None:
             t0 = time.perf_counter()
@@ -236,6 +232,8 @@ class ChatService:
             steps = self._order_turn(message, reply, timings, state)
         elif entry_id is not None:
             steps = self._entry_turn(entry_id, state)
+        elif reading.act != "question" and (reading.act != "order_status" or self._orders):
+            steps = self._dialogue_turn(reading, state)
         else:
             steps = self._faq_turn(message, turns, timings, state)
         async for event in steps:
@@ -259,6 +257,7 @@ class ChatService:
         cached = self._cache.get(key, retriever.version) if not turns else None
         if cached is not None:
             state.answer, state.retrieved, state.cached = cached.answer, cached.retrieved, True
+            state.suggestions = cached.suggestions
         else:
             result = await asyncio.to_thread(self._search, retriever, message, turns, lang)
             state.result = result
@@ -290,6 +289,23 @@ class ChatService:
             self._remember(message, turns, state)
         yield sources_event(state.answer.sources)
         yield token_event(state.answer.text)
+
+    async def _dialogue_turn(self, reading: Reading, state: _TurnState) -> AsyncIterator[ChatEvent]:
+        """Small talk, a request for a person, or an order question without its number:
+        a short fixed reply, and the form the page should offer with it."""
+        key = {"order_status": "ask_order_number", "handoff": "handoff_offer"}.get(
+            reading.act, reading.act
+        )
+        text = phrase(key, state.lang, contact=self._chat.contact) or ""
+        mode: Mode = (
+            "order"
+            if reading.act == "order_status"
+            else ("handoff" if reading.act == "handoff" else "smalltalk")
+        )
+        state.action = {"order_status": "order_lookup", "handoff": "handoff"}.get(reading.act)  # type: ignore[assignment]
+        state.answer = Answer(text, mode)
+        yield sources_event(())
+        yield token_event(text)
 
     def _suggestions(self, result: SearchResult) -> tuple[Suggestion, ...]:
         """Plausible entries for a declined question: offered when retrieval came close
@@ -440,18 +456,23 @@ class ChatService:
     def _search(
         self, retriever: Retriever, message: str, turns: list[Turn], lang: str = "en"
     ) -> SearchResult:
+        """The message alone, or read with the customer's previous question when that
+        retrieves better (dialogue.choose_reading): a follow-up ("and to Switzerland?")
+        rarely stands alone, a new question ("voucher") must not borrow the last topic."""
         result = retriever.search(message, lang=lang)
-        # A follow-up ("and for exchanges?") rarely stands alone: if it does not retrieve
-        # well, try again with the customer's previous question in front of it. Only for
-        # messages that read like one: a new, complete question ("what is the capital of
-        # Australia?") must not borrow the last topic and get its answer.
         previous = next((t.content for t in reversed(turns) if t.role == "user"), None)
-        weak = not result.certain(self._chat.canonical_threshold, self._chat.canonical_margin)
-        if previous and weak and is_follow_up(message):
-            combined = retriever.search(f"{previous} {message}", lang=lang)
-            if combined.confidence > result.confidence:
-                return combined
-        return result
+        if previous is None or result.certain(
+            self._chat.canonical_threshold, self._chat.canonical_margin
+        ):
+            return result
+        combined_text = f"{previous} {message}"
+        combined = retriever.search(combined_text, lang=lang)
+        answered = next((t.entry_id for t in reversed(turns) if t.role == "assistant"), None)
+
+        def onward(without: frozenset[str]) -> SearchResult:
+            return retriever.search(combined_text, lang=lang, exclude=without)
+
+        return choose_reading(result, combined, answered, onward)[0]
 
     def _remember(self, message: str, turns: list[Turn], state: _TurnState) -> None:
         # Only first questions (no history changes their meaning) and only answers that
@@ -459,7 +480,8 @@ class ChatService:
         answer = state.answer
         if not turns and answer is not None and answer.mode != "fallback" and state.version:
             key = _cache_key(message, state.lang)
-            self._cache.put(key, state.version, CachedAnswer(answer, state.retrieved))
+            record = CachedAnswer(answer, state.retrieved, state.suggestions)
+            self._cache.put(key, state.version, record)
 
     def _save(self, session: str, message: str, state: _TurnState, timings: Timings) -> TurnRecord:
         answer = state.answer
@@ -472,6 +494,7 @@ class ChatService:
             state.retrieved,
             state.version,
             trace=build_trace(state.result, state.prompt, state.lang, timings),
+            shown=Shown(answer.sources, state.suggestions, state.action),
         )
         self.conversations.save(exchange)
         return TurnRecord(
@@ -484,4 +507,5 @@ class ChatService:
             timings=timings,
             suggestions=list(state.suggestions),
             lang=state.lang,
+            action=state.action,
         )

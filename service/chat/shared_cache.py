@@ -18,7 +18,7 @@ from dataclasses import asdict
 from typing import Any
 
 from service.chat.cache import CachedAnswer, normalise_question
-from service.chat.turn import Answer, Retrieved, SourceRef
+from service.chat.turn import Answer, Retrieved, SourceRef, Suggestion
 
 log = logging.getLogger("faqbot.cache")
 PREFIX = "faqbot:answer:"
@@ -26,7 +26,11 @@ PREFIX = "faqbot:answer:"
 
 def encode(record: CachedAnswer) -> str:
     return json.dumps(
-        {"answer": asdict(record.answer), "retrieved": [asdict(r) for r in record.retrieved]}
+        {
+            "answer": asdict(record.answer),
+            "retrieved": [asdict(r) for r in record.retrieved],
+            "suggestions": [asdict(s) for s in record.suggestions],
+        }
     )
 
 
@@ -36,7 +40,12 @@ def decode(text: str | bytes) -> CachedAnswer:
     answer = Answer(
         a["text"], a["mode"], tuple(SourceRef(**s) for s in a["sources"]), a["fallback_reason"]
     )
-    return CachedAnswer(answer, tuple(Retrieved(**r) for r in data["retrieved"]))
+    return CachedAnswer(
+        answer,
+        tuple(Retrieved(**r) for r in data["retrieved"]),
+        # entries written before suggestions were kept have none
+        tuple(Suggestion(**s) for s in data.get("suggestions", [])),
+    )
 
 
 class RedisAnswerCache:

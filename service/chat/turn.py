@@ -7,7 +7,11 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-Mode = Literal["generated", "canonical", "extractive", "abstained", "fallback", "order"]
+Mode = Literal[
+    "generated", "canonical", "extractive", "abstained", "fallback", "order", "smalltalk", "handoff"
+]
+# What the page offers with an answer: the handoff form, or the order lookup form.
+Action = Literal["handoff", "order_lookup"]
 EventKind = Literal["sources", "token", "replace", "done"]
 
 
@@ -86,6 +90,7 @@ class TurnRecord:
     timings: Timings
     suggestions: list[Suggestion] = field(default_factory=list)
     lang: str = "en"  # the language the customer was answered in
+    action: Action | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

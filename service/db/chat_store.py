@@ -15,7 +15,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from service.chat.store import ChatStoreError, Exchange, StoredMessage, UnknownMessage
+from service.chat.store import (
+    ChatStoreError,
+    Exchange,
+    Shown,
+    StoredMessage,
+    UnknownMessage,
+)
 from service.db.guard import DatabaseGuard, DatabaseUnavailable
 from service.db.tables import chat_messages, chat_sessions, feedback
 from service.privacy import mask_pii
@@ -61,12 +67,18 @@ class SqlChatStore:
                     chat_messages.c.role,
                     chat_messages.c.content,
                     chat_messages.c.mode,
+                    chat_messages.c.shown,
+                    feedback.c.rating,
                 )
+                .outerjoin(feedback, feedback.c.message_id == chat_messages.c.id)
                 .where(chat_messages.c.session_id == session_id)
                 .order_by(chat_messages.c.created_at.desc(), chat_messages.c.role.asc())
                 .limit(limit)
             ).all()
-        return [StoredMessage(r.id, r.role, r.content, r.mode) for r in reversed(rows)]
+        return [
+            StoredMessage(r.id, r.role, r.content, r.mode, Shown.from_dict(r.shown), r.rating)
+            for r in reversed(rows)
+        ]
 
     async def add_exchange(self, exchange: Exchange) -> None:
         await self._run(self._add_exchange, exchange)
@@ -96,6 +108,7 @@ class SqlChatStore:
                         "mode": None,
                         **common,
                         "trace": None,
+                        "shown": None,
                     },
                     {
                         "id": e.answer_id,
@@ -104,6 +117,7 @@ class SqlChatStore:
                         "mode": e.mode,
                         **common,
                         "trace": e.trace,
+                        "shown": e.shown.to_dict(),
                     },
                 ],
             )

@@ -54,6 +54,8 @@ chat_messages = sa.Table(
     sa.Column("created_at", TIMESTAMP, nullable=False),
     # On answers: why this answer (candidates, scores, thresholds, prompt, timings).
     sa.Column("trace", sa.JSON),
+    # On answers: what the page showed with it ({"sources", "suggestions", "action"}).
+    sa.Column("shown", sa.JSON),
     sa.Index("ix_chat_messages_session_created", "session_id", "created_at"),
 )
 

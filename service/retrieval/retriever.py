@@ -209,14 +209,23 @@ class Retriever:
     def __len__(self) -> int:
         return len(self._entry_ids)
 
-    def search(self, query: str, top_k: int | None = None, lang: str = "en") -> SearchResult:
+    def search(
+        self,
+        query: str,
+        top_k: int | None = None,
+        lang: str = "en",
+        exclude: frozenset[str] = frozenset(),
+    ) -> SearchResult:
+        """``exclude``: entries left out of the ranking (a follow-up's search without
+        the entry the customer was just given, chat/dialogue.py)."""
         if lang != "en" and self._crosslingual is not None:
-            return self._search_crosslingual(query, lang, self._crosslingual, top_k)
+            result = self._search_crosslingual(query, lang, self._crosslingual, top_k)
+            return _excluding(result, exclude) if exclude else result
         started = time.perf_counter()
         vector = self._embedder.embed([query])[0]
         embedded = time.perf_counter()
         result = replace(
-            self.search_embedded(query, vector, top_k),
+            self.search_embedded(query, vector, top_k, exclude),
             query_vector=vector,
             embedding_model=self.manifest.model_id,
         )
@@ -229,7 +238,11 @@ class Retriever:
         return self._embedder.embed(queries)
 
     def search_embedded(
-        self, query: str, vector: Vectors, top_k: int | None = None
+        self,
+        query: str,
+        vector: Vectors,
+        top_k: int | None = None,
+        exclude: frozenset[str] = frozenset(),
     ) -> SearchResult:
         """Search with a query vector already computed (batch evaluation embeds all
         queries in one call)."""
@@ -237,27 +250,18 @@ class Retriever:
         k = top_k or s.top_k
         n = len(self._entry_ids)
         t0 = time.perf_counter()
-        hits = self._vectors.query(vector, s.vector_candidates)
+        question_sim, chunk_sim = self._similarities(vector)
         t1 = time.perf_counter()
-        # Entries with no vector among the candidates get the weakest candidate's
-        # similarity: an upper bound on what they would have scored.
-        floor = min((h.similarity for h in hits), default=0.0)
-        question_sim = np.full(n, floor, dtype=np.float32)
-        chunk_sim = np.full(n, floor, dtype=np.float32)
-        for h in hits:
-            entry_id, kind = parse_record_id(h.id)
-            pos = self._position.get(entry_id)
-            if pos is None:
-                continue
-            target = chunk_sim if kind == "chunk" else question_sim
-            target[pos] = max(target[pos], h.similarity)
         raw_probs, calibrated = self._classifier.probabilities(
             vector, self._classifier_sims(question_sim, chunk_sim)
         )
         probs = raw_probs[self._classifier_order]
         lexical = self._lexical.scores(query)[self._lexical_order]
         score = fused_scores(question_sim, chunk_sim, probs, lexical, s)
-        order = _top(score, k)
+        for entry_id in exclude:
+            if entry_id in self._position:
+                score[self._position[entry_id]] = -np.inf
+        order = _top(score, min(k, n - len(exclude & self._position.keys())))
         t2 = time.perf_counter()
         ranked = [self._hit(int(i), score, question_sim, chunk_sim, probs, lexical) for i in order]
         confidence = margin = 0.0
@@ -279,6 +283,24 @@ class Retriever:
             canonical_threshold=self.calibration.canonical_threshold,
             canonical_margin=self.calibration.canonical_margin,
         )
+
+    def _similarities(self, vector: Vectors) -> tuple[npt.NDArray[np.float32], ...]:
+        """Per entry, the best similarity of its questions and of its answer chunks.
+        Entries with no vector among the candidates get the weakest candidate's
+        similarity: an upper bound on what they would have scored."""
+        n = len(self._entry_ids)
+        hits = self._vectors.query(vector, self.settings.vector_candidates)
+        floor = min((h.similarity for h in hits), default=0.0)
+        question_sim = np.full(n, floor, dtype=np.float32)
+        chunk_sim = np.full(n, floor, dtype=np.float32)
+        for h in hits:
+            entry_id, kind = parse_record_id(h.id)
+            pos = self._position.get(entry_id)
+            if pos is None:
+                continue
+            target = chunk_sim if kind == "chunk" else question_sim
+            target[pos] = max(target[pos], h.similarity)
+        return question_sim, chunk_sim
 
     def _search_crosslingual(
         self, query: str, lang: str, cross: CrossLingual, top_k: int | None
@@ -379,9 +401,20 @@ class Retriever:
         )
 
 
+def _excluding(result: SearchResult, exclude: frozenset[str]) -> SearchResult:
+    """A cross-lingual result without some entries. Its confidence belongs to its top
+    entry, so a result whose top was left out has none and declines."""
+    hits = [h for h in result.hits if h.entry_id not in exclude]
+    if result.top is not None and result.top.entry_id in exclude:
+        return replace(result, hits=hits, abstain=True, confidence=0.0, margin=0.0)
+    return replace(result, hits=hits)
+
+
 def _top(score: npt.NDArray[np.floating], k: int) -> npt.NDArray[np.intp]:
     """The k best positions, best first; ties keep manifest order. A partition first:
     sorting all scores costs milliseconds at 100,000 entries."""
+    if k <= 0:
+        return np.zeros(0, dtype=np.intp)
     if k < len(score):
         part = np.argpartition(-score, k - 1)[:k]
         # argpartition may cut a tie at the k-th score arbitrarily; take all tied ones

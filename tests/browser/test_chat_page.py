@@ -138,10 +138,17 @@ def test_a_reload_keeps_the_conversation_and_new_conversation_clears_it(
     page: Any, shop: Shop
 ) -> None:
     page.goto(shop.url)
-    ask(page, RETURNS)
+    answer = ask(page, RETURNS)
+    answer.get_by_role("button", name="Yes, this answer helped").click()
+    answer.get_by_text("Thanks for your feedback.").wait_for()
     page.reload()
     page.locator(".fb-user", has_text=RETURNS).wait_for()
     assert "30 days" in page.locator(".fb-log").inner_text()
+    # as it was: the citation chip and the vote are back
+    restored = page.locator(".fb-bot", has_text="30 days").last
+    assert restored.locator(".fb-chip").count() >= 1
+    helped = restored.get_by_role("button", name="Yes, this answer helped")
+    assert helped.get_attribute("aria-pressed") == "true"
     page.get_by_role("button", name="New conversation").click()
     assert page.locator(".fb-user").count() == 0
     page.reload()

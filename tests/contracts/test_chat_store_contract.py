@@ -11,8 +11,8 @@ from typing import TypeVar
 import pytest
 
 from service.chat.memory_store import MemoryChatStore
-from service.chat.store import ChatStore, Exchange, UnknownMessage
-from service.chat.turn import Retrieved
+from service.chat.store import ChatStore, Exchange, Shown, StoredMessage, UnknownMessage
+from service.chat.turn import Retrieved, SourceRef, Suggestion
 from service.config import DatabaseSettings
 from service.db.chat_store import SqlChatStore
 from service.db.engine import make_engine
@@ -77,6 +77,27 @@ class TestChatStoreContract:
         last4, roles, none = run(make_store, scenario)
         assert last4 == ["q1", "a1", "q2", "a2"] and roles == ["user", "assistant"] * 2
         assert none == []
+
+    def test_an_answer_comes_back_with_what_was_shown_and_its_vote(
+        self,
+        make_store: Callable,  # type: ignore[type-arg]
+    ) -> None:
+        shown = Shown(
+            (SourceRef(1, "returns-window", "How long?", "https://help.example/r"),),
+            (Suggestion("returns-label", "Label?"),),
+            "handoff",
+        )
+
+        async def scenario(store: ChatStore) -> list[StoredMessage]:
+            e = exchange("v" * 32, 1, shown=shown)
+            await store.add_exchange(e)
+            await store.add_feedback(e.answer_id, "up", None)
+            return await store.history("v" * 32, 10)
+
+        question, answer = run(make_store, scenario)
+        assert question.shown == Shown() and question.rating is None
+        assert answer.shown == shown and answer.rating == "up"
+        assert answer.entry_id == "returns-window"
 
     def test_emails_and_postal_codes_are_masked(self, make_store: Callable) -> None:  # type: ignore[type-arg]
         async def scenario(store: ChatStore) -> str:

@@ -173,7 +173,8 @@ def test_sessions_keep_history_and_follow_ups_use_it(make_client: MakeClient) ->
     client = make_client(model, **GENERATE)
     first = client.post("/v1/chat", json={"message": "How much does shipping cost?"}).json()
     follow = client.post(
-        "/v1/chat", json={"message": "and to Norway?", "session_id": first["session_id"]}
+        "/v1/chat",
+        json={"message": "and what are the delivery fees?", "session_id": first["session_id"]},
     ).json()
     assert follow["session_id"] == first["session_id"]
     user = model.prompts[-1][1].content

@@ -88,7 +88,10 @@ def test_a_write_locked_chat_database_does_not_hold_answers(
         session = first.json()["session_id"]
         # A follow-up at once: the session is known and its history is there, though
         # nothing could be written yet.
-        follow = client.post("/v1/chat", json={"message": "and for shoes?", "session_id": session})
+        follow = client.post(
+            "/v1/chat",
+            json={"message": "what is the return period for shoes?", "session_id": session},
+        )
         assert follow.status_code == 200 and follow.json()["session_id"] == session
         assert f"Customer: {FAQ_QUESTION}" in model.prompts[-1][1].content
         with sqlite3.connect(path) as reader:

@@ -128,7 +128,7 @@ export class ChatView {
       const conversation = await getJSON(this.base, `/v1/sessions/${encodeURIComponent(id)}/messages`);
       for (const m of conversation.messages) {
         if (m.role === 'user') this.log.append(this.userMessage(m.content));
-        else this.log.append(this.answerShell({ answer: m.content, mode: m.mode, message_id: m.id, sources: [] }));
+        else this.log.append(this.answerShell({ answer: m.content, mode: m.mode, message_id: m.id, sources: m.sources || [], suggestions: m.suggestions || [], action: m.action, rating: m.rating }));
       }
       if (conversation.messages.length) this.suggestions.hidden = true;
     } catch (error) {
@@ -200,10 +200,15 @@ export class ChatView {
     }
     article.append(meta);
     if (record.suggestions && record.suggestions.length) article.append(this.didYouMean(record.suggestions));
-    if (record.mode === 'abstained') {
+    if (record.mode === 'abstained' || record.action === 'handoff') {
       article.append(el('button', { type: 'button', class: 'fb-action fb-inline', text: t.askPerson, onclick: (e) => this.open('handoff', e.currentTarget) }));
     }
-    if (record.message_id) article.append(this.feedback(record.message_id));
+    if (record.action === 'order_lookup' && this.config.order_lookup) {
+      article.append(el('button', { type: 'button', class: 'fb-action fb-inline', text: t.orderStatus, onclick: (e) => this.open('order', e.currentTarget) }));
+    }
+    // Small talk and offers of a form are not answers to rate.
+    const rated = record.mode !== 'smalltalk' && record.mode !== 'handoff';
+    if (record.message_id && rated) article.append(this.feedback(record.message_id, record.rating));
     return article;
   }
 
@@ -213,7 +218,7 @@ export class ChatView {
       ...suggestions.map((s) => el('button', { type: 'button', class: 'fb-suggestion', text: s.title, onclick: () => this.ask(s.title, s.id) })));
   }
 
-  feedback(messageId) {
+  feedback(messageId, given = null) {
     const t = this.t;
     const thanks = el('p', { class: 'fb-thanks', role: 'status' });
     const commentId = uid('comment');
@@ -234,6 +239,7 @@ export class ChatView {
         thanks.textContent = explain(error, this.config.contact, t);
       }
     };
+    if (given === 'up' || given === 'down') (given === 'up' ? up : down).setAttribute('aria-pressed', 'true');
     return el('div', { class: 'fb-feedback' }, el('span', { class: 'fb-ask', text: t.didThisHelp }), up, down, form, thanks);
   }
 
