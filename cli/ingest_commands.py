@@ -39,6 +39,11 @@ def add_parser(sub: Any) -> None:
         "the configured minimums",
     )
     p.add_argument(
+        "--gate-conversations",
+        metavar="CONVERSATIONS",
+        help="conversations (JSONL, as eval --conversations): publish only if enough go right",
+    )
+    p.add_argument(
         "--rollback", action="store_true", help="make the previous index version live again"
     )
     p.add_argument(
@@ -99,6 +104,10 @@ def run(args: argparse.Namespace) -> int:
             from cli.replay_command import replay_run
 
             return replay_run(args, settings, pipeline, paths)
+        if args.gate_conversations:
+            from cli.conversations import gated_run
+
+            return gated_run(args, settings, pipeline, paths)
         report = pipeline.run(
             paths,
             dry_run=args.dry_run,

@@ -23,7 +23,12 @@ def add_parsers(sub: Any) -> None:
     p.add_argument(
         "--faqs", required=True, help="FAQ entries: a markdown folder, .md, .jsonl or .csv"
     )
-    p.add_argument("--queries", required=True, help='labelled queries: JSONL {"query", "faq_id"}')
+    p.add_argument("--queries", help='labelled queries: JSONL {"query", "faq_id"}')
+    p.add_argument(
+        "--conversations",
+        help='conversations to replay: JSONL {"id", "turns": [{"message", "expect"}]}, '
+        "expect an entry id, decline, order, handoff or smalltalk (see docs/retrieval.md)",
+    )
     p.add_argument(
         "--declines",
         help='questions to decline, learnt from and calibrated on: JSONL {"query"} or a '
@@ -115,10 +120,17 @@ def evaluate(args: argparse.Namespace) -> int:
     from ingest.progress import Progress
     from service.retrieval.evaluation import QueryFileError
 
-    for p in (args.faqs, args.queries, args.declines):
+    for p in (args.faqs, args.queries, args.declines, args.conversations):
         if p is not None and not Path(p).exists():
             err(f"eval: {p}: no such file or folder")
             return EXIT_USAGE
+    if args.conversations:
+        from cli.conversations import evaluate_conversations
+
+        return evaluate_conversations(args)
+    if not args.queries:
+        err("eval: give --queries (labelled questions) or --conversations")
+        return EXIT_USAGE
     if args.answers:
         from cli.answer_commands import evaluate_answers
 

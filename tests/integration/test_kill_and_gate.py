@@ -150,3 +150,33 @@ def test_gate_minimums_come_from_settings(
     )
     with pytest.raises(IngestError, match="quality gate failed"):
         make_pipeline(gate=strict).run([faq_dir], gate_questions=path)
+
+
+def test_the_conversation_gate_publishes_only_what_follows_its_conversations(
+    faq_dir: Path, make_pipeline: Callable[..., IngestPipeline], settings: Settings, tmp_path: Path
+) -> None:
+    import argparse
+
+    from cli.conversations import gated_run
+
+    good = tmp_path / "good.jsonl"
+    turns = [
+        {"message": "how many days do I have to send something back", "expect": "returns-window"},
+        {"message": "thanks!", "expect": "smalltalk"},
+    ]
+    good.write_text(json.dumps({"id": "returns", "turns": turns}) + "\n", encoding="utf-8")
+    args = argparse.Namespace(
+        rebuild=False, skip_invalid=False, gate=None, gate_conversations=str(good)
+    )
+    assert gated_run(args, settings, make_pipeline(), [faq_dir]) == 0
+    store = IndexStore(settings.index.path)
+    assert store.pointer().current == "v000001"
+    # a version on which a conversation does not go as expected is not published
+    (faq_dir / "payment.md").write_text(
+        (faq_dir / "payment.md").read_text(encoding="utf-8") + "\nGift cards too.\n",
+        encoding="utf-8",
+    )
+    wrong = {"message": "what is the capital of australia", "expect": "returns-window"}
+    good.write_text(json.dumps({"id": "off", "turns": [wrong]}) + "\n", encoding="utf-8")
+    assert gated_run(args, settings, make_pipeline(), [faq_dir]) == 1
+    assert store.pointer().current == "v000001" and store.garbage_versions() == []
