@@ -74,6 +74,10 @@ eval: install
 	$(BIN)/faqbot eval --faqs ../shared/eval/clinc150/faqs.jsonl --queries ../shared/eval/clinc150/queries.jsonl \
 		--declines ../shared/eval/clinc150/decline_examples.jsonl
 	$(BIN)/faqbot eval --faqs data/faq --queries data/eval/questions.jsonl --out var/eval/faqbot
+	$(BIN)/faqbot eval --faqs tests/fixtures/velora/faq --queries tests/fixtures/velora/questions.jsonl \
+		--out var/eval/velora
+	-$(BIN)/faqbot eval --faqs data/faq --conversations data/eval/conversations.jsonl
+	-$(BIN)/faqbot eval --faqs tests/fixtures/velora/faq --conversations tests/fixtures/velora/conversations.jsonl
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -279,6 +279,7 @@ class ChatService:
                     extract, message, top.answer, retriever.embed_queries
                 )
                 state.answer = replace(faq_answer(top, "extractive"), text=strip_markup(text))
+                state.suggestions = self._close_calls(result)
             else:
                 state.answer = faq_answer(top, "canonical", lang=state.lang)
                 if result.margin < result.ambiguous_margin:
@@ -306,6 +307,16 @@ class ChatService:
         state.answer = Answer(text, mode)
         yield sources_event(())
         yield token_event(text)
+
+    def _close_calls(self, result: SearchResult) -> tuple[Suggestion, ...]:
+        """An answer that is not certain and barely ahead of the next entry ("Are sale
+        items returnable?": the shop-purchases entry by a lead of 0.07) also offers the
+        next entries: the lead under the index's verbatim rule is a close call."""
+        lead = self._chat.canonical_margin
+        lead = result.canonical_margin if lead is None else lead
+        if result.margin >= lead:
+            return ()
+        return tuple(Suggestion(h.entry_id, h.title) for h in result.hits[1:3])
 
     def _suggestions(self, result: SearchResult) -> tuple[Suggestion, ...]:
         """Plausible entries for a declined question: offered when retrieval came close

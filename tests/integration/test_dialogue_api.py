@@ -78,3 +78,17 @@ def test_a_reload_shows_the_chips_suggestions_and_vote_again(make_client: MakeCl
     assert answers[0]["rating"] == "up"
     assert answers[1]["suggestions"] == declined["suggestions"] != []
     assert answers[1]["rating"] is None
+
+
+def test_a_close_call_answer_offers_the_next_entries_too(make_client: MakeClient) -> None:
+    # every answer below the verbatim rule is extractive; a lead under 5.0 is close
+    client = make_client(
+        InstantChatModel(), chat={"canonical_threshold": 1.0, "canonical_margin": 5.0}
+    )
+    close = chat(client, "how many days do I have to send something back")
+    assert close["mode"] == "extractive" and len(close["suggestions"]) >= 1
+    assert close["suggestions"][0]["id"] != close["sources"][0]["id"]
+    clear = make_client(
+        InstantChatModel(), chat={"canonical_threshold": 1.0, "canonical_margin": 0.0}
+    )
+    assert chat(clear, "how many days do I have to send something back")["suggestions"] == []
