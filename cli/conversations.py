@@ -16,6 +16,7 @@ worded are given as the entry's own text, which cites the same entry.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import tempfile
@@ -312,5 +313,9 @@ def gated_run(args: Any, settings: Settings, pipeline: Any, paths: list[Path]) -
         return EXIT_REFUSED
     with pipeline.store.lock():
         pipeline.store.publish(report.version)
-    print(f"published {report.version}: {report.plan.summary()} (conversation gate passed)")
+    report.published = True
+    from cli.ingest_commands import _print_report
+
+    _print_report(report, argparse.Namespace(dry_run=False, verbose=False))
+    print(f"conversation gate passed: {result.turns_right:.3f} of turns right")
     return EXIT_OK

@@ -644,6 +644,11 @@ class AdminSettings(BaseModel):
         default=Path("data/eval/questions.jsonl"),
         description="The labelled questions the console's publish gates on and replays.",
     )
+    gate_conversations: Path | None = Field(
+        default=Path("data/eval/conversations.jsonl"),
+        description="Conversations the console's publish replays on the new version first "
+        "(`ingest --gate-conversations`); none: publish without.",
+    )
     cluster_distance: float = Field(
         default=0.35,
         gt=0.0,

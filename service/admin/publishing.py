@@ -19,10 +19,14 @@ from service.config import Settings
 TIMEOUT_S = 900.0  # a full ingest of a large FAQ; ours takes seconds
 
 
-def ingest_args(faq_dir: Path, gate: Path | None, *extra: str) -> list[str]:
+def ingest_args(
+    faq_dir: Path, gate: Path | None, *extra: str, conversations: Path | None = None
+) -> list[str]:
     args = ["ingest", str(faq_dir), *extra]
     if gate is not None and gate.is_file():
         args += ["--gate", str(gate)]
+    if conversations is not None and conversations.is_file():
+        args += ["--gate-conversations", str(conversations)]
     return args
 
 

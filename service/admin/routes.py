@@ -265,7 +265,8 @@ async def replay_candidate(caller: Editor, request: Request) -> dict[str, Any]:
 async def publish(caller: Editor, request: Request) -> StreamingResponse:
     """The ingest with its quality gate, its output streamed as NDJSON lines."""
     admin = _settings(request).admin
-    return _streamed(request, caller, "publish", ingest_args(admin.faq_dir, admin.gate_questions))
+    args = ingest_args(admin.faq_dir, admin.gate_questions, conversations=admin.gate_conversations)
+    return _streamed(request, caller, "publish", args)
 
 
 @router.post("/api/rollback")

@@ -391,8 +391,20 @@ def test_replay_then_publish_then_roll_back_from_the_console(
         '{"query": "do you deliver to norway", "faq_id": "shipping-countries"}\n',
         encoding="utf-8",
     )
+    conversations = tmp_path / "conversations.jsonl"
+    turns = [
+        {"message": "how many days do I have to send something back", "expect": "returns-window"},
+        {"message": "thanks!", "expect": "smalltalk"},
+    ]
+    conversations.write_text(json.dumps({"turns": turns}) + "\n", encoding="utf-8")
     console = make_client(
-        InstantChatModel(), admin={"enabled": True, "faq_dir": faq_dir, "gate_questions": gate}
+        InstantChatModel(),
+        admin={
+            "enabled": True,
+            "faq_dir": faq_dir,
+            "gate_questions": gate,
+            "gate_conversations": conversations,
+        },
     )
     for question in GIFT_WRAP:
         assert console.post("/v1/chat", json={"message": question}).json()["mode"] == "abstained"
@@ -420,7 +432,8 @@ def test_replay_then_publish_then_roll_back_from_the_console(
 
     published = stream("/admin/api/publish")
     assert published[-1] == {"exit": 0}, published
-    assert any("gate passed" in e.get("line", "") for e in published)
+    assert any(e.get("line", "").startswith("gate passed") for e in published)
+    assert any("conversation gate passed" in e.get("line", "") for e in published)
     wait_for_mode(console, GIFT_WRAP[0], lambda mode: mode != "abstained")
 
     rolled = stream("/admin/api/rollback")
