@@ -31,7 +31,13 @@ from service.retrieval.retriever import Retriever
 
 KINDS = ("decline", "order", "handoff", "smalltalk")
 MAX_TURNS = 20
-_MODE_KIND = {"abstained": "decline", "order": "order", "handoff": "handoff"}
+# What an answer's mode counts as; other modes are answers, named by their first source.
+_MODE_KIND = {
+    "abstained": "decline",
+    "order": "order",
+    "handoff": "handoff",
+    "smalltalk": "smalltalk",
+}
 
 
 class ConversationFileError(ValueError):
@@ -102,10 +108,17 @@ class ConversationReport:
         }
 
 
-def load_conversations(path: Path, known_ids: set[str] | None = None) -> list[Conversation]:
-    """The file's conversations; every problem names the file and line."""
+def load_conversations(
+    path: Path, known_ids: set[str] | None = None, max_chars: int = 2000
+) -> list[Conversation]:
+    """The file's conversations; every problem names the file and line. A message must
+    be one the chat would take (non-blank, at most ``max_chars``: the chat's limit)."""
     found: list[Conversation] = []
-    for n, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConversationFileError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    for n, raw in enumerate(text.splitlines(), start=1):
         if not raw.strip():
             continue
         where = f"{path}:{n}"
@@ -116,16 +129,22 @@ def load_conversations(path: Path, known_ids: set[str] | None = None) -> list[Co
         turns = data.get("turns") if isinstance(data, dict) else None
         if not isinstance(turns, list) or not 1 <= len(turns) <= MAX_TURNS:
             raise ConversationFileError(f'{where}: "turns" must list 1 to {MAX_TURNS} turns')
-        steps = tuple(_step(t, where, known_ids) for t in turns)
+        steps = tuple(_step(t, where, known_ids, max_chars) for t in turns)
         found.append(Conversation(str(data.get("id") or f"line-{n}"), steps, n))
     if not found:
         raise ConversationFileError(f"{path}: no conversations")
     return found
 
 
-def _step(turn: Any, where: str, known_ids: set[str] | None) -> Step:
-    if not isinstance(turn, dict) or not isinstance(turn.get("message"), str):
+def _step(turn: Any, where: str, known_ids: set[str] | None, max_chars: int) -> Step:
+    message = turn.get("message") if isinstance(turn, dict) else None
+    if not isinstance(message, str) or not message.strip():
         raise ConversationFileError(f'{where}: each turn needs a "message" text')
+    if len(message) > max_chars:
+        raise ConversationFileError(
+            f"{where}: a message of {len(message)} characters; the chat takes at most "
+            f"{max_chars} (FAQBOT_CHAT__MAX_MESSAGE_CHARS)"
+        )
     expect = turn.get("expect")
     if not isinstance(expect, str) or not expect:
         raise ConversationFileError(f'{where}: each turn needs an "expect"')
@@ -133,7 +152,7 @@ def _step(turn: Any, where: str, known_ids: set[str] | None) -> Step:
         raise ConversationFileError(
             f'{where}: "{expect}" is neither an entry of this FAQ nor one of {", ".join(KINDS)}'
         )
-    return Step(turn["message"], expect)
+    return Step(message, expect)
 
 
 class _NoModel:
@@ -203,8 +222,6 @@ def _what_happened(record: dict[str, Any]) -> str:
     kind = _MODE_KIND.get(record["mode"])
     if kind is not None:
         return kind
-    if record["mode"] == "smalltalk":
-        return "smalltalk"
     sources = record.get("sources") or []
     return str(sources[0]["id"]) if sources else "decline"
 
@@ -242,7 +259,9 @@ def evaluate_conversations(args: Any) -> int:
             declines=Path(args.declines) if args.declines else None,
         ) as retriever:
             conversations = load_conversations(
-                Path(args.conversations), set(retriever.manifest.entries)
+                Path(args.conversations),
+                set(retriever.manifest.entries),
+                settings.chat.max_message_chars,
             )
             report = replay(retriever, conversations, settings)
     except (IngestError, ConversationFileError) as exc:
@@ -294,7 +313,9 @@ def gated_run(args: Any, settings: Settings, pipeline: Any, paths: list[Path]) -
             crosslingual_threshold=settings.languages.abstain_threshold,
         )
         conversations = load_conversations(
-            Path(args.gate_conversations), set(candidate.manifest.entries)
+            Path(args.gate_conversations),
+            set(candidate.manifest.entries),
+            settings.chat.max_message_chars,
         )
         result = replay(candidate, conversations, settings)
     except ConversationFileError as exc:
@@ -314,8 +335,8 @@ def gated_run(args: Any, settings: Settings, pipeline: Any, paths: list[Path]) -
     with pipeline.store.lock():
         pipeline.store.publish(report.version)
     report.published = True
-    from cli.ingest_commands import _print_report
+    from cli.ingest_commands import print_report
 
-    _print_report(report, argparse.Namespace(dry_run=False, verbose=False))
+    print_report(report, argparse.Namespace(dry_run=False, verbose=False))
     print(f"conversation gate passed: {result.turns_right:.3f} of turns right")
     return EXIT_OK

@@ -120,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
             say(f"  {line}")
         err(f"ingest: {exc}")
         return EXIT_REFUSED
-    _print_report(report, args)
+    print_report(report, args)
     return EXIT_OK
 
 
@@ -140,7 +140,7 @@ def _rollback(args: argparse.Namespace, store: Any) -> int:
     return EXIT_OK
 
 
-def _print_report(report: Any, args: argparse.Namespace) -> None:
+def print_report(report: Any, args: argparse.Namespace) -> None:
     for warning in report.warnings:
         say(f"  skipped: {warning}")
     for advice in report.advice:

@@ -167,17 +167,29 @@ def read(message: str) -> Reading:
     return Reading("question")
 
 
+def _vocabularies() -> list[tuple[str, str, frozenset[str], frozenset[str]]]:
+    """Per act and language: the words that carry it, and every word its message may
+    hold (either act's words: "hi, thanks!"). Built once, not per message."""
+    out = []
+    for act, by_lang in _SMALL_TALK.items():
+        other = _SMALL_TALK["greeting" if act == "thanks" else "thanks"]
+        for lang, (carrying, filler) in by_lang.items():
+            allowed = " ".join([carrying, filler, *other[lang]]).split()
+            out.append((act, lang, frozenset(carrying.split()), frozenset(allowed)))
+    return out
+
+
+_VOCABULARIES = _vocabularies()
+
+
 def _small_talk(words: list[str]) -> Reading | None:
     """Thanks or a greeting, in the language whose small-talk words the message is
-    made of (both acts' words may mix: "hi, thanks!")."""
+    made of."""
     if len(words) > 8:
         return None
-    for act, by_lang in _SMALL_TALK.items():
-        for lang, (carrying, filler) in by_lang.items():
-            other = _SMALL_TALK["greeting" if act == "thanks" else "thanks"][lang]
-            allowed = {*carrying.split(), *filler.split(), *other[0].split(), *other[1].split()}
-            if all(w in allowed for w in words) and any(w in carrying.split() for w in words):
-                return Reading(act, lang)  # type: ignore[arg-type]
+    for act, lang, carrying, allowed in _VOCABULARIES:
+        if all(w in allowed for w in words) and any(w in carrying for w in words):
+            return Reading(act, lang)  # type: ignore[arg-type]
     return None
 
 
@@ -218,14 +230,13 @@ def choose_reading(
         if alone.abstain or combined.confidence >= alone.confidence + FOLLOW_UP_GAIN:
             return combined, True
         return alone, False
-    if alone.top is not None and alone.top.entry_id == answered:
+    if answered is not None and _top_id(alone) == answered:
         return (alone, False) if not alone.abstain else (combined, True)
     other = onward(gone)
     mine = _alone_pick(alone, other, gone, onward)
     if mine is not None:
         return mine, True
-    agrees = alone.top is not None and other.top is not None
-    agrees = agrees and alone.top.entry_id == other.top.entry_id  # type: ignore[union-attr]
+    agrees = _top_id(alone) is not None and _top_id(alone) == _top_id(other)
     if other.abstain or other.top is None:
         if not agrees and not alone.abstain and combined.certain():
             # A shop question whose two readings disagree, while the combined one is
@@ -249,9 +260,13 @@ def _alone_pick(
     """When the message alone ranks first an entry that the combined reading ranks just
     below its top, that entry's combined reading, if retrieval answers it ("and merino
     jumpers?" after washing a down jacket: merino, not the waterproof jacket)."""
-    own = alone.top.entry_id if alone.top is not None else None
+    own = _top_id(alone)
     ranked = [h.entry_id for h in reading.hits[:ONWARD_CANDIDATES] if h.entry_id not in gone]
     if own is None or own not in ranked or own == ranked[0]:
         return None
     mine = onward(gone | frozenset(ranked[: ranked.index(own)]))
     return None if mine.abstain else mine
+
+
+def _top_id(result: SearchResult) -> str | None:
+    return result.top.entry_id if result.top is not None else None

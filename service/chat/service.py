@@ -57,6 +57,15 @@ from service.retrieval.retriever import Hit, Retriever, SearchResult
 log = logging.getLogger("faqbot.chat")
 
 
+# A dialogue act's reply: its phrase (phrases.py), the answer's mode, the form offered.
+_DIALOGUE_REPLIES: dict[str, tuple[str, Mode, Action | None]] = {
+    "greeting": ("greeting", "smalltalk", None),
+    "thanks": ("thanks", "smalltalk", None),
+    "handoff": ("handoff_offer", "handoff", "handoff"),
+    "order_status": ("ask_order_number", "order", "order_lookup"),
+}
+
+
 def _cache_key(message: str, lang: str) -> str:
     """One question in one language: "PayPal?" answered in German is not the English
     answer (English keys stay the message itself)."""
@@ -294,16 +303,8 @@ class ChatService:
     async def _dialogue_turn(self, reading: Reading, state: _TurnState) -> AsyncIterator[ChatEvent]:
         """Small talk, a request for a person, or an order question without its number:
         a short fixed reply, and the form the page should offer with it."""
-        key = {"order_status": "ask_order_number", "handoff": "handoff_offer"}.get(
-            reading.act, reading.act
-        )
+        key, mode, state.action = _DIALOGUE_REPLIES[reading.act]
         text = phrase(key, state.lang, contact=self._chat.contact) or ""
-        mode: Mode = (
-            "order"
-            if reading.act == "order_status"
-            else ("handoff" if reading.act == "handoff" else "smalltalk")
-        )
-        state.action = {"order_status": "order_lookup", "handoff": "handoff"}.get(reading.act)  # type: ignore[assignment]
         state.answer = Answer(text, mode)
         yield sources_event(())
         yield token_event(text)
@@ -476,12 +477,11 @@ class ChatService:
             self._chat.canonical_threshold, self._chat.canonical_margin
         ):
             return result
-        combined_text = f"{previous} {message}"
-        combined = retriever.search(combined_text, lang=lang)
+        combined = retriever.search(f"{previous} {message}", lang=lang)
         answered = next((t.entry_id for t in reversed(turns) if t.role == "assistant"), None)
 
         def onward(without: frozenset[str]) -> SearchResult:
-            return retriever.search(combined_text, lang=lang, exclude=without)
+            return retriever.search_without(combined, without, lang)
 
         return choose_reading(result, combined, answered, onward)[0]
 

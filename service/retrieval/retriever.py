@@ -233,6 +233,16 @@ class Retriever:
         result.timings_ms["total"] = (time.perf_counter() - started) * 1000
         return result
 
+    def search_without(
+        self, result: SearchResult, exclude: frozenset[str], lang: str = "en"
+    ) -> SearchResult:
+        """``result``'s query searched again without some entries, its embedding reused
+        (the English path keeps it on the result; the cross-lingual one embeds again)."""
+        if result.query_vector is None:
+            return self.search(result.query, lang=lang, exclude=exclude)
+        again = self.search_embedded(result.query, result.query_vector, exclude=exclude)
+        return replace(again, query_vector=result.query_vector, embedding_model=result.model_id)
+
     def embed_queries(self, queries: list[str]) -> Vectors:
         """Embed many queries in one call, for batch evaluation."""
         return self._embedder.embed(queries)

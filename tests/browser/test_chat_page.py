@@ -307,3 +307,20 @@ def test_a_german_browser_gets_the_page_and_the_answers_in_german(browser: Any, 
     ]
     assert not serious, serious
     context.close()
+
+
+def test_a_conversation_of_small_talk_a_person_and_an_order(page: Any, shop: Shop) -> None:
+    page.goto(shop.url)
+    ask(page, RETURNS)
+    thanks = ask(page, "thanks!")
+    assert "welcome" in thanks.inner_text() and thanks.locator(".fb-chip").count() == 0
+    assert thanks.locator(".fb-feedback").count() == 0  # small talk is not rated
+    person = ask(page, "I want to talk to a person")
+    person.get_by_role("button", name="Ask a person").click()
+    page.locator("dialog[open]").wait_for()
+    page.keyboard.press("Escape")
+    order = ask(page, "Where is my order?")
+    order.get_by_role("button", name="Order status").click()
+    page.locator("dialog[open]").get_by_label("Order number").wait_for()
+    page.keyboard.press("Escape")
+    page.screenshot(path="var/screenshots/conversation.png", full_page=True)

@@ -52,3 +52,10 @@ def test_a_bad_conversation_file_names_its_file_and_line(tmp_path: Path) -> None
     path.write_text(json.dumps({"turns": [{"message": "x", "expect": "no-such-entry"}]}))
     with pytest.raises(ConversationFileError, match=r"c\.jsonl:1: \"no-such-entry\""):
         load_conversations(path, {"returns-window"})
+    for message in ("   ", "x" * 2001):
+        path.write_text(json.dumps({"turns": [{"message": message, "expect": "decline"}]}))
+        with pytest.raises(ConversationFileError, match=r"c\.jsonl:1"):
+            load_conversations(path, max_chars=2000)
+    path.write_bytes(b'{"turns": [{"message": "\xff", "expect": "decline"}]}')
+    with pytest.raises(ConversationFileError, match="not UTF-8"):
+        load_conversations(path)

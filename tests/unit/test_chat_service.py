@@ -218,3 +218,15 @@ def test_extractive_answers_keep_the_sentences_that_answer(retriever: Retriever)
     assert extract("anything", "One sentence. Two.", retriever.embed_queries) == (
         "One sentence. Two."
     )
+
+
+def test_a_search_without_an_entry_reuses_the_querys_embedding(retriever: Retriever) -> None:
+    first = retriever.search("How much does shipping cost?")
+    assert first.top is not None
+    gone = frozenset({first.top.entry_id})
+    again = retriever.search_without(first, gone)
+    fresh = retriever.search("How much does shipping cost?", exclude=gone)
+    assert [h.entry_id for h in again.hits] == [h.entry_id for h in fresh.hits]
+    assert again.confidence == pytest.approx(fresh.confidence)
+    assert first.top.entry_id not in [h.entry_id for h in again.hits]
+    assert again.query_vector is first.query_vector  # not embedded again
