@@ -29,12 +29,14 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
-    from service.db.migrations import downgrade, upgrade
+    from service.db.migrations import MigrationLockTimeout, downgrade, upgrade
 
     settings = load_settings(args.config)
     try:
         if args.action == "upgrade":
-            upgrade(settings.db.url, args.revision or "head")
+            done = upgrade(settings.db.url, args.revision or "head")
+            print(upgrade_summary(done.before, done.after, _masked(settings.db.url)))
+            return EXIT_OK
         elif args.action == "downgrade":
             downgrade(settings.db.url, args.revision or "-1")
         elif args.action == "purge":
@@ -44,8 +46,20 @@ def run(args: argparse.Namespace) -> int:
     except SQLAlchemyError as exc:
         err(f"db {args.action}: {exc.__class__.__name__}: {exc.args[0] if exc.args else exc}")
         return EXIT_REFUSED
+    except MigrationLockTimeout as exc:
+        err(f"db {args.action}: {exc}")
+        return EXIT_REFUSED
     print(f"database {args.action} done ({_masked(settings.db.url)})")
     return EXIT_OK
+
+
+def upgrade_summary(before: frozenset[str], after: frozenset[str], where: str) -> str:
+    """One line: whether this process migrated, or found the schema current (another
+    replica may have migrated it a moment ago, under the same lock)."""
+    if before == after:
+        return f"database already at {', '.join(sorted(after)) or 'base'}: nothing to do ({where})"
+    was = ", ".join(sorted(before)) or "an empty database"
+    return f"database upgraded from {was} to {', '.join(sorted(after))} ({where})"
 
 
 def _seed(settings: Settings, args: argparse.Namespace) -> int:

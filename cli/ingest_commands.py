@@ -47,6 +47,11 @@ def add_parser(sub: Any) -> None:
         "--rollback", action="store_true", help="make the previous index version live again"
     )
     p.add_argument(
+        "--if-empty",
+        action="store_true",
+        help="do nothing if an index version is already live (a first boot's ingest)",
+    )
+    p.add_argument(
         "-v", "--verbose", action="store_true", help="with --dry-run: list the entry ids"
     )
     p.add_argument(
@@ -88,6 +93,15 @@ def run(args: argparse.Namespace) -> int:
     store = build_store(settings)
     if args.rollback:
         return _rollback(args, store)
+    if args.if_empty:
+        try:
+            live = store.pointer().current
+        except IndexStoreError as exc:
+            err(f"ingest --if-empty: {exc}")
+            return EXIT_REFUSED
+        if live is not None:
+            print(f"index version {live} is live; nothing to do (--if-empty)")
+            return EXIT_OK
     embedder = build_embedder(settings)
     pipeline = IngestPipeline(
         settings,

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from cli import admin_commands, db_commands, ingest_commands, retrieval_commands, serve_command
-from cli.common import EXIT_USAGE, err
+from cli.common import EXIT_REFUSED, EXIT_USAGE, err
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,11 +38,26 @@ def _check_numbers(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
         parser.error("--port must be between 1 and 65535")
 
 
+def _refuse_unwritable(args: argparse.Namespace) -> bool:
+    """serve and ingest write state: refuse at once, in words, where they could not."""
+    if args.command not in ("serve", "ingest"):
+        return False
+    from cli.preflight import state_paths, unwritable
+    from service.config import load_settings
+
+    problems = unwritable(state_paths(load_settings(args.config), args.command))
+    for problem in problems:
+        err(f"{args.command}: {problem}")
+    return bool(problems)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _check_numbers(parser, args)
     try:
+        if _refuse_unwritable(args):
+            return EXIT_REFUSED
         return int(args.func(args))
     except ValueError as exc:  # settings and config-file errors
         err(str(exc))

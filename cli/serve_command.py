@@ -35,9 +35,11 @@ def run(args: argparse.Namespace) -> int:
 
     settings = load_settings(args.config)
     if args.upgrade_db:
+        from cli.db_commands import upgrade_summary
         from service.db.migrations import upgrade
 
-        upgrade(settings.db.url)
+        done = upgrade(settings.db.url)
+        print(upgrade_summary(done.before, done.after, "--upgrade-db"), flush=True)
     if args.workers > 1:
         return _run_workers(args, settings)
     limit_blas_threads()

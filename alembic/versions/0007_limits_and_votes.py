@@ -33,9 +33,7 @@ def upgrade() -> None:
         "(SELECT keep FROM (SELECT MAX(id) AS keep FROM feedback GROUP BY message_id) AS latest)"
     )
     op.create_index("ux_feedback_message", "feedback", ["message_id"], unique=True)
-    op.create_index(
-        "ix_handoff_requests_session", "handoff_requests", ["session_id", "created_at"]
-    )
+    op.create_index("ix_handoff_requests_session", "handoff_requests", ["session_id", "created_at"])
     op.create_index("ix_handoff_requests_email", "handoff_requests", ["email", "created_at"])
 
 

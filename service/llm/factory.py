@@ -34,4 +34,4 @@ def make_chat_model(settings: LLMSettings, **client_kwargs: Any) -> ChatModel:
         )
     from service.llm.llamacpp import LlamaCppChatModel
 
-    return LlamaCppChatModel(settings.gguf_path, settings.num_ctx)
+    return LlamaCppChatModel(settings.gguf_path, settings.num_ctx, settings.threads)

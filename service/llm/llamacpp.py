@@ -40,11 +40,23 @@ def bundled_gguf_path() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / SMOLLM2_FILE
 
 
+def default_threads() -> int:
+    """The cores this process may use (its CPU affinity, which taskset and container
+    limits narrow), minus one for the service's own work: on a busy 2-core VM two
+    llama.cpp threads fought the embedder and HTTP for both cores and writing collapsed
+    (docs/benchmarks.md, "Model threads")."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, cores - 1)
+
+
 class LlamaCppChatModel:
     def __init__(self, gguf_path: Path | None, n_ctx: int, threads: int | None = None) -> None:
         self._path = gguf_path or bundled_gguf_path()
         self._n_ctx = n_ctx
-        self._threads = threads or max(1, os.cpu_count() or 1)
+        self._threads = threads or default_threads()
         self._llm: Any = None
         self._load_lock = threading.Lock()
         self._run_lock = threading.Lock()
@@ -56,6 +68,10 @@ class LlamaCppChatModel:
     @property
     def name(self) -> str:
         return f"llamacpp:{self._path.name}"
+
+    @property
+    def threads(self) -> int:
+        return self._threads
 
     def _load(self) -> Any:
         with self._load_lock:
@@ -73,6 +89,7 @@ class LlamaCppChatModel:
                         model_path=str(self._path),
                         n_ctx=self._n_ctx,
                         n_threads=self._threads,
+                        n_threads_batch=self._threads,
                         verbose=False,
                     )
                 except (ValueError, RuntimeError, OSError) as exc:
