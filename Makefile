@@ -43,12 +43,19 @@ test: install browser
 	$(BIN)/python -m pytest
 
 # The browser tests drive Debian's Chromium (Playwright never downloads a browser here).
+# Debian packages the tests use, installed when missing and run as root.
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing chromium for the browser tests (apt-get)"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium not found: the browser tests will be skipped (apt-get install chromium)"; fi; }
+	@# promtool (Debian's prometheus package) checks deploy/prometheus's config and alerts.
+	@command -v promtool >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing prometheus (promtool) for the monitoring tests (apt-get)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
+	  else echo "promtool not found: the monitoring tests will be skipped (apt-get install prometheus)"; fi; }
 
 # The fast part: fakes and SQLite only, a few seconds.
 test-unit: install

@@ -54,6 +54,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "-v", "--verbose", action="store_true", help="with --dry-run: list the entry ids"
     )
+    _add_replay_options(p)
+    p.set_defaults(func=run)
+
+
+def _add_replay_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--replay",
         action="store_true",
@@ -68,7 +73,6 @@ def add_parser(sub: Any) -> None:
         help="with --replay: customers' questions this recent (1-3650)",
     )
     p.add_argument("--json", action="store_true", help="with --replay: one JSON object")
-    p.set_defaults(func=run)
 
 
 def _days(text: str) -> int:
@@ -93,15 +97,8 @@ def run(args: argparse.Namespace) -> int:
     store = build_store(settings)
     if args.rollback:
         return _rollback(args, store)
-    if args.if_empty:
-        try:
-            live = store.pointer().current
-        except IndexStoreError as exc:
-            err(f"ingest --if-empty: {exc}")
-            return EXIT_REFUSED
-        if live is not None:
-            print(f"index version {live} is live; nothing to do (--if-empty)")
-            return EXIT_OK
+    if args.if_empty and (done := _already_live(store)) is not None:
+        return done
     embedder = build_embedder(settings)
     pipeline = IngestPipeline(
         settings,
@@ -135,6 +132,22 @@ def run(args: argparse.Namespace) -> int:
         err(f"ingest: {exc}")
         return EXIT_REFUSED
     print_report(report, args)
+    return EXIT_OK
+
+
+def _already_live(store: Any) -> int | None:
+    """For --if-empty (a first boot's ingest): an exit code when there is nothing to do
+    or the pointer is unreadable; None: no index yet, go on."""
+    from service.retrieval.store import IndexStoreError
+
+    try:
+        live = store.pointer().current
+    except IndexStoreError as exc:
+        err(f"ingest --if-empty: {exc}")
+        return EXIT_REFUSED
+    if live is None:
+        return None
+    print(f"index version {live} is live; nothing to do (--if-empty)")
     return EXIT_OK
 
 

@@ -12,9 +12,23 @@ from pathlib import Path
 from cli import admin_commands, db_commands, ingest_commands, retrieval_commands, serve_command
 from cli.common import EXIT_REFUSED, EXIT_USAGE, err
 
+DESCRIPTION = """faqbot answers a shop's customers from its FAQ (markdown in data/faq/),
+and looks up their orders.
+
+first run:
+  faqbot db upgrade              create or update the database
+  faqbot ingest data/faq         index the FAQ (again after every change)
+  faqbot serve                   the chat page at http://127.0.0.1:8000/
+
+Settings come from FAQBOT_* environment variables or --config (README, "Settings")."""
+
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="faqbot", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="faqbot",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--config", type=Path, help="YAML or JSON settings file (or FAQBOT_CONFIG)")
     sub = parser.add_subparsers(dest="command", required=True)
     ingest_commands.add_parser(sub)

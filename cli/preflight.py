@@ -61,9 +61,15 @@ def unwritable(paths: list[StatePath]) -> list[str]:
 
 
 def _probe(folder: Path) -> str | None:
+    """Writes and removes a file in the folder, or in its nearest existing parent when
+    the command would create it: nothing is left behind (a dry run writes nothing)."""
+    existing = folder.absolute()
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{existing} is not a folder"
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".faqbot-write-check-"):
+        with tempfile.NamedTemporaryFile(dir=existing, prefix=".faqbot-write-check-"):
             pass
     except OSError as exc:
         return exc.strerror or type(exc).__name__

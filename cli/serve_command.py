@@ -5,12 +5,18 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from cli.common import EXIT_OK
+from cli.common import EXIT_OK, EXIT_REFUSED, err
 from service.config import load_settings
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("serve", help="run the chat service (HTTP API, OpenAPI at /docs)")
+    p = sub.add_parser(
+        "serve",
+        help="run the chat service: the chat page at /, the API's schema at /openapi.json",
+        description="The chat page at /, the widget at /widget.js, the console at /admin "
+        "(FAQBOT_ADMIN__ENABLED=true), the API's schema at /openapi.json, readiness at "
+        "/readyz.",
+    )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument(
@@ -34,12 +40,8 @@ def run(args: argparse.Namespace) -> int:
     from service.server import limit_blas_threads, uvicorn_config
 
     settings = load_settings(args.config)
-    if args.upgrade_db:
-        from cli.db_commands import upgrade_summary
-        from service.db.migrations import upgrade
-
-        done = upgrade(settings.db.url)
-        print(upgrade_summary(done.before, done.after, "--upgrade-db"), flush=True)
+    if args.upgrade_db and not _upgraded(settings.db.url):
+        return EXIT_REFUSED
     if args.workers > 1:
         return _run_workers(args, settings)
     limit_blas_threads()
@@ -51,6 +53,23 @@ def run(args: argparse.Namespace) -> int:
         start_http_server(settings.metrics.port, settings.metrics.host, app.state.metrics.registry)
     uvicorn.Server(uvicorn_config(app, settings, args.host, args.port)).run()
     return EXIT_OK
+
+
+def _upgraded(url: str) -> bool:
+    """Migrates (under the database's lock: replicas may start together); False, with
+    the reason said, when the database refuses or another migration holds it too long."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from cli.db_commands import upgrade_summary
+    from service.db.migrations import MigrationLockTimeout, upgrade
+
+    try:
+        done = upgrade(url)
+    except (SQLAlchemyError, MigrationLockTimeout) as exc:
+        err(f"serve --upgrade-db: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+        return False
+    print(upgrade_summary(done.before, done.after, "--upgrade-db"), flush=True)
+    return True
 
 
 def _run_workers(args: argparse.Namespace, settings: Any) -> int:

@@ -31,7 +31,7 @@ from service.db.engine import engine_for
 from service.db.guard import NO_SCHEMA, DatabaseGuard, guard_for
 from service.db.migrations import behind
 from service.handoff import HandoffDesk
-from service.llm.base import ChatModel, ModelError
+from service.llm.base import ChatModel
 from service.llm.factory import make_chat_model
 from service.logging_setup import configure_logging
 from service.metrics import LiveParts, ServiceMetrics
@@ -53,6 +53,7 @@ from service.throttle.buckets import RateBuckets
 from service.throttle.limits import ClientLimits, store_for
 from service.throttle.redis_buckets import RedisBuckets
 from service.throttle.sql_buckets import SqlBuckets
+from service.warmup import warm_up
 from service.web import routes as web
 from service.web.routes import mount_static
 from service.web.security import SecurityHeaders
@@ -163,7 +164,7 @@ def _lifespan(
             retriever = given.retriever
         app.state.index_live = live
         model = given.model or make_chat_model(settings.llm)
-        await _warm_up(model, retriever)
+        app.state.warm_up = await warm_up(settings, model, retriever)
         orders = given.orders
         if orders is None and settings.orders.enabled:
             orders = _order_assistant(settings, parts)
@@ -254,22 +255,6 @@ def _answer_cache(settings: Settings) -> AnswerStore | None:
 
 def _state_of(guard: DatabaseGuard) -> Callable[[], str]:
     return lambda: guard.breaker.state
-
-
-async def _warm_up(model: ChatModel, retriever: Callable[[], Retriever]) -> None:
-    """Load the model and the index before traffic. Neither failure is fatal: answers
-    fall back to the FAQ's own text, and /readyz says which part is down."""
-    try:
-        await model.check()
-    except ModelError as exc:
-        log.warning("model unavailable: %s", exc)
-    try:
-        r = retriever()
-        r.search("warm up")
-        if "de" in r.languages:  # loads the multilingual encoder (about 120 MB) now too
-            r.search("Wie lange dauert der Versand?", None, "de")
-    except Exception as exc:
-        log.warning("index not ready: %s", exc)
 
 
 def _chat_store(settings: Settings, parts: _Parts) -> ChatStore:

@@ -180,7 +180,10 @@ class LLMSettings(BaseModel):
         "in compose; openai: any OpenAI-compatible server (vLLM, llama.cpp server, LM Studio).",
     )
     model: str = Field(
-        default="llama3.2:3b", description="Model name for ollama and openai providers."
+        default="qwen2.5:0.5b",
+        description="Model name for ollama and openai providers. The default fits a 4 vCPU "
+        "VM: about 3 s a written answer there, under the 8 s answer alert; see "
+        "docs/sizing.md for 8 vCPU (llama3.2:1b) and GPUs (llama3.1:8b).",
     )
     gguf_path: Path | None = Field(
         default=None,

@@ -92,6 +92,13 @@ class _LiveCollector(Collector):
             )
             degraded.add_metric([], 0.0 if health is None or health.problem is None else 1.0)
             yield degraded
+            ready = GaugeMetricFamily(
+                "faqbot_index_ready",
+                "1 while an index version answers; 0: none yet (first boot before ingest) "
+                "or none loads, and every chat gets 503.",
+            )
+            ready.add_metric([], 0.0 if health is None or health.serving is None else 1.0)
+            yield ready
             failures = CounterMetricFamily(
                 "faqbot_index_load_failures",
                 "Failed loads of the published index version since the start (it is tried "

@@ -75,3 +75,17 @@ def approximate_tokens(text: str) -> int:
     """About 4 characters a token for English with BPE tokenizers; used only where the
     model's tokenizer is not reachable from here (Ollama, OpenAI-compatible servers)."""
     return max(1, (len(text) + 3) // 4)
+
+
+async def read_prompt_once(model: ChatModel, messages: Sequence[ChatMessage]) -> None:
+    """Has the model read ``messages`` and write one token: the adapters' ``prime``
+    (service/warmup.py), so a model server loads the model and caches the prompt's
+    prefix before the first customer asks."""
+    pieces = model.stream(messages, GenerationOptions(max_tokens=1, stop=()))
+    try:
+        async for _ in pieces:
+            break
+    finally:
+        close = getattr(pieces, "aclose", None)
+        if close is not None:  # ends the request at once instead of at garbage collection
+            await close()

@@ -22,6 +22,7 @@ from service.llm.base import (
     ModelError,
     ModelUnavailable,
     as_role_dicts,
+    read_prompt_once,
 )
 
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -158,6 +159,9 @@ class LlamaCppChatModel:
                 yield str(item)
         finally:
             cancelled.set()
+
+    async def prime(self, messages: Sequence[ChatMessage]) -> None:
+        await read_prompt_once(self, messages)
 
     async def close(self) -> None:
         self._llm = None

@@ -14,6 +14,7 @@ from service.llm.base import (
     ModelUnavailable,
     approximate_tokens,
     as_role_dicts,
+    read_prompt_once,
 )
 
 
@@ -99,6 +100,9 @@ class OllamaChatModel:
             raise ModelError(f"Ollama error {exc.status_code}: {exc.error}") from exc
         except (httpx.HTTPError, ConnectionError) as exc:
             raise ModelError(f"Ollama request failed: {exc}") from exc
+
+    async def prime(self, messages: Sequence[ChatMessage]) -> None:
+        await read_prompt_once(self, messages)
 
     async def close(self) -> None:
         await self._client._client.aclose()  # the client exposes no close of its own

@@ -12,6 +12,7 @@ from service.llm.base import (
     ModelUnavailable,
     approximate_tokens,
     as_role_dicts,
+    read_prompt_once,
 )
 
 
@@ -89,6 +90,9 @@ class OpenAICompatChatModel:
             raise ModelUnavailable(f"{self._base_url}: model {self._model!r} not found") from exc
         except openai.APIError as exc:
             raise ModelError(f"OpenAI-compatible server error: {exc}") from exc
+
+    async def prime(self, messages: Sequence[ChatMessage]) -> None:
+        await read_prompt_once(self, messages)
 
     async def close(self) -> None:
         await self._client.close()

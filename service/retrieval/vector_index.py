@@ -10,6 +10,7 @@ would try to download ONNX weights at run time.
 from __future__ import annotations
 
 import shutil
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -275,13 +276,26 @@ class HttpChromaBackend:
     def __init__(
         self, host: str, port: int, embedder: Embedder, database: str = "default_database"
     ) -> None:
-        import chromadb
-
-        _ensure_database(host, port, database)
-        self._client = chromadb.HttpClient(
-            host=host, port=port, settings=_chroma_settings(), database=database
-        )
+        self._where = (host, port, database)
+        self._connected: Any = None
+        self._connect_lock = threading.Lock()
         self._ef: Any = _ChromaEmbeddingFunction(embedder)
+
+    @property
+    def _client(self) -> Any:
+        """Connected on first use, not when the service starts: a Chroma server that is
+        down or restarting must not keep the service from starting (it says so in
+        /readyz); each later use tries again until one connects."""
+        with self._connect_lock:
+            if self._connected is None:
+                import chromadb
+
+                host, port, database = self._where
+                _ensure_database(host, port, database)
+                self._connected = chromadb.HttpClient(
+                    host=host, port=port, settings=_chroma_settings(), database=database
+                )
+            return self._connected
 
     def create(self, version: str) -> VectorIndex:
         name = collection_name(version)

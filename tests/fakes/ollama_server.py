@@ -25,7 +25,7 @@ from starlette.routing import Route
 
 @dataclass
 class FakeOllamaBehaviour:
-    models: list[str] = field(default_factory=lambda: ["llama3.2:3b"])
+    models: list[str] = field(default_factory=lambda: ["qwen2.5:0.5b"])
     reply: str = "You have 30 days to return unworn items [1]."
     stall_before_first_s: float = 0.0
     delay_between_s: float = 0.0
@@ -54,9 +54,9 @@ def build_app(behaviour: FakeOllamaBehaviour) -> Starlette:
                         "details": {
                             "parent_model": "",
                             "format": "gguf",
-                            "family": "llama",
-                            "families": ["llama"],
-                            "parameter_size": "3.2B",
+                            "family": "qwen2",
+                            "families": ["qwen2"],
+                            "parameter_size": "494.03M",
                             "quantization_level": "Q4_K_M",
                         },
                     }
@@ -78,8 +78,8 @@ def build_app(behaviour: FakeOllamaBehaviour) -> Starlette:
                 "template": "{{ .Prompt }}",
                 "details": {
                     "format": "gguf",
-                    "family": "llama",
-                    "parameter_size": "3.2B",
+                    "family": "qwen2",
+                    "parameter_size": "494.03M",
                     "quantization_level": "Q4_K_M",
                 },
                 "model_info": {"general.architecture": "llama", "llama.context_length": 131072},

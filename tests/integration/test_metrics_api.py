@@ -147,7 +147,15 @@ def test_the_dashboard_and_alert_rules_use_only_metrics_the_service_exports(
     root = Path(__file__).resolve().parents[2] / "deploy"
     rules = yaml.safe_load((root / "prometheus" / "alerts.yml").read_text(encoding="utf-8"))
     alerts = {r["alert"]: r for g in rules["groups"] for r in g["rules"]}
-    for wanted in ("AbstainRateJump", "FallbackRate", "AnswersSlow", "DatabaseBreakerOpen"):
+    for wanted in (
+        "AbstainRateJump",
+        "FallbackRate",
+        "AnswersSlow",
+        "DatabaseBreakerOpen",
+        "TargetDown",
+        "AllTargetsGone",
+        "IndexNotReady",
+    ):
         assert f"Faqbot{wanted}" in alerts
     dashboard = json.loads((root / "grafana" / "faqbot-dashboard.json").read_text("utf-8"))
     exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
@@ -156,5 +164,6 @@ def test_the_dashboard_and_alert_rules_use_only_metrics_the_service_exports(
     client = make_client(InstantChatModel(), metrics={"public": True})
     client.post("/v1/chat", json={"message": "How long do I have to return an item?"})
     text = client.get("/metrics").text
+    assert "faqbot_index_ready 1.0" in text  # FaqbotIndexNotReady stays quiet
     exported = {_family(line.split()[2]) for line in text.splitlines() if line.startswith("# TYPE")}
     assert used and used <= exported, used - exported

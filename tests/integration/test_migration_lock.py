@@ -120,23 +120,32 @@ def test_upgrade_waits_while_another_session_holds_the_lock(
                 assert time.monotonic() < deadline, "the upgrade never said it waits"
                 time.sleep(0.1)
             assert _tables(url) == {}
-        out, errors = proc.communicate(timeout=120)
+        out = proc.communicate(timeout=120)[0]
     holder.dispose()
-    assert proc.returncode == 0, errors
+    assert proc.returncode == 0, _peek(proc)
     assert "upgraded from an empty database" in out
     assert len(_versions(url)) == 1
 
 
 def _peek(proc: subprocess.Popen[str]) -> str:
-    """What the process wrote to stderr so far, without waiting for its end."""
-    import select
+    """What the process wrote to stderr so far, without waiting for its end (a reader
+    thread; select() fails on the high descriptor numbers of a long test session)."""
+    reader: _Reader | None = getattr(proc, "_reader", None)
+    if reader is None:
+        reader = _Reader(proc)
+        proc._reader = reader  # type: ignore[attr-defined]
+    return reader.text
 
-    assert proc.stderr is not None
-    seen = getattr(proc, "_seen", "")
-    while select.select([proc.stderr], [], [], 0)[0]:
-        line = proc.stderr.readline()
-        if not line:
-            break
-        seen += line
-    proc._seen = seen  # type: ignore[attr-defined]
-    return seen
+
+class _Reader:
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        import threading
+
+        self.text = ""
+        self._proc = proc
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self._proc.stderr is not None
+        for line in self._proc.stderr:
+            self.text += line

@@ -24,7 +24,7 @@ def fake() -> Iterator[FakeOllama]:
 
 
 def model_for(
-    fake: FakeOllama, name: str = "llama3.2:3b", read_timeout: float = 10
+    fake: FakeOllama, name: str = "qwen2.5:0.5b", read_timeout: float = 10
 ) -> OllamaChatModel:
     settings = LLMSettings(
         provider="ollama",

@@ -3,24 +3,49 @@
 from __future__ import annotations
 
 import fnmatch
+import json
+import re
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _compose() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "compose.yaml").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def _dockerfile() -> str:
+    return (ROOT / "Dockerfile").read_text(encoding="utf-8")
+
+
+def _dockerfile_env() -> dict[str, str]:
+    env: dict[str, str] = {}
+    for line in _dockerfile().replace("\\\n", " ").splitlines():
+        if line.startswith("ENV "):
+            env.update(dict(re.findall(r"(\w+)=(\S+)", line)))
+    return env
+
+
+def _volumes_declared() -> list[str]:
+    line = next(x for x in _dockerfile().splitlines() if x.startswith("VOLUME "))
+    return list(json.loads(line.removeprefix("VOLUME ")))
+
+
 def test_compose_services_healthchecks_and_volumes() -> None:
-    compose = yaml.safe_load((ROOT / "compose.yaml").read_text(encoding="utf-8"))
+    compose = _compose()
     services = compose["services"]
-    assert {"api", "chroma", "ingest", "postgres", "ollama"} <= set(services)
+    assert {"api", "chroma", "ingest", "first-ingest", "postgres", "ollama"} <= set(services)
     api = services["api"]
     assert api["command"][0] == "serve" and "--upgrade-db" in api["command"]
     assert api["environment"]["FAQBOT_LLM__PROVIDER"] == "ollama"
     assert api["environment"]["FAQBOT_LLM__HOST"] == "http://ollama:11434"
     assert api["environment"]["FAQBOT_DB__URL"].startswith("postgresql+psycopg://")
-    assert "/healthz" in " ".join(api["healthcheck"]["test"])
+    # ready, not merely alive: the proxy routes customers only to a replica that answers
+    assert "/readyz" in " ".join(api["healthcheck"]["test"])
     for dep in ("chroma", "postgres"):
         assert api["depends_on"][dep]["condition"] == "service_healthy"
         assert "test" in services[dep]["healthcheck"]
@@ -30,18 +55,119 @@ def test_compose_services_healthchecks_and_volumes() -> None:
     assert chroma["image"].startswith("chromadb/chroma:")
     assert "test" in chroma["healthcheck"]
     assert any(v.startswith("chroma-data:") for v in chroma["volumes"])
-    ingest = services["ingest"]
-    assert ingest["build"] == "."
-    assert ingest["environment"]["FAQBOT_INDEX__HOST"] == "chroma"
-    assert ingest["depends_on"]["chroma"]["condition"] == "service_healthy"
-    assert any(v.startswith("faqbot-state:") for v in ingest["volumes"])
-    assert ingest["command"][0] == "ingest" and "--gate" in ingest["command"]
+    for name in ("ingest", "first-ingest"):
+        job = services[name]
+        assert job["build"] == "."
+        assert job["environment"]["FAQBOT_INDEX__HOST"] == "chroma"
+        assert job["depends_on"]["chroma"]["condition"] == "service_healthy"
+        assert job["command"][0] == "ingest" and "--gate" in job["command"]
     assert set(compose["volumes"]) >= {
         "chroma-data",
         "faqbot-state",
+        "faqbot-content",
         "postgres-data",
         "ollama-models",
     }
+
+
+def test_first_boot_indexes_the_faq_before_the_api_starts() -> None:
+    services = _compose()["services"]
+    api, first = services["api"], services["first-ingest"]
+    assert api["depends_on"]["first-ingest"]["condition"] == "service_completed_successfully"
+    assert "profiles" not in first and first["restart"] == "no"  # runs on every `up`...
+    assert "--if-empty" in first["command"]  # ...and does nothing once an index is live
+    # it writes the index the API reads, from the FAQ the console edits
+    assert sorted(first["volumes"]) == sorted(api["volumes"])
+    assert first["environment"] == services["ingest"]["environment"]
+    # the paths it is given exist in the image (the content volume starts as data/)
+    content = "/srv/faqbot/content"
+    for arg in first["command"]:
+        if arg.startswith(content):
+            assert (ROOT / "data" / arg.removeprefix(content + "/")).exists(), arg
+    # editors' re-ingest stays a tool, and it gates on the conversations too
+    assert services["ingest"]["profiles"] == ["tools"]
+    assert "--gate-conversations" in services["ingest"]["command"]
+
+
+def test_the_image_runs_as_non_root_and_writes_only_to_declared_volumes() -> None:
+    from cli.preflight import state_paths
+    from service.config import Settings
+
+    dockerfile = _dockerfile()
+    users = re.findall(r"^USER (\S+)", dockerfile, re.M)
+    assert users and users[-1] not in ("root", "0")
+    assert "--uid 10001" in dockerfile
+    volumes = _volumes_declared()
+    assert volumes == ["/var/lib/faqbot", "/srv/faqbot/content"]
+    env = _dockerfile_env()
+    settings = Settings.model_validate(
+        {
+            "index": {"path": env["FAQBOT_INDEX__PATH"]},
+            "embedding": {"cache_dir": env["FAQBOT_EMBEDDING__CACHE_DIR"]},
+            "db": {"url": env["FAQBOT_DB__URL"]},
+            "admin": {"enabled": True, "faq_dir": env["FAQBOT_ADMIN__FAQ_DIR"]},
+        }
+    )
+    # every folder serve and ingest write (the preflight's own list) is on a volume
+    for item in state_paths(settings, "serve"):
+        assert any(str(item.path).startswith(v) for v in volumes), item
+    for key in ("FAQBOT_ADMIN__GATE_QUESTIONS", "FAQBOT_ADMIN__GATE_CONVERSATIONS"):
+        assert env[key].startswith(volumes[1])
+    assert env["HOME"].startswith(volumes[0])
+    services = _compose()["services"]
+    for name in ("api", "first-ingest", "ingest"):
+        service = services[name]
+        mounted = {v.split(":")[1]: v.split(":")[0] for v in service["volumes"]}
+        assert mounted == {
+            "/var/lib/faqbot": "faqbot-state",
+            "/srv/faqbot/content": "faqbot-content",
+        }
+        # the code is read-only; only the volumes and a tmpfs /tmp can be written
+        assert service["read_only"] is True and service["tmpfs"] == ["/tmp"]
+
+
+def test_the_console_edits_the_faq_that_ingest_reads() -> None:
+    services = _compose()["services"]
+    assert services["api"]["environment"]["FAQBOT_ADMIN__ENABLED"] == "true"
+    faq_dir = _dockerfile_env()["FAQBOT_ADMIN__FAQ_DIR"]
+    for name in ("first-ingest", "ingest"):
+        assert services[name]["command"][1] == faq_dir
+
+
+def test_images_and_clients_are_pinned_to_matching_versions() -> None:
+    services = _compose()["services"]
+    tags = {}
+    for name, service in services.items():
+        if "image" in service:
+            image, _, tag = service["image"].rpartition(":")
+            assert re.fullmatch(r"v?\d+\.\d+(\.\d+)?", tag), f"{name}: {service['image']}"
+            tags[image] = tag
+    base = re.search(r"^FROM python:(\S+)", _dockerfile(), re.M)
+    assert base and re.fullmatch(r"3\.11\.\d+-slim-\w+", base.group(1))
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+        "dependencies"
+    ]
+    pins = dict(d.split(" ")[0].split("==") for d in deps if "==" in d)
+    assert pins["chromadb"] == tags["chromadb/chroma"]
+    assert "ollama" in pins and tags["ollama/ollama"]
+    assert services["ollama-pull"]["image"] == services["ollama"]["image"]
+
+
+def test_secrets_come_from_the_env_file_never_from_compose() -> None:
+    text = (ROOT / "compose.yaml").read_text(encoding="utf-8")
+    services = _compose()["services"]
+    for name, service in services.items():
+        env = service.get("environment") or {}
+        for key, value in env.items():
+            if re.search(r"PASSWORD|SECRET|TOKEN|API_KEY", key):
+                assert str(value).startswith("${"), f"{name}: {key} is written into compose"
+    url = services["api"]["environment"]["FAQBOT_DB__URL"]
+    assert re.match(r"postgresql\+psycopg://faqbot:\$\{POSTGRES_PASSWORD:\?[^}]*\}@", url)
+    example = (ROOT / ".env.example").read_text(encoding="utf-8")
+    for var in set(re.findall(r"\$\{(\w+)", text)):
+        assert re.search(rf"^#? ?{var}=", example, re.M), f"{var} is not in .env.example"
+    assert re.search(r"^POSTGRES_PASSWORD=$", example, re.M)  # no sample password to keep
+    assert ".env" in (ROOT / ".gitignore").read_text().splitlines()
 
 
 def test_dockerfile_installs_the_cpu_torch_pinned_in_pyproject() -> None:
@@ -149,3 +275,15 @@ def test_compose_puts_a_proxy_in_front_of_replicas_and_pulls_the_model_first() -
     for name in ("api", "proxy", "chroma", "postgres", "ollama", "ollama-pull", "ingest", "redis"):
         assert services[name].get("networks"), f"{name} is not on the faqbot network"
     assert "caddy-data" in compose["volumes"]
+
+
+def test_the_default_served_model_is_the_one_sizing_chose() -> None:
+    from service.config import LLMSettings
+
+    default = LLMSettings().model
+    services = _compose()["services"]
+    compose_default = re.search(r":-([^}]+)\}", services["api"]["environment"]["FAQBOT_LLM__MODEL"])
+    assert compose_default and compose_default.group(1) == default
+    sizing = (ROOT / "docs" / "sizing.md").read_text(encoding="utf-8")
+    assert f"serves **`{default}`**" in sizing
+    assert f"FAQBOT_LLM_MODEL={default}" in (ROOT / ".env.example").read_text()
