@@ -97,6 +97,55 @@ class AdminAccounts:
             ).inserted_primary_key[0]  # type: ignore[index]
         return AdminUser(int(new_id), name, role)
 
+    def users(self) -> list[dict[str, Any]]:
+        """Every account: name, role, when it was made (`faqbot admin users`)."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(
+                    admin_users.c.name, admin_users.c.role, admin_users.c.created_at
+                ).order_by(admin_users.c.name)
+            ).all()
+        return [{"name": r.name, "role": r.role, "created": iso_utc(r.created_at)} for r in rows]
+
+    def reset_password(self, name: str, password: str) -> None:
+        """A new password; the account's open sessions end (whoever knew the old one is
+        logged out)."""
+        if len(password) < MIN_PASSWORD:
+            raise AccountError(f"a password needs at least {MIN_PASSWORD} characters")
+        with self._engine.begin() as conn:
+            user_id = self._user_id(conn, name)
+            conn.execute(
+                admin_users.update()
+                .where(admin_users.c.id == user_id)
+                .values(password_hash=_HASHER.hash(password))
+            )
+            conn.execute(admin_sessions.delete().where(admin_sessions.c.user_id == user_id))
+
+    def delete_user(self, name: str) -> None:
+        """Removes the account and its sessions; never the last ops account (nobody could
+        change retrieval settings or make a new ops account from the console)."""
+        with self._engine.begin() as conn:
+            user_id = self._user_id(conn, name)
+            role = conn.execute(
+                sa.select(admin_users.c.role).where(admin_users.c.id == user_id)
+            ).scalar_one()
+            ops = conn.execute(
+                sa.select(sa.func.count())
+                .select_from(admin_users)
+                .where(admin_users.c.role == "ops")
+            ).scalar_one()
+            if role == "ops" and ops <= 1:
+                raise AccountError(f'"{name}" is the last ops account; create another first')
+            conn.execute(admin_sessions.delete().where(admin_sessions.c.user_id == user_id))
+            conn.execute(admin_users.delete().where(admin_users.c.id == user_id))
+
+    @staticmethod
+    def _user_id(conn: sa.Connection, name: str) -> int:
+        found = conn.execute(sa.select(admin_users.c.id).where(admin_users.c.name == name)).first()
+        if found is None:
+            raise AccountError(f'no user "{name}" (faqbot admin users lists them)')
+        return int(found.id)
+
     def login(
         self, name: str, password: str, now: datetime, address: str = "unknown"
     ) -> Login | None:

@@ -21,11 +21,13 @@ Every problem is reported with file and line; nothing here raises on bad content
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -366,26 +368,74 @@ def _split_front_matter(
     else:
         errors.append(SourceError(path, 1, "front matter is not closed with '---'"))
         return None, [], 0
+    front = lines[1:end]
     try:
-        meta = yaml.safe_load("\n".join(lines[1:end])) or {}
+        meta = yaml.load("\n".join(front), Loader=_FrontMatterLoader) or {}
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = (mark.line + 2) if mark is not None else 1
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        errors.append(SourceError(path, line, f"broken front matter: {problem}"))
+        errors.append(
+            SourceError(
+                path,
+                _yaml_error_line(exc),
+                f"broken front matter: {getattr(exc, 'problem', None) or 'invalid YAML'}",
+            )
+        )
         return None, [], 0
     if not isinstance(meta, dict):
         errors.append(SourceError(path, 1, "front matter must be a YAML mapping"))
         return None, [], 0
-    unknown = set(meta) - _FRONT_KEYS
-    if unknown:
-        errors.append(
-            SourceError(path, 1, f"unknown front matter key(s): {', '.join(sorted(unknown))}")
-        )
+    problems = [*_unknown_keys(meta, front), *_bad_dates(meta, front)]
+    for line, problem in problems:
+        errors.append(SourceError(path, line, problem))
+    if problems:
         return None, [], 0
-    # YAML turns dates into date objects; keep the text form.
-    meta = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in meta.items()}
     return meta, lines[end + 1 :], end + 2
+
+
+class _FrontMatterLoader(yaml.SafeLoader):
+    """SafeLoader without timestamps: `updated: 2026-12-32` stays text and is checked
+    here with its line, instead of failing inside YAML with "day is out of range"."""
+
+
+_FrontMatterLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _yaml_error_line(exc: yaml.YAMLError) -> int:
+    """The file's line of a front matter error. A key without its colon is found only on
+    the line after it; YAML's context mark is where the key began."""
+    mark = getattr(exc, "problem_mark", None)
+    context = getattr(exc, "context_mark", None)
+    if context is not None and "expected ':'" in str(getattr(exc, "problem", "")):
+        mark = context
+    return (mark.line + 2) if mark is not None else 1
+
+
+def _key_line(front: list[str], key: object) -> int:
+    """The file's line of a top-level front matter key (the '---' is line 1)."""
+    for n, line in enumerate(front, start=2):
+        if line.split(":", 1)[0].strip().strip("'\"") == str(key):
+            return n
+    return 1
+
+
+def _unknown_keys(meta: dict[Any, Any], front: list[str]) -> Iterator[tuple[int, str]]:
+    for key in sorted(set(meta) - _FRONT_KEYS, key=str):
+        near = difflib.get_close_matches(str(key), sorted(_FRONT_KEYS), n=1, cutoff=0.6)
+        hint = f' (did you mean "{near[0]}"?)' if near else ""
+        known = ", ".join(sorted(_FRONT_KEYS))
+        yield _key_line(front, key), f'unknown front matter key "{key}"{hint}; known: {known}'
+
+
+def _bad_dates(meta: dict[Any, Any], front: list[str]) -> Iterator[tuple[int, str]]:
+    value = meta.get("updated")
+    if value in (None, ""):
+        return
+    try:
+        date.fromisoformat(str(value).strip())
+    except ValueError as exc:
+        yield _key_line(front, "updated"), f'updated: "{value}" is not a date YYYY-MM-DD ({exc})'
 
 
 def parse_markdown_text(path: str, text: str) -> tuple[list[FaqEntry], list[SourceError]]:

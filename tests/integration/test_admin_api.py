@@ -377,6 +377,56 @@ def test_accounts_are_created_with_the_cli(chat_settings: Settings) -> None:
     assert stored.startswith("$argon2") and PASSWORD not in stored
 
 
+def test_accounts_are_listed_reset_and_deleted_with_the_cli_and_audited(
+    chat_settings: Settings,
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "FAQBOT_DB__URL": chat_settings.db.url}
+
+    def admin(*args: str, password: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "cli.main", "admin", *args],
+            input=password + "\n",
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    accounts = AdminAccounts(make_engine(chat_settings.db.url))
+    accounts.create_user("otto", "ops", PASSWORD)
+    accounts.create_user("erika", "editor", PASSWORD)
+    session = accounts.login("erika", PASSWORD, datetime.now(UTC))
+    assert session is not None
+    listed = admin("users")
+    assert listed.returncode == 0
+    assert [line.split("\t")[:2] for line in listed.stdout.splitlines()] == [
+        ["erika", "editor"],
+        ["otto", "ops"],
+    ]
+    new = "another long password"
+    reset = admin("reset-password", "erika", "--password-stdin", password=new)
+    assert reset.returncode == 0, reset.stderr
+    now = datetime.now(UTC)
+    assert accounts.session(session.token, now) is None  # her open session ended
+    assert accounts.login("erika", PASSWORD, now) is None
+    assert accounts.login("erika", new, now) is not None
+    assert (
+        "at least 12" in admin("reset-password", "erika", "--password-stdin", password="x").stderr
+    )
+    missing = admin("delete-user", "nobody")
+    assert missing.returncode == 1 and 'no user "nobody"' in missing.stderr
+    last = admin("delete-user", "otto")
+    assert last.returncode == 1 and "last ops account" in last.stderr
+    assert admin("delete-user", "erika").returncode == 0
+    assert [u["name"] for u in accounts.users()] == ["otto"]
+    trail = [(a["user"], a["action"]) for a in accounts.audit_trail()]
+    assert ("cli", "reset-password") in trail and ("cli", "delete-user") in trail
+
+
 def test_replay_then_publish_then_roll_back_from_the_console(
     make_client: Callable[..., TestClient],
     faq_dir: Path,

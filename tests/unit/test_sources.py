@@ -155,3 +155,41 @@ def test_headings_inside_code_fences_are_not_entries(tmp_path: Path) -> None:
     assert errors == []
     assert [e.id for e in entries] == ["real"]
     assert "## not a heading" in entries[0].answer
+
+
+def _front_matter_errors(front: str) -> list[str]:
+    from service.sources.parse import parse_markdown_text
+
+    entries, errors = parse_markdown_text("data/faq/returns.md", f"---\n{front}---\nBody.\n")
+    assert entries == [] or not errors
+    return [str(e) for e in errors]
+
+
+def test_an_impossible_date_names_its_file_and_line() -> None:
+    # YAML itself failed here with "day is out of range for month" and no file or line
+    errors = _front_matter_errors("title: Returns\nupdated: 2026-12-32\n")
+    assert errors == [
+        'data/faq/returns.md:3: updated: "2026-12-32" is not a date YYYY-MM-DD '
+        "(day is out of range for month)"
+    ]
+
+
+def test_a_key_without_its_colon_is_reported_on_its_own_line() -> None:
+    errors = _front_matter_errors("title: Returns\ncategory shipping\nupdated: 2026-12-02\n")
+    assert errors == ["data/faq/returns.md:3: broken front matter: could not find expected ':'"]
+
+
+def test_a_misspelt_key_is_offered_the_nearest_known_one_on_its_line() -> None:
+    errors = _front_matter_errors("title: Returns\nurl: /help\ncategroy: shipping\n")
+    assert len(errors) == 1
+    assert errors[0].startswith('data/faq/returns.md:4: unknown front matter key "categroy"')
+    assert '(did you mean "category"?)' in errors[0]
+
+
+def test_dates_stay_text_as_written() -> None:
+    from service.sources.parse import parse_markdown_text
+
+    entries, errors = parse_markdown_text(
+        "r.md", "---\ntitle: Returns\nupdated: 2026-12-02\n---\nBody.\n"
+    )
+    assert errors == [] and entries[0].updated == "2026-12-02"
