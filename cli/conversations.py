@@ -298,6 +298,7 @@ def gated_run(args: Any, settings: Settings, pipeline: Any, paths: list[Path]) -
         skip_invalid=args.skip_invalid,
         gate_questions=Path(args.gate) if args.gate else None,
         publish=False,
+        accept_regressions=getattr(args, "accept_regressions", False),
     )
     if report.version is None:
         print("nothing changed; nothing published")

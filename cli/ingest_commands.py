@@ -39,6 +39,12 @@ def add_parser(sub: Any) -> None:
         "the configured minimums",
     )
     p.add_argument(
+        "--accept-regressions",
+        action="store_true",
+        help="with --gate: publish even if gate questions the live version answers right "
+        "would go wrong (they are listed first, and the run is logged)",
+    )
+    p.add_argument(
         "--gate-conversations",
         metavar="CONVERSATIONS",
         help="conversations (JSONL, as eval --conversations): publish only if enough go right",
@@ -125,6 +131,7 @@ def run(args: argparse.Namespace) -> int:
             rebuild=args.rebuild,
             skip_invalid=args.skip_invalid,
             gate_questions=Path(args.gate) if args.gate else None,
+            accept_regressions=args.accept_regressions,
         )
     except (IngestError, IndexStoreError) as exc:
         for line in getattr(exc, "lines", []):
@@ -133,6 +140,20 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_REFUSED
     print_report(report, args)
     return EXIT_OK
+
+
+def _print_gate(report: Any, minimums: Any) -> None:
+    g, c = report.gate, report.comparison
+    live = (
+        f"; live {c.live}: {c.live_figures[0]:.3f} and {c.live_figures[1]:.3f}"
+        if c is not None
+        else ""
+    )
+    print(
+        f"gate passed: recall@1 {g.recall_at_1:.3f} (minimum {minimums.min_recall_at_1:.3f}), "
+        f"abstention accuracy {g.abstention_accuracy:.3f} (minimum "
+        f"{minimums.min_abstention_accuracy:.3f}) over {g.n_queries} questions{live}"
+    )
 
 
 def _already_live(store: Any) -> int | None:
@@ -183,12 +204,11 @@ def print_report(report: Any, args: argparse.Namespace) -> None:
         ):
             for entry_id in ids:
                 print(f"  {label}: {entry_id}")
+    if report.comparison is not None:
+        for line in report.comparison.lines():
+            print(line)
     if report.gate is not None:
-        g = report.gate
-        print(
-            f"gate passed: recall@1 {g.recall_at_1:.3f}, abstention accuracy "
-            f"{g.abstention_accuracy:.3f} over {g.n_queries} questions"
-        )
+        _print_gate(report, load_settings(args.config).gate)
     if report.published:
         print(
             f"published {report.version}: embedded {report.embedded_texts} texts, "

@@ -18,6 +18,7 @@ from ingest.calibrate import calibrate_index
 from ingest.chunking import entry_records
 from ingest.generic import generic_questions, outside_faq
 from ingest.policy import PolicyError, read_policy
+from ingest.regressions import Comparison, compare
 from service.config import GateSettings, Settings
 from service.retrieval.calibration import Calibration
 from service.retrieval.classifier import PhrasingClassifier, with_declines
@@ -25,12 +26,15 @@ from service.retrieval.components import build_detector
 from service.retrieval.crosslingual import CROSSLINGUAL_FILE, CROSSLINGUAL_VECTORS
 from service.retrieval.embedder import Embedder, ProgressCallback
 from service.retrieval.evaluation import (
+    LabelledQuery,
     Metrics,
+    Outcome,
     by_language,
     load_queries,
     run_queries,
     summarize,
 )
+from service.retrieval.language import LanguageDetector
 from service.retrieval.lexical import LexicalIndex
 from service.retrieval.neighbours import EntryClassifier, NeighbourClassifier, load_classifier
 from service.retrieval.retriever import Retriever
@@ -133,6 +137,8 @@ class IngestReport:
     embedded_texts: int = 0
     reused_vectors: int = 0
     gate: Metrics | None = None
+    # the gate's questions, the live version against this one (ingest/regressions.py)
+    comparison: Comparison | None = None
     calibration: Calibration | None = None
     seconds: float = 0.0
     stage_seconds: dict[str, float] = field(default_factory=dict)
@@ -206,14 +212,18 @@ class IngestPipeline:
         skip_invalid: bool = False,
         gate_questions: Path | None = None,
         publish: bool = True,
+        accept_regressions: bool = False,
     ) -> IngestReport:
         """One ingest; every run that is not a dry run is logged with its outcome
         (published, unchanged, previewed, refused, locked, failed) for /metrics. Without
         publish, the version is built (and gated) but not published: a candidate to
-        replay questions against, removed with discard() or by the next run."""
+        replay questions against, removed with discard() or by the next run. A gate
+        question the live version answers right and the candidate would not is a
+        regression: refused unless accept_regressions (and then logged)."""
         started = time.perf_counter()
         outcome, version = "failed", None
         self._publish = publish
+        self._accept_regressions = accept_regressions
         try:
             report = self._run(paths, dry_run, rebuild, skip_invalid, gate_questions)
             outcome = "published" if report.published else "unchanged"
@@ -361,7 +371,8 @@ class IngestPipeline:
         self.store.write_manifest(manifest)
         if gate_questions is not None:
             with _timed(stages, "gate"):
-                report.gate = self._gate(version, gate_questions)
+                live_version = live.version if live else None
+                report.gate, report.comparison = self._gate(version, gate_questions, live_version)
         if not self._publish:
             return  # a candidate: built and gated, never live
         self.store.publish(version)
@@ -594,10 +605,8 @@ class IngestPipeline:
             if close is not None:
                 close()
 
-    def _gate(self, version: str, questions_path: Path) -> Metrics:
-        """The gate questions against the candidate version, routed by language as the
-        service routes them; each labelled language must pass on its own too."""
-        retriever = Retriever.open(
+    def _open(self, version: str) -> Retriever:
+        return Retriever.open(
             self.store,
             self.backend,
             self.embedder,
@@ -606,6 +615,14 @@ class IngestPipeline:
             multilingual=self.multilingual,
             crosslingual_threshold=self.settings.languages.abstain_threshold,
         )
+
+    def _gate(
+        self, version: str, questions_path: Path, live: str | None
+    ) -> tuple[Metrics, Comparison | None]:
+        """The gate questions against the candidate version, routed by language as the
+        service routes them; each labelled language must pass on its own too, and no
+        question the live version answers right may go wrong."""
+        retriever = self._open(version)
         try:
             queries = load_queries(questions_path, known_ids=None)
         except ValueError as exc:
@@ -623,12 +640,46 @@ class IngestPipeline:
                 f"{len(missing)} gate question(s) point at entries that no longer exist: "
                 + ", ".join(sorted(missing)[:10])
             )
+        comparison = self._compare(live, retriever, queries, outcomes, detector)
+        if comparison is not None and comparison.regressions and not self._accept_regressions:
+            failures.append(
+                f"{len(comparison.regressions)} gate question(s) the live version "
+                f"{comparison.live} answers right would go wrong (publish anyway with "
+                "--accept-regressions)"
+            )
         if failures:
+            lines = comparison.lines() if comparison is not None else []
             raise IngestError(
                 f"quality gate failed for version {version}; the live index is unchanged",
-                failures,
+                failures + lines,
             )
-        return metrics
+        if comparison is not None and comparison.regressions:
+            self._log(f"publishing with {len(comparison.regressions)} accepted regression(s)")
+        return metrics, comparison
+
+    def _compare(
+        self,
+        live: str | None,
+        candidate: Retriever,
+        queries: Sequence[LabelledQuery],
+        outcomes: list[Outcome],
+        detector: LanguageDetector | None,
+    ) -> Comparison | None:
+        """None when nothing is live yet, or the live version no longer loads (it is
+        being replaced; nothing to compare with)."""
+        if live is None:
+            return None
+        try:
+            before = self._open(live)
+        except Exception as exc:  # a damaged live version must not block its replacement
+            self._log(
+                f"the live version {live} does not load ({type(exc).__name__}): "
+                "the gate compares with nothing"
+            )
+            return None
+        thresholds = (before.abstain_threshold, candidate.abstain_threshold)
+        old = run_queries(before, queries, detector)
+        return compare(live, candidate.version, old, outcomes, thresholds)
 
 
 def _gate_failures(prefix: str, metrics: Metrics, gate: GateSettings) -> list[str]:
