@@ -208,7 +208,7 @@ def print_report(report: Any, args: argparse.Namespace) -> None:
         for line in report.comparison.lines():
             print(line)
     if report.gate is not None:
-        _print_gate(report, load_settings(args.config).gate)
+        _print_gate(report, load_settings(getattr(args, "config", None)).gate)
     if report.published:
         print(
             f"published {report.version}: embedded {report.embedded_texts} texts, "

@@ -59,18 +59,33 @@ def replay_run(args: argparse.Namespace, settings: Any, pipeline: Any, paths: li
             )
 
         live = pipeline.store.live_manifest()
-        result = replay(
-            open_version(live.version) if live else None,
-            open_version(report.version),
-            questions,
-            build_detector(settings),
-        )
+        before = open_version(live.version) if live else None
+        after = open_version(report.version)
+        detector = build_detector(settings)
+        result = replay(before, after, questions, detector)
+        labelled = _labelled(args.gate, before, after, detector)
     finally:
         pipeline.discard(report.version)
     if args.json:
-        print(json.dumps({"changed": True, "plan": report.plan.summary(), **result.as_dict()}))
+        gate = {"gate": labelled.as_dict()} if labelled is not None else {}
+        print(
+            json.dumps({"changed": True, "plan": report.plan.summary(), **result.as_dict(), **gate})
+        )
     else:
         print(f"candidate: {report.plan.summary()} (not published)")
-        for line in result.lines():
+        for line in [*(labelled.lines() if labelled is not None else []), *result.lines()]:
             print(line)
     return EXIT_OK
+
+
+def _labelled(gate: str | None, before: Any, after: Any, detector: Any) -> Any:
+    """The gate's labelled questions, question by question: regressions first."""
+    from ingest.regressions import compare
+    from service.retrieval.evaluation import load_queries, run_queries
+
+    if gate is None or before is None:
+        return None
+    queries = load_queries(Path(gate))
+    old, new = run_queries(before, queries, detector), run_queries(after, queries, detector)
+    thresholds = (before.abstain_threshold, after.abstain_threshold)
+    return compare(before.version, after.version, old, new, thresholds)

@@ -262,11 +262,19 @@ async def replay_candidate(caller: Editor, request: Request) -> dict[str, Any]:
 
 
 @router.post("/api/publish")
-async def publish(caller: Editor, request: Request) -> StreamingResponse:
-    """The ingest with its quality gate, its output streamed as NDJSON lines."""
+async def publish(
+    caller: Editor, request: Request, accept_regressions: bool = False
+) -> StreamingResponse:
+    """The ingest with its quality gate, its output streamed as NDJSON lines. A gate
+    question that would go wrong refuses it, unless the editor confirmed the regressions
+    (a second click: accept_regressions, audited as publish-accepting-regressions)."""
     admin = _settings(request).admin
-    args = ingest_args(admin.faq_dir, admin.gate_questions, conversations=admin.gate_conversations)
-    return _streamed(request, caller, "publish", args)
+    extra = ["--accept-regressions"] if accept_regressions else []
+    args = ingest_args(
+        admin.faq_dir, admin.gate_questions, *extra, conversations=admin.gate_conversations
+    )
+    action = "publish-accepting-regressions" if accept_regressions else "publish"
+    return _streamed(request, caller, action, args)
 
 
 @router.post("/api/rollback")

@@ -11,6 +11,7 @@ from typing import Any
 from tests.browser.conftest import EDITOR_PASSWORD, Shop
 
 GIFT_WRAP = ["Do you offer gift wrapping?", "Can you gift wrap my order please?"]
+LOST_CARD = "i lost my gift card, can you replace it"  # a gate question (data/eval)
 
 
 def wait_for_mode(page: Any, shop: Shop, question: str, ok: Callable[[str], bool]) -> None:
@@ -51,19 +52,30 @@ def test_an_editor_turns_a_cluster_of_declined_questions_into_phrasings(
     assert GIFT_WRAP[1] in cluster.inner_text()
     cluster.get_by_role("combobox").select_option("giftcards-how")
     cluster.get_by_role("button", name="Add as phrasings").click()
-    page.get_by_text("Run ingest to publish").wait_for()
+    page.get_by_text("Preview, then Publish, to put it live").wait_for()
     text = (shop.faq_dir / "gift-cards.md").read_text(encoding="utf-8")
     for question in GIFT_WRAP:
         assert f"- {question}" in text
     page.locator("section.adm-cluster", has_text=GIFT_WRAP[0]).wait_for(state="detached")
 
-    # what the next version would change, then publish it with the gate
+    # what the next version would change: retrained on the new phrasings, it would send
+    # a test question that is answered right now to the entry they were added to. The
+    # regression is listed first and flagged
     page.get_by_role("button", name="Preview changes").click()
     page.get_by_text("now answered: “" + GIFT_WRAP[0]).wait_for(timeout=120_000)
+    output = page.get_by_role("list", name="Ingest output")
+    flagged = output.locator("li.adm-regression")
+    assert flagged.count() >= 1 and "Regression" in output.locator("li").first.inner_text()
+    assert f"{LOST_CARD}” giftcards-lost → giftcards-how" in flagged.first.inner_text()
+    page.screenshot(path="var/screenshots/console-regression.png", full_page=True)
+    # publishing with the gate refuses it; a second, explicit click publishes anyway
     page.get_by_role("button", name="Publish", exact=True).click()
+    page.get_by_text("publish failed").wait_for(timeout=120_000)
+    assert "would go wrong" in output.inner_text()
+    page.get_by_role("button", name="Publish anyway, with the regressions").click()
     page.get_by_text("publish: done.").wait_for(timeout=120_000)
-    log = page.get_by_role("list", name="Ingest output").inner_text()
-    assert "gate passed" in log and "published" in log
+    log = output.inner_text()
+    assert "gate passed" in log and "published" in log and "regression:" in log
     wait_for_mode(page, shop, GIFT_WRAP[0], lambda mode: mode != "abstained")
 
     # and roll back: the previous version answers again, and declines them

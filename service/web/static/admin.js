@@ -81,8 +81,8 @@ function clusterCard(cluster, entries) {
     ...cluster.comments.map((c) => el('blockquote', { text: c })),
     el('div', { class: 'adm-actions' },
       el('label', {}, 'Entry ', select),
-      el('button', { type: 'button', text: 'Add as phrasings', onclick: act('attach', () => ({ entry_id: select.value, questions: cluster.questions }), (r) => `Added to ${r.path}. Run ingest to publish.`) }),
-      el('button', { type: 'button', class: 'adm-quiet', text: "Won't answer", onclick: act('decline', () => ({ questions: cluster.questions }), (r) => `Added to ${r.path} as questions to decline. Run ingest to publish.`) }),
+      el('button', { type: 'button', text: 'Add as phrasings', onclick: act('attach', () => ({ entry_id: select.value, questions: cluster.questions }), (r) => `Added to ${r.path}. Preview, then Publish, to put it live.`) }),
+      el('button', { type: 'button', class: 'adm-quiet', text: "Won't answer", onclick: act('decline', () => ({ questions: cluster.questions }), (r) => `Added to ${r.path} as questions to decline. Preview, then Publish, to put it live.`) }),
       el('button', { type: 'button', class: 'adm-quiet', text: 'Dismiss', onclick: act('dismiss', () => ({}), (r) => `Dismissed ${r.dismissed}.`) })),
     draftForm(cluster, act));
 }
@@ -93,7 +93,7 @@ function draftForm(cluster, act) {
   const id = el('input', { id: `adm-draft-id-${n}`, required: true, maxlength: '128', pattern: '[A-Za-z0-9][A-Za-z0-9_.\\-]*' });
   const question = el('input', { id: `adm-draft-q-${n}`, required: true, maxlength: '500', value: cluster.examples[0] });
   const answer = el('textarea', { id: `adm-draft-a-${n}`, required: true, rows: '4', maxlength: '20000' });
-  const send = act('draft', () => ({ entry_id: id.value, question: question.value, answer: answer.value, questions: cluster.questions }), (r) => `Drafted in ${r.path}. Run ingest to publish.`);
+  const send = act('draft', () => ({ entry_id: id.value, question: question.value, answer: answer.value, questions: cluster.questions }), (r) => `Drafted in ${r.path}. Preview, then Publish, to put it live.`);
   return el('details', {}, el('summary', { text: 'Draft a new entry' }),
     el('form', { class: 'adm-login', onsubmit: (e) => { e.preventDefault(); send(); } },
       el('label', { for: id.id, text: 'Id' }), id,
@@ -203,11 +203,13 @@ function publishing() {
   const show = (line) => out.append(el('li', { text: line }));
   const streamed = (path) => async () => {
     out.replaceChildren();
+    confirm.hidden = true;
     const response = await fetch(API + path, { method: 'POST', credentials: 'same-origin', headers: { 'x-csrf-token': csrf } });
     if (!response.ok) { say(`${path.slice(1)} refused (${response.status})`, true); return; }
     const reader = response.body.getReader();
     const decoder = new TextDecoder();
     let rest = '';
+    let regressed = false;
     for (;;) {
       const { value, done } = await reader.read();
       if (done) break;
@@ -216,18 +218,27 @@ function publishing() {
       rest = lines.pop();
       for (const line of lines.filter(Boolean)) {
         const event = JSON.parse(line);
-        if ('line' in event) show(event.line);
-        else say(event.exit === 0 ? `${path.slice(1)}: done.` : `${path.slice(1)} failed (exit ${event.exit}): see the output.`, event.exit !== 0);
+        if ('line' in event) {
+          show(event.line);
+          // the gate refused because questions answered right now would go wrong
+          if (event.line.includes('--accept-regressions')) regressed = true;
+        } else say(event.exit === 0 ? `${path.slice(1).split('?')[0]}: done.` : `${path.slice(1).split('?')[0]} failed (exit ${event.exit}): see the output.`, event.exit !== 0);
       }
     }
+    if (regressed) confirm.hidden = false;
     await refresh();
   };
+  const confirm = el('button', { type: 'button', class: 'adm-warn', hidden: true, text: 'Publish anyway, with the regressions', onclick: streamed('/publish?accept_regressions=true') });
   const preview = async () => {
     out.replaceChildren();
     say('Replaying…');
     try {
       const r = await call('POST', '/replay');
-      say(`Replayed ${r.questions} questions: ${r.counts['now answered']} now answered, ${r.counts['now declined']} now declined, ${r.counts['another entry']} from another entry.`);
+      const gate = r.gate || { regressions: [], improvements: [] };
+      const name = (entry) => entry || '(declined)';
+      say(`Replayed ${r.questions} questions: ${gate.regressions.length} regression(s) among the test questions, ${r.counts['now answered']} now answered, ${r.counts['now declined']} now declined, ${r.counts['another entry']} from another entry.`, gate.regressions.length > 0);
+      for (const v of gate.regressions) out.append(el('li', { class: 'adm-regression', text: `Regression: “${v.question}” ${name(v.before)} → ${name(v.after)} (expected ${name(v.expected)})` }));
+      for (const v of gate.improvements) show(`Improvement: “${v.question}” ${name(v.before)} → ${name(v.after)}`);
       for (const c of r.changes.slice(0, 50)) show(`${c.kind}: “${c.question}” ${c.before || '(declined)'} → ${c.after || '(declined)'}`);
       if (!r.changes.length) show(r.changed === false ? 'Nothing changed since the live version.' : 'No question would be answered differently.');
     } catch (error) {
@@ -239,7 +250,8 @@ function publishing() {
     el('div', { class: 'adm-actions' },
       el('button', { type: 'button', text: 'Preview changes', onclick: preview }),
       el('button', { type: 'button', text: 'Publish', onclick: streamed('/publish') }),
-      el('button', { type: 'button', class: 'adm-quiet', text: 'Roll back', onclick: streamed('/rollback') })),
+      el('button', { type: 'button', class: 'adm-quiet', text: 'Roll back', onclick: streamed('/rollback') }),
+      confirm),
     out);
 }
 
