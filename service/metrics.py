@@ -85,20 +85,18 @@ class _LiveCollector(Collector):
             yield count
         if p.index_health is not None:
             health = _safe(p.index_health, None)
-            degraded = GaugeMetricFamily(
+            yield _gauge(
                 "faqbot_index_degraded",
                 "1 while the published index version does not load and an earlier one (or "
                 "none) is served; /readyz says what to do.",
+                0.0 if health is None or health.problem is None else 1.0,
             )
-            degraded.add_metric([], 0.0 if health is None or health.problem is None else 1.0)
-            yield degraded
-            ready = GaugeMetricFamily(
+            yield _gauge(
                 "faqbot_index_ready",
                 "1 while an index version answers; 0: none yet (first boot before ingest) "
                 "or none loads, and every chat gets 503.",
+                0.0 if health is None or health.serving is None else 1.0,
             )
-            ready.add_metric([], 0.0 if health is None or health.serving is None else 1.0)
-            yield ready
             failures = CounterMetricFamily(
                 "faqbot_index_load_failures",
                 "Failed loads of the published index version since the start (it is tried "
@@ -133,6 +131,12 @@ def _ingest_metrics(runs: Sequence[dict[str, Any]]) -> Iterator[Metric]:
     for outcome, t in sorted(latest.items()):
         last.add_metric([outcome], t)
     yield last
+
+
+def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
+    gauge = GaugeMetricFamily(name, documentation)
+    gauge.add_metric([], value)
+    return gauge
 
 
 def _safe(fn: Callable[[], Any], default: Any) -> Any:
