@@ -213,6 +213,23 @@ class VectorCache:
         return out
 
 
+def still_open(gaps: list[Gap], retriever: Any) -> list[Gap]:
+    """Declined questions the live version now answers are closed: an edit (from the
+    console or in the markdown) and a publish answered them, so they leave the inbox.
+    Their messages stay in the history. Fallbacks and thumbs-down stay: retrieval
+    cannot tell whether the answer is now good."""
+    declined_ones = [g for g in gaps if g.kind == "abstained"]
+    if not declined_ones:
+        return gaps
+    vectors = retriever.embed_queries([g.question for g in declined_ones])
+    answered = {
+        g.id
+        for g, v in zip(declined_ones, vectors, strict=True)
+        if not retriever.search_embedded(g.question, v).abstain
+    }
+    return [g for g in gaps if g.id not in answered]
+
+
 def _cluster(members: list[Gap]) -> Cluster:
     members = sorted(members, key=lambda g: g.at, reverse=True)
     ids = sorted(g.id for g in members)

@@ -145,6 +145,7 @@ async def gap_inbox(caller: Editor, request: Request) -> dict[str, Any]:
     retriever = await asyncio.to_thread(request.app.state.retriever)
     model = retriever.manifest.model_id
     gaps = await asyncio.to_thread(inbox.load_gaps, engine, since, model)
+    gaps = await asyncio.to_thread(inbox.still_open, gaps, retriever)
 
     cache: inbox.VectorCache = request.app.state.admin_vectors
 

@@ -68,7 +68,12 @@ def test_an_editor_turns_a_cluster_of_declined_questions_into_phrasings(
     assert flagged.count() >= 1 and "Regression" in output.locator("li").first.inner_text()
     assert f"{LOST_CARD}” giftcards-lost → giftcards-how" in flagged.first.inner_text()
     page.screenshot(path="var/screenshots/console-regression.png", full_page=True)
-    # publishing with the gate refuses it; a second, explicit click publishes anyway
+    # publishing with the gate refuses it; a second, explicit click publishes anyway.
+    # The thresholds panel shows the live version's values again afterwards, not what
+    # was typed there before
+    decline = page.get_by_label("Decline below")
+    live_value = decline.input_value()
+    decline.fill("0.987")
     page.get_by_role("button", name="Publish", exact=True).click()
     page.get_by_text("publish failed").wait_for(timeout=120_000)
     assert "would go wrong" in output.inner_text()
@@ -76,6 +81,9 @@ def test_an_editor_turns_a_cluster_of_declined_questions_into_phrasings(
     page.get_by_text("publish: done.").wait_for(timeout=120_000)
     log = output.inner_text()
     assert "gate passed" in log and "published" in log and "regression:" in log
+    page.wait_for_function(
+        "v => document.getElementById('adm-abstain').value === v", arg=live_value
+    )
     wait_for_mode(page, shop, GIFT_WRAP[0], lambda mode: mode != "abstained")
 
     # and roll back: the previous version answers again, and declines them

@@ -305,6 +305,34 @@ def test_a_cluster_of_declined_questions_becomes_phrasings_and_is_answered(
     assert "attach" in events and "login" in events
 
 
+def test_declined_questions_the_live_version_now_answers_leave_the_inbox(
+    console: TestClient,
+    faq_dir: Path,
+    make_pipeline: Callable[..., IngestPipeline],
+    accounts: AdminAccounts,
+) -> None:
+    for question in [*GIFT_WRAP, "who painted the mona lisa?"]:
+        assert console.post("/v1/chat", json={"message": question}).json()["mode"] == "abstained"
+    login(console, "erika")
+    before = console.get("/admin/api/inbox").json()
+    assert any(set(GIFT_WRAP) <= set(c["questions"]) for c in before["clusters"])
+    # answered in the markdown by hand, not through the inbox: nothing was dismissed
+    (faq_dir / "wrapping.md").write_text(
+        "## Do you gift wrap orders? {#gift-wrap}\nYes: choose gift wrapping at checkout.\n\n"
+        "Also asked:\n- can you wrap my order as a gift\n- is gift wrapping available\n",
+        encoding="utf-8",
+    )
+    assert make_pipeline().run([faq_dir]).published
+    wait_for_mode(console, GIFT_WRAP[0], lambda m: m != "abstained")
+    after = console.get("/admin/api/inbox").json()["clusters"]
+    asked = {q for c in after for q in c["questions"]}
+    assert not asked & set(GIFT_WRAP)
+    assert "who painted the mona lisa?" in asked  # still declined: still open
+    # the conversations keep them (the history is not the inbox)
+    found = console.get("/admin/api/conversations", params={"q": "gift"}).json()
+    assert found["conversations"]
+
+
 def test_wont_answer_and_a_thumbs_down_comment(
     console: TestClient, faq_dir: Path, accounts: AdminAccounts
 ) -> None:

@@ -146,11 +146,15 @@ function thresholdsPanel(me) {
   const save = async () => {
     try { await call('POST', '/thresholds', values()); say('Saved: every replica applies them within a second.'); } catch (error) { say(error.message, true); }
   };
-  call('GET', '/thresholds').then((t) => {
+  // the live version's values: loaded now, and again after every publish or rollback
+  // (a new version brings its own calibrated thresholds)
+  const load = () => call('GET', '/thresholds').then((t) => {
     abstain.value = t.abstain_threshold.toFixed(3);
     canonical.value = t.canonical_threshold.toFixed(3);
     margin.value = t.canonical_margin.toFixed(2);
   }).catch((error) => say(error.message, true));
+  load();
+  document.addEventListener('adm-published', load);
   return el('section', { 'aria-labelledby': 'adm-thresholds' },
     el('h2', { id: 'adm-thresholds', text: 'Thresholds' }),
     el('div', { class: 'adm-actions' }, ...a, ...c, ...m,
@@ -226,6 +230,7 @@ function publishing() {
       }
     }
     if (regressed) confirm.hidden = false;
+    document.dispatchEvent(new Event('adm-published'));
     await refresh();
   };
   const confirm = el('button', { type: 'button', class: 'adm-warn', hidden: true, text: 'Publish anyway, with the regressions', onclick: streamed('/publish?accept_regressions=true') });
