@@ -193,6 +193,8 @@ def print_report(report: Any, args: argparse.Namespace) -> None:
         say(f"  skipped: {warning}")
     for advice in report.advice:
         say(f"  advice: {advice}")
+    if report.rollback_notice is not None:
+        print(f"warning: {report.rollback_notice}")
     plan = report.plan
     prefix = "dry run, nothing written: " if args.dry_run else ""
     print(f"{prefix}{report.entries} entries from {report.files} file(s): {plan.summary()}")

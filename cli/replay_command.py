@@ -73,6 +73,8 @@ def replay_run(args: argparse.Namespace, settings: Any, pipeline: Any, paths: li
         )
     else:
         print(f"candidate: {report.plan.summary()} (not published)")
+        if report.rollback_notice is not None:
+            print(f"warning: {report.rollback_notice}")
         for line in [*(labelled.lines() if labelled is not None else []), *result.lines()]:
             print(line)
     return EXIT_OK

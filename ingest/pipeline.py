@@ -132,6 +132,8 @@ class IngestReport:
     warnings: list[str] = field(default_factory=list)
     # where the FAQ will confuse customers (ingest/advice.py); published all the same
     advice: list[str] = field(default_factory=list)
+    # the live version is a rollback and the files still hold what was rolled back
+    rollback_notice: str | None = None
     version: str | None = None
     published: bool = False
     embedded_texts: int = 0
@@ -307,7 +309,7 @@ class IngestPipeline:
                     f"{live.schema_version}, this faqbot writes {SCHEMA_VERSION}: "
                     "run again with --rebuild"
                 )
-        return IngestReport(
+        report = IngestReport(
             plan=plan_sync(
                 parsed.entries, live, rebuild, parsed.declines, self._languages_hash(parsed)
             ),
@@ -315,6 +317,36 @@ class IngestPipeline:
             files=parsed.files,
             warnings=warnings,
             advice=entry_advice(parsed.entries),
+        )
+        report.rollback_notice = self._rollback_notice(parsed.entries, live)
+        return report
+
+    def _rollback_notice(self, entries: Sequence[FaqEntry], live: Manifest | None) -> str | None:
+        """A rollback changes what is live, not the files: the next publish would quietly
+        put back what was rolled back. Say so, naming the entries, before it does."""
+        undone = self.store.rolled_back_from()
+        if live is None or undone is None:
+            return None
+        try:
+            rolled = self.store.manifest(undone)
+        except Exception:  # pruned or damaged: nothing to compare with
+            return None
+        back = sorted(
+            e.id
+            for e in entries
+            if (was := rolled.entries.get(e.id)) is not None
+            and was.hash == e.content_hash()
+            and (now := live.entries.get(e.id)) is not None
+            and now.hash != was.hash
+        )
+        back += sorted((set(rolled.entries) - set(live.entries)) & {e.id for e in entries})
+        if not back:
+            return None
+        return (
+            f"the live version {live.version} is a rollback of {undone}, but the FAQ files "
+            f"still say what {undone} said for {len(back)} entr"
+            f"{'y' if len(back) == 1 else 'ies'} ({', '.join(back[:8])}): publishing puts "
+            "that back live. Undo those edits in the files first, or publish on purpose."
         )
 
     def _collect_garbage(self) -> None:

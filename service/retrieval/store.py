@@ -213,16 +213,28 @@ class IndexStore:
         if not (self.version_dir(previous) / MANIFEST_FILE).is_file():
             raise IndexStoreError(f"previous version {previous} is no longer on disk")
         history = (previous, old.current, *old.history[2:])
-        self._write_pointer(Pointer(previous, history))
+        self._write_pointer(Pointer(previous, history), rolled_back_from=old.current)
         return old.current, previous
 
-    def _write_pointer(self, pointer: Pointer) -> None:
+    def rolled_back_from(self) -> str | None:
+        """The version the live one replaced by a rollback; None after a publish. The FAQ
+        files may still say what that version said (ingest warns before re-publishing)."""
+        path = self.root / POINTER_FILE
+        try:
+            value = json.loads(path.read_text(encoding="utf-8")).get("rolled_back_from")
+        except (OSError, json.JSONDecodeError, AttributeError):
+            return None
+        return str(value) if value else None
+
+    def _write_pointer(self, pointer: Pointer, rolled_back_from: str | None = None) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         payload = {
             "current": pointer.current,
             "history": list(pointer.history),
             "published_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
+        if rolled_back_from is not None:
+            payload["rolled_back_from"] = rolled_back_from
         _atomic_write(self.root / POINTER_FILE, json.dumps(payload, indent=1))
 
     def garbage_versions(self, also_known: set[str] | None = None) -> list[str]:

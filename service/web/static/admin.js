@@ -242,6 +242,7 @@ function publishing() {
       const gate = r.gate || { regressions: [], improvements: [] };
       const name = (entry) => entry || '(declined)';
       say(`Replayed ${r.questions} questions: ${gate.regressions.length} regression(s) among the test questions, ${r.counts['now answered']} now answered, ${r.counts['now declined']} now declined, ${r.counts['another entry']} from another entry.`, gate.regressions.length > 0);
+      if (r.rollback_notice) out.append(el('li', { class: 'adm-regression', text: `Warning: ${r.rollback_notice}` }));
       for (const v of gate.regressions) out.append(el('li', { class: 'adm-regression', text: `Regression: “${v.question}” ${name(v.before)} → ${name(v.after)} (expected ${name(v.expected)})` }));
       for (const v of gate.improvements) show(`Improvement: “${v.question}” ${name(v.before)} → ${name(v.after)}`);
       for (const c of r.changes.slice(0, 50)) show(`${c.kind}: “${c.question}” ${c.before || '(declined)'} → ${c.after || '(declined)'}`);
