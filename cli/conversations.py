@@ -286,6 +286,19 @@ def describe(report: ConversationReport) -> str:
     return "\n".join(lines)
 
 
+def open_version(pipeline: Any, settings: Settings, version: str) -> Retriever:
+    """A version the pipeline built (live or candidate), opened as the service opens it."""
+    return Retriever.open(
+        pipeline.store,
+        pipeline.backend,
+        pipeline.embedder,
+        settings.retrieval,
+        version=version,
+        multilingual=pipeline.multilingual,
+        crosslingual_threshold=settings.languages.abstain_threshold,
+    )
+
+
 def gated_run(args: Any, settings: Settings, pipeline: Any, paths: list[Path]) -> int:
     """`faqbot ingest --gate-conversations C`: the candidate is built (and gated by
     --gate, if given) without publishing, the conversations are replayed on it, and it
@@ -304,15 +317,7 @@ def gated_run(args: Any, settings: Settings, pipeline: Any, paths: list[Path]) -
         print("nothing changed; nothing published")
         return EXIT_OK
     try:
-        candidate = Retriever.open(
-            pipeline.store,
-            pipeline.backend,
-            pipeline.embedder,
-            settings.retrieval,
-            version=report.version,
-            multilingual=pipeline.multilingual,
-            crosslingual_threshold=settings.languages.abstain_threshold,
-        )
+        candidate = open_version(pipeline, settings, report.version)
         conversations = load_conversations(
             Path(args.gate_conversations),
             set(candidate.manifest.entries),

@@ -34,9 +34,9 @@ def questions_to_replay(settings: Any, gate: str | None, days: int) -> list[str]
 
 
 def replay_run(args: argparse.Namespace, settings: Any, pipeline: Any, paths: list[Path]) -> int:
+    from cli.conversations import open_version
     from ingest.replay import replay
     from service.retrieval.components import build_detector
-    from service.retrieval.retriever import Retriever
 
     questions = questions_to_replay(settings, args.gate, args.days)
     report = pipeline.run(
@@ -46,21 +46,9 @@ def replay_run(args: argparse.Namespace, settings: Any, pipeline: Any, paths: li
         print(json.dumps({"changed": False}) if args.json else "nothing changed; nothing to replay")
         return EXIT_OK
     try:
-
-        def open_version(version: str | None) -> Retriever:
-            return Retriever.open(
-                pipeline.store,
-                pipeline.backend,
-                pipeline.embedder,
-                settings.retrieval,
-                version=version,
-                multilingual=pipeline.multilingual,
-                crosslingual_threshold=settings.languages.abstain_threshold,
-            )
-
         live = pipeline.store.live_manifest()
-        before = open_version(live.version) if live else None
-        after = open_version(report.version)
+        before = open_version(pipeline, settings, live.version) if live else None
+        after = open_version(pipeline, settings, report.version)
         detector = build_detector(settings)
         result = replay(before, after, questions, detector)
         labelled = _labelled(args.gate, before, after, detector)
