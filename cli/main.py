@@ -9,7 +9,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from cli import admin_commands, db_commands, ingest_commands, retrieval_commands, serve_command
+from cli import (
+    admin_commands,
+    db_commands,
+    import_command,
+    ingest_commands,
+    retrieval_commands,
+    serve_command,
+)
 from cli.common import EXIT_REFUSED, EXIT_USAGE, err
 
 DESCRIPTION = """faqbot answers a shop's customers from its FAQ (markdown in data/faq/),
@@ -36,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve_command.add_parser(sub)
     db_commands.add_parser(sub)
     admin_commands.add_parser(sub)
+    import_command.add_parser(sub)
     return parser
 
 
