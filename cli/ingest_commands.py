@@ -211,7 +211,12 @@ def print_report(report: Any, args: argparse.Namespace) -> None:
             print(line)
     if report.gate is not None:
         _print_gate(report, load_settings(getattr(args, "config", None)).gate)
-    if report.published:
+    if report.published and report.reused_candidate:
+        print(
+            f"published {report.version}: the version the preview built from these "
+            f"sources (not built again), {report.seconds:.1f}s"
+        )
+    elif report.published:
         print(
             f"published {report.version}: embedded {report.embedded_texts} texts, "
             f"reused {report.reused_vectors} vectors, {report.seconds:.1f}s"

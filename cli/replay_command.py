@@ -52,8 +52,10 @@ def replay_run(args: argparse.Namespace, settings: Any, pipeline: Any, paths: li
         detector = build_detector(settings)
         result = replay(before, after, questions, detector)
         labelled = _labelled(args.gate, before, after, detector)
-    finally:
+    except BaseException:
         pipeline.discard(report.version)
+        raise
+    # the candidate stays: a publish of the same sources publishes it, not a new build
     if args.json:
         gate = {"gate": labelled.as_dict()} if labelled is not None else {}
         print(

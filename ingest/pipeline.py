@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -134,6 +135,8 @@ class IngestReport:
     advice: list[str] = field(default_factory=list)
     # the live version is a rollback and the files still hold what was rolled back
     rollback_notice: str | None = None
+    # published (or replayed) the version a preview built from the same sources
+    reused_candidate: bool = False
     version: str | None = None
     published: bool = False
     embedded_texts: int = 0
@@ -278,7 +281,14 @@ class IngestPipeline:
             report.plan.refresh = live is not None and _stale_details(live, parsed.entries, policy)
             if report.plan.has_changes:
                 try:
-                    self._build_and_publish(parsed, report, live, paths, gate_questions, policy)
+                    fingerprint = self._fingerprint(parsed, policy)
+                    if not self._reuse_candidate(
+                        report, live, fingerprint, rebuild, gate_questions
+                    ):
+                        self._build_and_publish(parsed, report, live, paths, gate_questions, policy)
+                        if not report.published:
+                            base = live.version if live else None
+                            self.store.write_candidate(report.version or "", fingerprint, base)
                 except BaseException:
                     # A refused or failed version must not linger (a SIGKILL skips this;
                     # the next run's garbage collection covers that case).
@@ -348,6 +358,46 @@ class IngestPipeline:
             f"{'y' if len(back) == 1 else 'ies'} ({', '.join(back[:8])}): publishing puts "
             "that back live. Undo those edits in the files first, or publish on purpose."
         )
+
+    def _fingerprint(self, parsed: ParseResult, policy: dict[str, int]) -> str:
+        """Everything a version is built from: the entries, the declines, the
+        translations, the model and the settings that shape the index."""
+        parts = {
+            "entries": sorted((e.id, e.content_hash()) for e in parsed.entries),
+            "declines": declines_hash(parsed.declines),
+            "languages": self._languages_hash(parsed),
+            "model": self.embedder.model_id,
+            "retrieval": self.settings.retrieval.model_dump(mode="json"),
+            "policy": policy,
+        }
+        return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+    def _reuse_candidate(
+        self,
+        report: IngestReport,
+        live: Manifest | None,
+        fingerprint: str,
+        rebuild: bool,
+        gate_questions: Path | None,
+    ) -> bool:
+        """The version the preview built from these very sources, on this live version,
+        is gated and published (or replayed again) instead of being built a second time."""
+        candidate = self.store.candidate()
+        base = live.version if live else None
+        if rebuild or candidate is None or candidate.get("fingerprint") != fingerprint:
+            return False
+        if candidate.get("base") != base:
+            return False
+        report.version, report.reused_candidate = str(candidate["version"]), True
+        self._log(f"using {report.version}, built by the preview from the same sources")
+        if gate_questions is not None:
+            with _timed(report.stage_seconds, "gate"):
+                report.gate, report.comparison = self._gate(report.version, gate_questions, base)
+        if self._publish:
+            self.store.publish(report.version)
+            report.published = True
+            self._collect_garbage()
+        return True
 
     def _collect_garbage(self) -> None:
         """Remove versions a killed or refused run left behind (we hold the lock)."""

@@ -28,6 +28,9 @@ LOCK_FILE = "ingest.lock"
 # running service picks them up like a new version (service/retrieval/live.py).
 THRESHOLDS_FILE = "THRESHOLDS.json"
 VERSIONS_DIR = "versions"
+# The version a preview built and did not publish, with what it was built from: the next
+# publish of the same sources publishes it instead of building it again.
+CANDIDATE_FILE = "CANDIDATE.json"
 MANIFEST_FILE = "manifest.json"
 CHROMA_DIR = "chroma"
 LEXICAL_DIR = "lexical"

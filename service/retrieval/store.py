@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from service.retrieval.schema import (
+    CANDIDATE_FILE,
     LOCK_FILE,
     MANIFEST_FILE,
     POINTER_FILE,
@@ -201,7 +202,29 @@ class IndexStore:
         old = self.pointer()
         history = (version, *[v for v in old.history if v != version])[: self.keep_versions]
         self._write_pointer(Pointer(version, history))
+        self.clear_candidate()  # built on the old live version: its base has moved on
         return self.pointer()
+
+    def write_candidate(self, version: str, fingerprint: str, base: str | None) -> None:
+        """Records a version built without publishing (a preview), what it was built
+        from, and on which live version."""
+        record = {"version": version, "fingerprint": fingerprint, "base": base}
+        _atomic_write(self.root / CANDIDATE_FILE, json.dumps(record))
+
+    def candidate(self) -> dict[str, Any] | None:
+        """The recorded candidate, if its files are complete."""
+        try:
+            record = json.loads((self.root / CANDIDATE_FILE).read_text(encoding="utf-8"))
+            version = str(record["version"])
+        except (OSError, json.JSONDecodeError, KeyError, TypeError):
+            return None
+        if not (self.version_dir(version) / MANIFEST_FILE).is_file():
+            return None
+        return dict(record)
+
+    def clear_candidate(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            (self.root / CANDIDATE_FILE).unlink()
 
     def rollback(self) -> tuple[str, str]:
         """Make the previous version live again; the rolled-back one becomes 'previous'
@@ -241,6 +264,9 @@ class IndexStore:
         """Versions that are neither live nor kept for rollback: unfinished ones left by a
         killed ingest, rejected ones, and those pruned from the history."""
         keep = set(self.pointer().history)
+        candidate = self.candidate()
+        if candidate is not None:  # kept for the publish that follows its preview
+            keep.add(candidate["version"])
         on_disk = set()
         if self.versions_dir.is_dir():
             on_disk = {p.name for p in self.versions_dir.iterdir() if p.is_dir()}

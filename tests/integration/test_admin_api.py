@@ -258,15 +258,23 @@ def test_a_login_flood_is_limited_per_address(
     assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
 
 
+@pytest.fixture
+def declined(console: TestClient) -> TestClient:
+    """The console, after customers asked three gift-wrap questions and one off topic,
+    all declined."""
+    for question in [*GIFT_WRAP, "who painted the mona lisa?"]:
+        reply = console.post("/v1/chat", json={"message": question}).json()
+        assert reply["mode"] == "abstained", question
+    return console
+
+
 def test_a_cluster_of_declined_questions_becomes_phrasings_and_is_answered(
-    console: TestClient,
+    declined: TestClient,
     faq_dir: Path,
     make_pipeline: Callable[..., IngestPipeline],
     accounts: AdminAccounts,
 ) -> None:
-    for question in [*GIFT_WRAP, "who painted the mona lisa?"]:
-        reply = console.post("/v1/chat", json={"message": question}).json()
-        assert reply["mode"] == "abstained", question
+    console = declined
     csrf = login(console, "erika")
     inbox = console.get("/admin/api/inbox").json()
     assert inbox["questions"] == 4
@@ -306,13 +314,9 @@ def test_a_cluster_of_declined_questions_becomes_phrasings_and_is_answered(
 
 
 def test_declined_questions_the_live_version_now_answers_leave_the_inbox(
-    console: TestClient,
-    faq_dir: Path,
-    make_pipeline: Callable[..., IngestPipeline],
-    accounts: AdminAccounts,
+    declined: TestClient, faq_dir: Path, make_pipeline: Callable[..., IngestPipeline]
 ) -> None:
-    for question in [*GIFT_WRAP, "who painted the mona lisa?"]:
-        assert console.post("/v1/chat", json={"message": question}).json()["mode"] == "abstained"
+    console = declined
     login(console, "erika")
     before = console.get("/admin/api/inbox").json()
     assert any(set(GIFT_WRAP) <= set(c["questions"]) for c in before["clusters"])
