@@ -10,6 +10,7 @@ written to the audit log.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 from collections.abc import AsyncIterator
@@ -248,13 +249,19 @@ async def dismiss_questions(body: DismissBody, caller: Editor, request: Request)
     return {"dismissed": len(body.ids)}
 
 
-@router.post("/api/replay")
-async def replay_candidate(caller: Editor, request: Request) -> dict[str, Any]:
-    """What the next version would change for the gate's and the customers' questions."""
+@router.post("/api/replay", response_model=None)
+async def replay_candidate(
+    caller: Editor, request: Request, stream: bool = False
+) -> dict[str, Any] | StreamingResponse:
+    """What the next version would change for the gate's and the customers' questions.
+    With stream: NDJSON, the build's progress lines as they come ({"line"}), then
+    {"result": ...} and {"exit": code}, for a console that shows progress on a large FAQ."""
     admin = _settings(request).admin
     args = ingest_args(
         admin.faq_dir, admin.gate_questions, "--replay", "--json", "--days", str(admin.inbox_days)
     )
+    if stream:
+        return _streamed(request, caller, "replay", args, results=True)
     code, result, lines = await run_json(_settings(request), args)
     await asyncio.to_thread(_accounts(request).audit, caller.user.name, "replay", {"exit": code})
     if code != 0 or result is None:
@@ -283,13 +290,20 @@ async def rollback(caller: Editor, request: Request) -> StreamingResponse:
     return _streamed(request, caller, "rollback", ["ingest", "--rollback"])
 
 
-def _streamed(request: Request, caller: Caller, action: str, args: list[str]) -> StreamingResponse:
+def _streamed(
+    request: Request, caller: Caller, action: str, args: list[str], results: bool = False
+) -> StreamingResponse:
+    """The command's lines as NDJSON; with results, a printed JSON object is passed on as
+    {"result": ...} instead of as a line."""
     accounts, settings = _accounts(request), _settings(request)
 
     async def events() -> AsyncIterator[bytes]:
         async for event in run_lines(settings, args):
             if "exit" in event:
                 await asyncio.to_thread(accounts.audit, caller.user.name, action, event)
+            elif results and event["line"].startswith("{"):
+                with contextlib.suppress(json.JSONDecodeError):
+                    event = {"result": json.loads(event["line"])}
             yield (json.dumps(event) + "\n").encode()
 
     return StreamingResponse(events(), media_type="application/x-ndjson")

@@ -512,8 +512,17 @@ def test_replay_then_publish_then_roll_back_from_the_console(
         assert r.status_code == 200 and r.headers["content-type"].startswith("application/x-ndjson")
         return [json.loads(line) for line in r.text.splitlines()]
 
+    # streamed, for the console's progress: the lines as they come, then the result
+    streamed = stream("/admin/api/replay?stream=true")
+    assert streamed[-1] == {"exit": 0}
+    [result] = [e["result"] for e in streamed if "result" in e]
+    assert result["counts"] == body["counts"]
+    progress = [e["line"] for e in streamed if "line" in e]
+    assert any("built by the preview" in line for line in progress)  # not built again
+
     published = stream("/admin/api/publish")
     assert published[-1] == {"exit": 0}, published
+    assert any("the version the preview built" in e.get("line", "") for e in published)
     assert any(e.get("line", "").startswith("gate passed") for e in published)
     assert any("conversation gate passed" in e.get("line", "") for e in published)
     wait_for_mode(console, GIFT_WRAP[0], lambda mode: mode != "abstained")

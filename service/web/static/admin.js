@@ -202,43 +202,63 @@ function whyThisAnswer() {
 
 // Publishing: what the next version would change, then publish or roll back, with the
 // ingest's own output shown as it comes.
+// The events of an NDJSON response (the console's long runs), as they arrive.
+async function* ndjson(response) {
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let rest = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    rest += decoder.decode(value, { stream: true });
+    const lines = rest.split('\n');
+    rest = lines.pop();
+    for (const line of lines.filter(Boolean)) yield JSON.parse(line);
+  }
+}
+
+const post = (path) => fetch(API + path, { method: 'POST', credentials: 'same-origin', headers: { 'x-csrf-token': csrf } });
+
 function publishing() {
   const out = el('ol', { class: 'adm-log', 'aria-label': 'Ingest output' });
   const show = (line) => out.append(el('li', { text: line }));
   const streamed = (path) => async () => {
     out.replaceChildren();
     confirm.hidden = true;
-    const response = await fetch(API + path, { method: 'POST', credentials: 'same-origin', headers: { 'x-csrf-token': csrf } });
-    if (!response.ok) { say(`${path.slice(1)} refused (${response.status})`, true); return; }
-    const reader = response.body.getReader();
-    const decoder = new TextDecoder();
-    let rest = '';
+    const response = await post(path);
+    const action = path.slice(1).split('?')[0];
+    if (!response.ok) { say(`${action} refused (${response.status})`, true); return; }
     let regressed = false;
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      rest += decoder.decode(value, { stream: true });
-      const lines = rest.split('\n');
-      rest = lines.pop();
-      for (const line of lines.filter(Boolean)) {
-        const event = JSON.parse(line);
-        if ('line' in event) {
-          show(event.line);
-          // the gate refused because questions answered right now would go wrong
-          if (event.line.includes('--accept-regressions')) regressed = true;
-        } else say(event.exit === 0 ? `${path.slice(1).split('?')[0]}: done.` : `${path.slice(1).split('?')[0]} failed (exit ${event.exit}): see the output.`, event.exit !== 0);
-      }
+    for await (const event of ndjson(response)) {
+      if ('line' in event) {
+        show(event.line);
+        // the gate refused because questions answered right now would go wrong
+        if (event.line.includes('--accept-regressions')) regressed = true;
+      } else say(event.exit === 0 ? `${action}: done.` : `${action} failed (exit ${event.exit}): see the output.`, event.exit !== 0);
     }
     if (regressed) confirm.hidden = false;
     document.dispatchEvent(new Event('adm-published'));
     await refresh();
   };
   const confirm = el('button', { type: 'button', class: 'adm-warn', hidden: true, text: 'Publish anyway, with the regressions', onclick: streamed('/publish?accept_regressions=true') });
+  // The build's progress shows in the status line while it runs (a large FAQ takes a while).
+  const replay = async () => {
+    const response = await post('/replay?stream=true');
+    if (!response.ok) throw new Error(`replay refused (${response.status})`);
+    let result = null;
+    const lines = [];
+    for await (const event of ndjson(response)) {
+      if ('result' in event) result = event.result;
+      else if ('line' in event) { lines.push(event.line); say(`Replaying… ${event.line}`); }
+      else if (event.exit !== 0 || !result) throw new Error(lines.slice(-3).join(' ') || 'the replay failed');
+    }
+    return result;
+  };
   const preview = async () => {
     out.replaceChildren();
     say('Replaying…');
     try {
-      const r = await call('POST', '/replay');
+      const r = await replay();
       const gate = r.gate || { regressions: [], improvements: [] };
       const name = (entry) => entry || '(declined)';
       say(`Replayed ${r.questions} questions: ${gate.regressions.length} regression(s) among the test questions, ${r.counts['now answered']} now answered, ${r.counts['now declined']} now declined, ${r.counts['another entry']} from another entry.`, gate.regressions.length > 0);
