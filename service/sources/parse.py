@@ -46,6 +46,8 @@ ALSO_ASKED = re.compile(
 )
 BULLET = re.compile(r"^\s*[-*+]\s+(?P<text>.+?)\s*$")
 _FRONT_KEYS = {"id", "title", "category", "url", "updated", "questions", "question"}
+# A JSONL object's keys and a CSV file's columns: an entry's fields.
+_ENTRY_KEYS = _FRONT_KEYS | {"answer"}
 
 
 @dataclass(frozen=True)
@@ -155,7 +157,7 @@ def parse_sources(paths: Iterable[Path]) -> ParseResult:
 def parse_declines(path: Path) -> tuple[list[tuple[str, int, str]], list[SourceError]]:
     """(path, line, question) for each decline example in a decline file."""
     if path.suffix.lower() == ".csv":
-        return [], [SourceError(str(path), 0, "decline examples: use a .md list or .jsonl")]
+        return [], [SourceError(str(path), 1, "decline examples: use a .md list or .jsonl")]
     text, errors = _read_utf8(path)
     if text is None:
         return [], errors
@@ -319,6 +321,10 @@ def _parse_jsonl(path: str, text: str) -> tuple[list[FaqEntry], list[SourceError
         if not isinstance(obj, dict):
             errors.append(SourceError(path, n, "expected a JSON object"))
             continue
+        unknown = sorted(set(obj) - _ENTRY_KEYS, key=str)
+        if unknown:
+            errors += [SourceError(path, n, unknown_key("key", k, _ENTRY_KEYS)) for k in unknown]
+            continue
         entry = _make_entry(path, n, obj, errors)
         if entry is not None:
             entries.append(entry)
@@ -329,7 +335,15 @@ def _parse_csv(path: str, text: str) -> tuple[list[FaqEntry], list[SourceError]]
     entries: list[FaqEntry] = []
     errors: list[SourceError] = []
     reader = csv.DictReader(io.StringIO(text))
-    missing = {"id", "question", "answer"} - set(reader.fieldnames or [])
+    columns = [c for c in reader.fieldnames or [] if c is not None]
+    unknown = [
+        SourceError(path, 1, unknown_key("column", c, _ENTRY_KEYS))
+        for c in columns
+        if c not in _ENTRY_KEYS
+    ]
+    if unknown:
+        return [], unknown
+    missing = {"id", "question", "answer"} - set(columns)
     if missing:
         return [], [SourceError(path, 1, f"missing column(s): {', '.join(sorted(missing))}")]
     try:
@@ -422,10 +436,14 @@ def _key_line(front: list[str], key: object) -> int:
 
 def _unknown_keys(meta: dict[Any, Any], front: list[str]) -> Iterator[tuple[int, str]]:
     for key in sorted(set(meta) - _FRONT_KEYS, key=str):
-        near = difflib.get_close_matches(str(key), sorted(_FRONT_KEYS), n=1, cutoff=0.6)
-        hint = f' (did you mean "{near[0]}"?)' if near else ""
-        known = ", ".join(sorted(_FRONT_KEYS))
-        yield _key_line(front, key), f'unknown front matter key "{key}"{hint}; known: {known}'
+        yield _key_line(front, key), unknown_key("front matter key", key, _FRONT_KEYS)
+
+
+def unknown_key(what: str, key: object, known: set[str]) -> str:
+    """A misspelt key loses its value without a word: name it, and the nearest known one."""
+    near = difflib.get_close_matches(str(key), sorted(known), n=1, cutoff=0.6)
+    hint = f' (did you mean "{near[0]}"?)' if near else ""
+    return f'unknown {what} "{key}"{hint}; known: {", ".join(sorted(known))}'
 
 
 def _bad_dates(meta: dict[Any, Any], front: list[str]) -> Iterator[tuple[int, str]]:

@@ -193,3 +193,26 @@ def test_dates_stay_text_as_written() -> None:
         "r.md", "---\ntitle: Returns\nupdated: 2026-12-02\n---\nBody.\n"
     )
     assert errors == [] and entries[0].updated == "2026-12-02"
+
+
+def test_misspelt_jsonl_keys_and_csv_columns_are_named_with_the_nearest_known_one(
+    tmp_path: Path,
+) -> None:
+    jsonl = tmp_path / "faq.jsonl"
+    jsonl.write_text(
+        '{"id": "a", "question": "Q?", "answer": "A."}\n'
+        '{"id": "b", "question": "R?", "answer": "B.", "questons": ["r"]}\n',
+        encoding="utf-8",
+    )
+    entries, errors = parse_file(jsonl)
+    # the misspelt key would have lost its phrasings without a word
+    assert [e.id for e in entries] == ["a"]
+    assert [str(e) for e in errors] == [
+        f'{jsonl}:2: unknown key "questons" (did you mean "questions"?); known: answer, '
+        "category, id, question, questions, title, updated, url"
+    ]
+    sheet = tmp_path / "faq.csv"
+    sheet.write_text("id,question,answr\nx,Q?,A.\n", encoding="utf-8")
+    entries, errors = parse_file(sheet)
+    assert entries == [] and str(errors[0]).startswith(f'{sheet}:1: unknown column "answr"')
+    assert '(did you mean "answer"?)' in str(errors[0])
