@@ -125,6 +125,12 @@ class SyncPlan:
         return f"{text} (index details refreshed)" if self.refresh else text
 
 
+class RegressionsRefused(IngestError):
+    """Refused only because gate questions would go wrong: the version is complete and
+    kept as the candidate, so publishing it on purpose (--accept-regressions, the
+    console's second click) does not build it again."""
+
+
 @dataclass
 class IngestReport:
     plan: SyncPlan
@@ -280,22 +286,7 @@ class IngestPipeline:
             report = self._report(parsed, warnings, rebuild, live)
             report.plan.refresh = live is not None and _stale_details(live, parsed.entries, policy)
             if report.plan.has_changes:
-                try:
-                    fingerprint = self._fingerprint(parsed, policy)
-                    if not self._reuse_candidate(
-                        report, live, fingerprint, rebuild, gate_questions
-                    ):
-                        self._build_and_publish(parsed, report, live, paths, gate_questions, policy)
-                        if not report.published:
-                            base = live.version if live else None
-                            self.store.write_candidate(report.version or "", fingerprint, base)
-                except BaseException:
-                    # A refused or failed version must not linger (a SIGKILL skips this;
-                    # the next run's garbage collection covers that case).
-                    if report.version is not None and not report.published:
-                        self.backend.drop(report.version)
-                        self.store.remove_version_files(report.version)
-                    raise
+                self._build_or_reuse(parsed, report, live, paths, gate_questions, policy, rebuild)
         report.seconds = time.perf_counter() - started
         return report
 
@@ -358,6 +349,37 @@ class IngestPipeline:
             f"{'y' if len(back) == 1 else 'ies'} ({', '.join(back[:8])}): publishing puts "
             "that back live. Undo those edits in the files first, or publish on purpose."
         )
+
+    def _build_or_reuse(
+        self,
+        parsed: ParseResult,
+        report: IngestReport,
+        live: Manifest | None,
+        paths: Sequence[Path],
+        gate_questions: Path | None,
+        policy: dict[str, int],
+        rebuild: bool,
+    ) -> None:
+        """Publishes (or, without publish, keeps as the candidate) the version for these
+        sources: the preview's candidate when it matches, else a new build."""
+        fingerprint = self._fingerprint(parsed, policy)
+        base = live.version if live else None
+        try:
+            if self._reuse_candidate(report, live, fingerprint, rebuild, gate_questions):
+                return
+            self._build_and_publish(parsed, report, live, paths, gate_questions, policy)
+            if not report.published:
+                self.store.write_candidate(report.version or "", fingerprint, base)
+        except RegressionsRefused:
+            self.store.write_candidate(report.version or "", fingerprint, base)
+            raise
+        except BaseException:
+            # A refused or failed version must not linger (a SIGKILL skips this; the
+            # next run's garbage collection covers that case).
+            if report.version is not None and not report.published:
+                self.backend.drop(report.version)
+                self.store.remove_version_files(report.version)
+            raise
 
     def _fingerprint(self, parsed: ParseResult, policy: dict[str, int]) -> str:
         """Everything a version is built from: the entries, the declines, the
@@ -731,7 +753,11 @@ class IngestPipeline:
             )
         if failures:
             lines = comparison.lines() if comparison is not None else []
-            raise IngestError(
+            only_regressions = (
+                comparison is not None and len(failures) == 1 and bool(comparison.regressions)
+            )
+            refusal = RegressionsRefused if only_regressions else IngestError
+            raise refusal(
                 f"quality gate failed for version {version}; the live index is unchanged",
                 failures + lines,
             )

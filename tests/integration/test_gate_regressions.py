@@ -63,10 +63,13 @@ def test_a_regression_is_refused_and_listed_first_then_accepted(
     assert listed and listed[0].startswith("  regression: ")
     assert BOOTS in listed[0] and "returns-window -> returns-label" in listed[0]
     assert pipeline.store.pointer().current == first.version  # the live index is unchanged
+    kept = pipeline.store.candidate()  # complete, so publishing it on purpose is no rebuild
+    assert kept is not None
     accepted = make_pipeline(gate=LENIENT).run(
         [faq_dir], gate_questions=gate, accept_regressions=True
     )
     assert accepted.published and accepted.comparison is not None
+    assert accepted.reused_candidate and accepted.version == kept["version"]
     [regression] = accepted.comparison.regressions
     assert (regression.expected, regression.before, regression.after, regression.kind) == (
         "returns-window",
