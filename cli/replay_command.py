@@ -57,10 +57,10 @@ def replay_run(args: argparse.Namespace, settings: Any, pipeline: Any, paths: li
         raise
     # the candidate stays: a publish of the same sources publishes it, not a new build
     if args.json:
-        gate = {"gate": labelled.as_dict()} if labelled is not None else {}
-        print(
-            json.dumps({"changed": True, "plan": report.plan.summary(), **result.as_dict(), **gate})
-        )
+        extra = {"gate": labelled.as_dict()} if labelled is not None else {}
+        extra["rollback_notice"] = report.rollback_notice
+        summary = {"changed": True, "plan": report.plan.summary(), **result.as_dict()}
+        print(json.dumps({**summary, **extra}))
     else:
         print(f"candidate: {report.plan.summary()} (not published)")
         if report.rollback_notice is not None:

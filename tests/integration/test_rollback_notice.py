@@ -4,6 +4,7 @@ after a publish the notice is gone."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -50,6 +51,11 @@ def test_after_a_rollback_the_dry_run_names_what_would_come_back(
     assert dry.returncode == 0, dry.stderr
     assert f"is a rollback of {second.version}" in dry.stdout
     assert "(shipping-cost)" in dry.stdout and "publishing puts that back live" in dry.stdout
+    # the console's preview reads the replay's JSON: the warning is in it
+    replayed = ingest("--replay", "--json")
+    assert replayed.returncode == 0, replayed.stderr
+    notice = json.loads(replayed.stdout.strip().splitlines()[-1])["rollback_notice"]
+    assert notice is not None and "(shipping-cost)" in notice
     # publishing on purpose is allowed; afterwards nothing is rolled back any more
     assert make_pipeline().run([faq_dir]).published
     assert store.rolled_back_from() is None
