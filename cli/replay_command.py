@@ -72,12 +72,9 @@ def replay_run(args: argparse.Namespace, settings: Any, pipeline: Any, paths: li
 
 def _labelled(gate: str | None, before: Any, after: Any, detector: Any) -> Any:
     """The gate's labelled questions, question by question: regressions first."""
-    from ingest.regressions import compare
-    from service.retrieval.evaluation import load_queries, run_queries
+    from ingest.regressions import compare_versions
+    from service.retrieval.evaluation import load_queries
 
     if gate is None or before is None:
         return None
-    queries = load_queries(Path(gate))
-    old, new = run_queries(before, queries, detector), run_queries(after, queries, detector)
-    thresholds = (before.abstain_threshold, after.abstain_threshold)
-    return compare(before.version, after.version, old, new, thresholds)
+    return compare_versions(before, after, load_queries(Path(gate)), detector)

@@ -19,7 +19,7 @@ from ingest.calibrate import calibrate_index
 from ingest.chunking import entry_records
 from ingest.generic import generic_questions, outside_faq
 from ingest.policy import PolicyError, read_policy
-from ingest.regressions import Comparison, compare
+from ingest.regressions import Comparison, compare_versions
 from service.config import GateSettings, Settings
 from service.retrieval.calibration import Calibration
 from service.retrieval.classifier import PhrasingClassifier, with_declines
@@ -745,7 +745,11 @@ class IngestPipeline:
                 + ", ".join(sorted(missing)[:10])
             )
         comparison = self._compare(live, retriever, queries, outcomes, detector)
-        if comparison is not None and comparison.regressions and not self._accept_regressions:
+        # regressions refuse the publish unless accepted; when they are all that refused
+        # it, the complete version is kept for the publish that accepts them
+        blocking = comparison is not None and bool(comparison.regressions)
+        blocking = blocking and not self._accept_regressions
+        if blocking and comparison is not None:
             failures.append(
                 f"{len(comparison.regressions)} gate question(s) the live version "
                 f"{comparison.live} answers right would go wrong (publish anyway with "
@@ -753,10 +757,7 @@ class IngestPipeline:
             )
         if failures:
             lines = comparison.lines() if comparison is not None else []
-            only_regressions = (
-                comparison is not None and len(failures) == 1 and bool(comparison.regressions)
-            )
-            refusal = RegressionsRefused if only_regressions else IngestError
+            refusal = RegressionsRefused if blocking and len(failures) == 1 else IngestError
             raise refusal(
                 f"quality gate failed for version {version}; the live index is unchanged",
                 failures + lines,
@@ -785,9 +786,7 @@ class IngestPipeline:
                 "the gate compares with nothing"
             )
             return None
-        thresholds = (before.abstain_threshold, candidate.abstain_threshold)
-        old = run_queries(before, queries, detector)
-        return compare(live, candidate.version, old, outcomes, thresholds)
+        return compare_versions(before, candidate, queries, detector, outcomes)
 
 
 def _gate_failures(prefix: str, metrics: Metrics, gate: GateSettings) -> list[str]:

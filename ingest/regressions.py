@@ -8,7 +8,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
-from service.retrieval.evaluation import Outcome, summarize
+from service.retrieval.evaluation import LabelledQuery, Outcome, run_queries, summarize
+from service.retrieval.language import LanguageDetector
+from service.retrieval.retriever import Retriever
 
 DECLINED = None
 
@@ -104,3 +106,22 @@ def compare(
         where, kind = _kind(new.faq_id, was, now)
         getattr(result, where).append(Verdict(new.query, new.faq_id, was, now, kind))
     return result
+
+
+def compare_versions(
+    live: Retriever,
+    candidate: Retriever,
+    queries: Sequence[LabelledQuery],
+    detector: LanguageDetector | None,
+    candidate_outcomes: Sequence[Outcome] | None = None,
+) -> Comparison:
+    """The labelled questions answered by both versions, routed as the service routes
+    them (the gate passes the candidate's outcomes it already has)."""
+    after = (
+        run_queries(candidate, queries, detector)
+        if candidate_outcomes is None
+        else candidate_outcomes
+    )
+    before = run_queries(live, queries, detector)
+    thresholds = (live.abstain_threshold, candidate.abstain_threshold)
+    return compare(live.version, candidate.version, before, after, thresholds)

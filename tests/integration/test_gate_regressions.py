@@ -110,3 +110,21 @@ def test_the_command_shows_the_regression_the_minimums_and_the_live_figures(
     out = published.stdout
     assert out.index("regression:") < out.index("gate passed")
     assert "(minimum 0.000)" in out and "; live v" in out
+
+
+def test_a_version_refused_for_its_figures_is_not_kept_even_with_regressions_accepted(
+    faq_dir: Path, make_pipeline: Callable[..., IngestPipeline], tmp_path: Path
+) -> None:
+    from ingest.pipeline import RegressionsRefused
+
+    gate = _gate(tmp_path)
+    make_pipeline(gate=LENIENT).run([faq_dir], gate_questions=gate)
+    _misfile_the_question(faq_dir)
+    strict = GateSettings(min_recall_at_1=1.0, min_abstention_accuracy=0.0)
+    pipeline = make_pipeline(gate=strict)
+    with pytest.raises(IngestError) as refused:
+        pipeline.run([faq_dir], gate_questions=gate, accept_regressions=True)
+    # the regressions were accepted; the figures refused it, so nothing is kept
+    assert not isinstance(refused.value, RegressionsRefused)
+    assert any("recall@1" in line for line in refused.value.lines)
+    assert pipeline.store.candidate() is None
