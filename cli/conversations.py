@@ -343,9 +343,6 @@ def gated_run(args: Any, settings: Settings, pipeline: Any, paths: list[Path]) -
     report.published = True
     from cli.ingest_commands import print_report
 
-    print_report(
-        report,
-        argparse.Namespace(dry_run=False, verbose=False, config=getattr(args, "config", None)),
-    )
+    print_report(report, argparse.Namespace(dry_run=False, verbose=False), settings.gate)
     print(f"conversation gate passed: {result.turns_right:.3f} of turns right")
     return EXIT_OK

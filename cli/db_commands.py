@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cli.common import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, err
 from service.config import Settings, load_settings
+
+if TYPE_CHECKING:  # the commands import their libraries when they run
+    from service.db.migrations import Upgraded
 
 
 def add_parser(sub: Any) -> None:
@@ -35,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.action == "upgrade":
             done = upgrade(settings.db.url, args.revision or "head")
-            print(upgrade_summary(done.before, done.after, _masked(settings.db.url)))
+            print(upgrade_summary(done, _masked(settings.db.url)))
             return EXIT_OK
         elif args.action == "downgrade":
             downgrade(settings.db.url, args.revision or "-1")
@@ -53,13 +56,14 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def upgrade_summary(before: frozenset[str], after: frozenset[str], where: str) -> str:
+def upgrade_summary(done: Upgraded, where: str) -> str:
     """One line: whether this process migrated, or found the schema current (another
     replica may have migrated it a moment ago, under the same lock)."""
-    if before == after:
-        return f"database already at {', '.join(sorted(after)) or 'base'}: nothing to do ({where})"
-    was = ", ".join(sorted(before)) or "an empty database"
-    return f"database upgraded from {was} to {', '.join(sorted(after))} ({where})"
+    now = ", ".join(sorted(done.after))
+    if not done.changed:
+        return f"database already at {now or 'base'}: nothing to do ({where})"
+    was = ", ".join(sorted(done.before)) or "an empty database"
+    return f"database upgraded from {was} to {now} ({where})"
 
 
 def _seed(settings: Settings, args: argparse.Namespace) -> int:

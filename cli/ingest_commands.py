@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from cli.common import DEFAULT_FAQ_DIR, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, err, say
-from service.config import load_settings
+from service.config import GateSettings, load_settings
 
 
 def add_parser(sub: Any) -> None:
@@ -138,11 +138,11 @@ def run(args: argparse.Namespace) -> int:
             say(f"  {line}")
         err(f"ingest: {exc}")
         return EXIT_REFUSED
-    print_report(report, args)
+    print_report(report, args, settings.gate)
     return EXIT_OK
 
 
-def _print_gate(report: Any, minimums: Any) -> None:
+def _print_gate(report: Any, minimums: GateSettings) -> None:
     g, c = report.gate, report.comparison
     live = (
         f"; live {c.live}: {c.live_figures[0]:.3f} and {c.live_figures[1]:.3f}"
@@ -188,7 +188,7 @@ def _rollback(args: argparse.Namespace, store: Any) -> int:
     return EXIT_OK
 
 
-def print_report(report: Any, args: argparse.Namespace) -> None:
+def print_report(report: Any, args: argparse.Namespace, minimums: GateSettings) -> None:
     for warning in report.warnings:
         say(f"  skipped: {warning}")
     for advice in report.advice:
@@ -210,7 +210,7 @@ def print_report(report: Any, args: argparse.Namespace) -> None:
         for line in report.comparison.lines():
             print(line)
     if report.gate is not None:
-        _print_gate(report, load_settings(getattr(args, "config", None)).gate)
+        _print_gate(report, minimums)
     if report.published and report.reused_candidate:
         print(
             f"published {report.version}: the version the preview built from these "

@@ -68,7 +68,7 @@ def _upgraded(url: str) -> bool:
     except (SQLAlchemyError, MigrationLockTimeout) as exc:
         err(f"serve --upgrade-db: {type(exc).__name__}: {str(exc).splitlines()[0]}")
         return False
-    print(upgrade_summary(done.before, done.after, "--upgrade-db"), flush=True)
+    print(upgrade_summary(done, "--upgrade-db"), flush=True)
     return True
 
 

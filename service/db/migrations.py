@@ -80,27 +80,29 @@ def behind(engine: sa.Engine) -> bool | None:
 def upgrade(url: str, revision: str = "head", wait_s: float = LOCK_WAIT_S) -> Upgraded:
     """Migrates under the database's migration lock; says what it found and left."""
     _ensure_sqlite_folder(url)
-    config = alembic_config(url)
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    try:
-        with engine.connect() as conn, migration_lock(conn, url, wait_s):
-            before = _heads(conn)
-            config.attributes["connection"] = conn  # env.py migrates on this connection
-            command.upgrade(config, revision)
-            conn.commit()
-            return Upgraded(before, _heads(conn))
-    finally:
-        engine.dispose()
+    with _locked(url, wait_s) as (conn, config):
+        before = _heads(conn)
+        command.upgrade(config, revision)
+        conn.commit()
+        return Upgraded(before, _heads(conn))
 
 
 def downgrade(url: str, revision: str, wait_s: float = LOCK_WAIT_S) -> None:
+    with _locked(url, wait_s) as (conn, config):
+        command.downgrade(config, revision)
+        conn.commit()
+
+
+@contextlib.contextmanager
+def _locked(url: str, wait_s: float) -> Iterator[tuple[sa.Connection, Config]]:
+    """A connection holding the migration lock, and an Alembic config whose env.py
+    migrates on that very connection."""
     config = alembic_config(url)
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as conn, migration_lock(conn, url, wait_s):
             config.attributes["connection"] = conn
-            command.downgrade(config, revision)
-            conn.commit()
+            yield conn, config
     finally:
         engine.dispose()
 
