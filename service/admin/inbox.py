@@ -144,6 +144,20 @@ def entry_ids(retrieved: Any) -> tuple[str, ...]:
     return tuple(str(r.get("id", "")) for r in retrieved if isinstance(r, dict))[:3]
 
 
+def question_vectors(
+    gaps: Sequence[Gap], embed: Callable[[list[str]], np.ndarray]
+) -> dict[str, np.ndarray]:
+    """Each distinct question's vector: the one its answer kept, else embedded now."""
+    kept: dict[str, np.ndarray] = {}
+    for g in gaps:
+        if g.vector is not None and g.question not in kept:
+            kept[g.question] = g.vector
+    missing = list(dict.fromkeys(g.question for g in gaps if g.question not in kept))
+    if missing:  # questions whose answers kept no vector
+        kept.update(zip(missing, embed(missing), strict=True))
+    return kept
+
+
 def cluster_gaps(
     gaps: Sequence[Gap], embed: Callable[[list[str]], np.ndarray], distance: float
 ) -> list[Cluster]:
@@ -151,13 +165,7 @@ def cluster_gaps(
     if not gaps:
         return []
     texts = list(dict.fromkeys(g.question for g in gaps))
-    kept: dict[str, np.ndarray] = {}
-    for g in gaps:
-        if g.vector is not None and g.question not in kept:
-            kept[g.question] = g.vector
-    missing = [t for t in texts if t not in kept]
-    if missing:  # questions whose answers kept no vector: embedded now
-        kept.update(zip(missing, embed(missing), strict=True))
+    kept = question_vectors(gaps, embed)
     labels = _labels(np.vstack([kept[t] for t in texts]).astype(np.float32), distance)
     label_of = dict(zip(texts, labels, strict=True))
     groups: dict[int, list[Gap]] = {}
@@ -213,19 +221,22 @@ class VectorCache:
         return out
 
 
-def still_open(gaps: list[Gap], retriever: Any) -> list[Gap]:
+def still_open(
+    gaps: list[Gap], retriever: Any, embed: Callable[[list[str]], np.ndarray]
+) -> list[Gap]:
     """Declined questions the live version now answers are closed: an edit (from the
     console or in the markdown) and a publish answered them, so they leave the inbox.
     Their messages stay in the history. Fallbacks and thumbs-down stay: retrieval
-    cannot tell whether the answer is now good."""
+    cannot tell whether the answer is now good. The vectors are those the answers
+    kept (or the console's cache), so clustering after this embeds nothing again."""
     declined_ones = [g for g in gaps if g.kind == "abstained"]
     if not declined_ones:
         return gaps
-    vectors = retriever.embed_queries([g.question for g in declined_ones])
+    vectors = question_vectors(declined_ones, embed)
     answered = {
         g.id
-        for g, v in zip(declined_ones, vectors, strict=True)
-        if not retriever.search_embedded(g.question, v).abstain
+        for g in declined_ones
+        if not retriever.search_embedded(g.question, vectors[g.question]).abstain
     }
     return [g for g in gaps if g.id not in answered]
 

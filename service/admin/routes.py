@@ -146,12 +146,12 @@ async def gap_inbox(caller: Editor, request: Request) -> dict[str, Any]:
     retriever = await asyncio.to_thread(request.app.state.retriever)
     model = retriever.manifest.model_id
     gaps = await asyncio.to_thread(inbox.load_gaps, engine, since, model)
-    gaps = await asyncio.to_thread(inbox.still_open, gaps, retriever)
-
     cache: inbox.VectorCache = request.app.state.admin_vectors
 
     def embed(texts: list[str]) -> np.ndarray:
         return cache.embed(texts, lambda new: np.asarray(retriever.embed_queries(new)))
+
+    gaps = await asyncio.to_thread(inbox.still_open, gaps, retriever, embed)
 
     clusters = await asyncio.to_thread(
         inbox.cluster_gaps, gaps, embed, settings.admin.cluster_distance
