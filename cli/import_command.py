@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from ingest.help_center import SourceImportError, read_source
     from ingest.import_markdown import plan_import
     from service.sources.parse import parse_markdown_text
-    from service.sources.write import SourceWriteError
+    from service.sources.write import SourceWriteError, write_atomically
 
     target = args.into / (args.file or f"imported-{args.format}.md")
     try:
@@ -55,7 +55,6 @@ def run(args: argparse.Namespace) -> int:
     elif args.dry_run:
         print("dry run: nothing written")
     else:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(plan.text, encoding="utf-8")
+        write_atomically(target, plan.text)  # the editor's phrasings survive a crash
         say(f"review {target}, then: faqbot ingest {args.into} --dry-run, and publish")
     return EXIT_OK

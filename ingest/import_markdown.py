@@ -15,7 +15,7 @@ from pathlib import Path
 from ingest.help_center import ImportedEntry
 from service.retrieval.schema import FaqEntry
 from service.sources.parse import parse_markdown_text
-from service.sources.write import answer_block, heading, markdown_bullet
+from service.sources.write import answer_block, heading, markdown_bullet, yaml_item
 
 
 @dataclass
@@ -69,7 +69,8 @@ def plan_import(path: Path, imported: list[ImportedEntry], category: str) -> Imp
         if entry_id not in {i.id for i in imported}:
             plan.gone.append(entry_id)
             sections.append(_section(entry_id, old.question, old.answer, old.questions))
-    plan.text = f"---\ncategory: {category}\n---\n\n" + "\n\n".join(sections) + "\n"
+    # quoted where YAML would read it as something else ("Returns: all", "#1 topics")
+    plan.text = f"---\ncategory: {yaml_item(category)}\n---\n\n" + "\n\n".join(sections) + "\n"
     if not plan.added and not plan.changed and not plan.gone and before:
         plan.text = before  # nothing changed: not even the layout is rewritten
     return plan

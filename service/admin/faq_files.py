@@ -14,9 +14,7 @@ inbox cannot break the FAQ.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -70,7 +68,7 @@ def add_phrasings(faq_dir: Path, entry_id: str, questions: Sequence[str]) -> Pat
         if edited is not None:
             after = "\n".join(edited) + "\n"
             write.check_markdown(path, before, after, _with_phrasings(entry_id, new))
-            _write(path, after)
+            write.write_atomically(path, after)
             return path
     raise FaqEditError(f'no markdown entry "{entry_id}" under {faq_dir}')
 
@@ -178,21 +176,8 @@ def add_declines(faq_dir: Path, questions: Sequence[str]) -> Path:
     bullets = [f"{b}\n" for b in _markdown_bullets([q for q in new if q.lower() not in existing])]
     after = before.rstrip("\n") + "\n" + "".join(bullets)
     write.check_declines(path, before, after, new)
-    _write(path, after)
+    write.write_atomically(path, after)
     return path
-
-
-def _write(path: Path, text: str) -> None:
-    """Atomically: an ingest reading the folder sees the old file or the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def add_entry(
@@ -234,7 +219,7 @@ def add_entry(
     after = before.rstrip("\n") + "\n" + section
     entry = FaqEntry(entry_id, title, body.strip(), tuple(extra))
     write.check_markdown(path, before, after, lambda old: [*old, entry])
-    _write(path, after)
+    write.write_atomically(path, after)
     return path
 
 

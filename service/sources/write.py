@@ -14,6 +14,8 @@ parse back (with parse.py, the reader ingest uses) to exactly the entries intend
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -31,6 +33,20 @@ from service.sources.parse import (
 
 class SourceWriteError(ValueError):
     """The change cannot be written as asked; the message says why."""
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """An ingest reading the folder sees the old file or the new one, and a failure
+    leaves the old one as it was."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def one_line(text: str) -> str:

@@ -145,3 +145,37 @@ def test_re_import_merges_keeps_phrasings_and_changes_nothing_when_nothing_chang
     assert returns.answer == "You can return unused items within 45 days."
     assert returns.questions == ("can I send boots back",)  # the editor's phrasing stays
     assert "zendesk-360001234569" in entries  # kept for an editor to delete, not dropped
+
+
+@pytest.mark.parametrize("category", ["Returns: all", "#1 topics", '"quoted', "id: evil"])
+def test_a_category_yaml_would_misread_is_written_quoted(tmp_path: Path, category: str) -> None:
+    faq = tmp_path / "faq"
+    assert (
+        main(
+            ["import", "csv", str(FIXTURES / "faq.csv"), "--into", str(faq), "--category", category]
+        )
+        == 0
+    )
+    parsed = parse_sources([faq])
+    assert parsed.errors == [] and {e.category for e in parsed.entries} == {category}
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        ("Fine question?", "line one\n## Injected section {#x}\nmore"),
+        ("Fine question?", "Also asked:\n- a phrasing nobody wrote"),
+    ],
+)
+def test_text_that_would_change_the_markdown_is_refused_and_nothing_is_written(
+    tmp_path: Path, question: str, answer: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import csv
+
+    sheet = tmp_path / "faq.csv"
+    with sheet.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([["question", "answer"], [question, answer]])
+    faq = tmp_path / "faq"
+    assert main(["import", "csv", str(sheet), "--into", str(faq)]) == 1
+    assert "import:" in capsys.readouterr().err
+    assert not faq.exists()
