@@ -21,11 +21,12 @@ from service.retrieval.retriever import Hit, Retriever
 
 log = logging.getLogger("faqbot.warmup")
 WORDING_MODES = ("generate", "hybrid")  # the modes in which customers wait for the model
+QUESTION = "How long does delivery take?"  # any shop's question: searched, then worded
 
 
 @dataclass
 class WarmUp:
-    """What the warm-up did, for the log and /metrics."""
+    """What the warm-up did, for the log (and app.state.warm_up)."""
 
     seconds: float = 0.0
     done: list[str] = field(default_factory=list)
@@ -64,7 +65,7 @@ async def _search(retriever: Callable[[], Retriever], result: WarmUp) -> list[Hi
 
     def searches() -> list[Hit]:
         r = retriever()
-        hits = r.search("How long does delivery take?").hits
+        hits = r.search(QUESTION).hits
         if "de" in r.languages:
             r.search("Wie lange dauert der Versand?", None, "de")
         return hits
@@ -86,9 +87,7 @@ async def _prime(settings: Settings, model: ChatModel, hits: list[Hit], result: 
     prime = getattr(model, "prime", None)
     if prime is None:
         return
-    prompt = PromptBuilder(settings.chat, model.count_tokens).build(
-        "How long does delivery take?", hits[:1], []
-    )
+    prompt = PromptBuilder(settings.chat, model.count_tokens).build(QUESTION, hits[:1], [])
     try:
         await asyncio.wait_for(prime(prompt.messages), settings.llm.first_token_timeout_s)
         result.done.append("prompt prefix read")

@@ -81,8 +81,7 @@ class AdminAccounts:
             raise AccountError("a name is 2-64 letters, digits, '.', '_' or '-'")
         if role not in ROLES:
             raise AccountError(f"role must be one of {', '.join(ROLES)}")
-        if len(password) < MIN_PASSWORD:
-            raise AccountError(f"a password needs at least {MIN_PASSWORD} characters")
+        _check_password(password)
         with self._engine.begin() as conn:
             if conn.execute(sa.select(admin_users.c.id).where(admin_users.c.name == name)).first():
                 raise AccountError(f'a user "{name}" exists already')
@@ -110,8 +109,7 @@ class AdminAccounts:
     def reset_password(self, name: str, password: str) -> None:
         """A new password; the account's open sessions end (whoever knew the old one is
         logged out)."""
-        if len(password) < MIN_PASSWORD:
-            raise AccountError(f"a password needs at least {MIN_PASSWORD} characters")
+        _check_password(password)
         with self._engine.begin() as conn:
             user_id = self._user_id(conn, name)
             conn.execute(
@@ -249,6 +247,11 @@ class AdminAccounts:
             }
             for r in rows
         ]
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"a password needs at least {MIN_PASSWORD} characters")
 
 
 def _verify(hashed: str, password: str) -> bool:
