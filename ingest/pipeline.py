@@ -365,7 +365,7 @@ class IngestPipeline:
         fingerprint = self._fingerprint(parsed, policy)
         base = live.version if live else None
         try:
-            if self._reuse_candidate(report, live, fingerprint, rebuild, gate_questions):
+            if self._reuse_candidate(report, base, fingerprint, rebuild, gate_questions):
                 return
             self._build_and_publish(parsed, report, live, paths, gate_questions, policy)
             if not report.published:
@@ -397,7 +397,7 @@ class IngestPipeline:
     def _reuse_candidate(
         self,
         report: IngestReport,
-        live: Manifest | None,
+        base: str | None,
         fingerprint: str,
         rebuild: bool,
         gate_questions: Path | None,
@@ -405,7 +405,6 @@ class IngestPipeline:
         """The version the preview built from these very sources, on this live version,
         is gated and published (or replayed again) instead of being built a second time."""
         candidate = self.store.candidate()
-        base = live.version if live else None
         if rebuild or candidate is None or candidate.get("fingerprint") != fingerprint:
             return False
         if candidate.get("base") != base:
