@@ -42,7 +42,13 @@ def read_source(fmt: str, path: Path) -> list[ImportedEntry]:
     }
     if fmt not in readers:
         raise SourceImportError(f"unknown format {fmt!r}: one of {', '.join(FORMATS)}")
+    if not path.exists():
+        raise SourceImportError(f"{path}: no such file or folder")
     entries = [e for e in readers[fmt](path) if e.question and e.answer]
+    if not entries:
+        raise SourceImportError(
+            f"{path}: nothing to import (no published item with both a title and a text)"
+        )
     seen: set[str] = set()
     for entry in entries:
         if entry.id in seen:

@@ -179,3 +179,13 @@ def test_text_that_would_change_the_markdown_is_refused_and_nothing_is_written(
     assert main(["import", "csv", str(sheet), "--into", str(faq)]) == 1
     assert "import:" in capsys.readouterr().err
     assert not faq.exists()
+
+
+def test_a_missing_or_empty_source_is_refused_in_words(tmp_path: Path) -> None:
+    for fmt in ("html", "zendesk", "csv", "xlsx"):
+        with pytest.raises(SourceImportError, match="no such file or folder"):
+            read_source(fmt, tmp_path / "missing")
+    page = tmp_path / "untitled.html"
+    page.write_text("<p>text, but no title or heading</p>", encoding="utf-8")
+    with pytest.raises(SourceImportError, match="nothing to import"):
+        read_source("html", page)
