@@ -202,7 +202,7 @@ class LLMSettings(BaseModel):
         description="Threads the embedded model (llamacpp) computes with. Unset: the cores "
         "this process may use minus one, at least 1. The service's own work (embedding, "
         "HTTP) needs a core: on a busy 2-core VM writing fell from 45 tokens/s with 1 "
-        "thread to 12 with 2 (docs/benchmarks.md, \"Model threads\").",
+        'thread to 12 with 2 (docs/benchmarks.md, "Model threads").',
     )
     keep_alive: str = Field(default="30m", description="Ollama keep_alive: model stays loaded.")
     max_tokens: int = Field(default=200, ge=1, le=4096, description="Answer length cap.")
