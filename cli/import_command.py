@@ -18,17 +18,25 @@ def add_parser(sub: Any) -> None:
         help="bring in a help center's articles, a spreadsheet or HTML pages as markdown",
         description="Reads a Zendesk, Intercom or Freshdesk articles export (the JSON their "
         "APIs return), a CSV or XLSX sheet (columns question, answer, alternates; id "
-        "optional) or HTML pages (a file or a folder), and merges them into "
+        "optional) or HTML pages (a file, a folder, or the URL of a sitemap on the shop's own "
+        "host), and merges them into "
         "data/faq/imported-FORMAT.md: ids stay stable across re-imports, phrasings added "
         "by an editor are kept, and nothing changes when the source has not.",
     )
     p.add_argument("format", choices=FORMATS)
-    p.add_argument("source", type=Path, help="the exported file (or folder of HTML pages)")
+    p.add_argument(
+        "source", help="the exported file, a folder of HTML pages, or a sitemap's https URL"
+    )
     p.add_argument("--into", type=Path, default=DEFAULT_FAQ_DIR, help="the FAQ folder")
     p.add_argument("--file", help="the markdown file's name (default imported-FORMAT.md)")
     p.add_argument("--category", default="Help center", help="the entries' category")
     p.add_argument("--dry-run", action="store_true", help="show what would change; write nothing")
     p.set_defaults(func=run)
+
+
+def _progress(done: int, total: int) -> None:
+    if done == total or done % 25 == 0:  # a line per 25 pages: visible, not a flood
+        say(f"fetched {done}/{total} pages")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -39,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
 
     target = args.into / (args.file or f"imported-{args.format}.md")
     try:
-        imported = read_source(args.format, args.source)
+        imported = read_source(args.format, args.source, _progress)
         plan = plan_import(target, imported, " ".join(args.category.split()))
     except (SourceImportError, SourceWriteError, ValueError) as exc:
         err(f"import: {exc}")

@@ -1,7 +1,8 @@
 """Readers for the content shops already keep elsewhere: help-center exports (Zendesk,
 Intercom, Freshdesk, in the JSON their APIs return), spreadsheets of question, answer
-and alternates (CSV, XLSX), and HTML help pages. Each yields ImportedEntry values with
-ids taken from the source's own ids, so a re-import finds the same entries again.
+and alternates (CSV, XLSX), and HTML help pages (files, or the pages a sitemap lists).
+Each yields ImportedEntry values with ids taken from the source's own ids, so a
+re-import finds the same entries again.
 Drafts are skipped: they are not answers yet."""
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import urlsplit
+
+from ingest.sitemap import FetchedPage, SitemapError, fetch_pages, is_url
 
 FORMATS = ("zendesk", "intercom", "freshdesk", "csv", "xlsx", "html")
 
@@ -31,7 +35,17 @@ class ImportedEntry:
     alternates: tuple[str, ...] = ()
 
 
-def read_source(fmt: str, path: Path) -> list[ImportedEntry]:
+def read_source(
+    fmt: str, source: str | Path, progress: Callable[[int, int], None] = lambda d, t: None
+) -> list[ImportedEntry]:
+    """The entries of a file or folder, or for HTML also of a sitemap's URL."""
+    if fmt == "html" and is_url(str(source)):
+        try:
+            pages = fetch_pages(str(source), progress=progress)
+        except SitemapError as exc:
+            raise SourceImportError(str(exc)) from exc
+        return _checked(str(source), list(_web_pages(pages)))
+    path = Path(source)
     readers: dict[str, Callable[[Path], Iterable[ImportedEntry]]] = {
         "zendesk": _zendesk,
         "intercom": _intercom,
@@ -44,7 +58,11 @@ def read_source(fmt: str, path: Path) -> list[ImportedEntry]:
         raise SourceImportError(f"unknown format {fmt!r}: one of {', '.join(FORMATS)}")
     if not path.exists():
         raise SourceImportError(f"{path}: no such file or folder")
-    entries = [e for e in readers[fmt](path) if e.question and e.answer]
+    return _checked(str(path), list(readers[fmt](path)))
+
+
+def _checked(path: str, found: list[ImportedEntry]) -> list[ImportedEntry]:
+    entries = [e for e in found if e.question and e.answer]
     if not entries:
         raise SourceImportError(
             f"{path}: nothing to import (no published item with both a title and a text)"
@@ -153,11 +171,24 @@ def _html_pages(path: Path) -> Iterator[ImportedEntry]:
     question, the rest of the main text the answer; the file name is the id."""
     files = sorted(path.rglob("*.htm*")) if path.is_dir() else [path]
     for file in files:
-        page = _Page()
-        page.feed(file.read_text(encoding="utf-8", errors="replace"))
-        yield ImportedEntry(
-            f"page-{_slug(file.stem)}", " ".join((page.h1 or page.title).split()), page.text()
-        )
+        yield _page_entry(_slug(file.stem), file.read_text(encoding="utf-8", errors="replace"))
+
+
+def _web_pages(pages: list[FetchedPage]) -> Iterator[ImportedEntry]:
+    """A page per sitemap URL: ids from the URL's last segment, as a file's name gives
+    them, so pages once imported as files keep their ids; the whole path where two
+    pages' last segments are the same."""
+    stems = [_slug(PurePosixPath(urlsplit(p.url).path).stem) for p in pages]
+    for page, stem in zip(pages, stems, strict=True):
+        if stems.count(stem) > 1 or stem == "entry":
+            stem = _slug(urlsplit(page.url).path.rsplit(".", 1)[0])
+        yield _page_entry(stem, page.html)
+
+
+def _page_entry(stem: str, html: str) -> ImportedEntry:
+    page = _Page()
+    page.feed(html)
+    return ImportedEntry(f"page-{stem}", " ".join((page.h1 or page.title).split()), page.text())
 
 
 def _slug(text: str) -> str:

@@ -26,6 +26,7 @@ from service.chat.trace import unpack_vector
 from service.db.tables import as_utc, chat_messages, feedback, inbox_dismissed
 
 GAP_MODES = ("abstained", "fallback")
+SUGGEST_QUESTIONS = 10  # a cluster's most recent questions searched for its suggestion
 DENSE_LIMIT = 2000  # above this many distinct questions: a nearest-neighbour graph
 NEIGHBOURS = 15
 
@@ -51,6 +52,7 @@ class Cluster:
     kinds: dict[str, int]
     entries: list[tuple[str, int]]  # entries retrieval considered, most often first
     comments: list[str] = field(default_factory=list)
+    suggested: str = ""  # the entry the live version finds for the questions alone
 
     @property
     def size(self) -> int:
@@ -67,6 +69,7 @@ class Cluster:
             "kinds": self.kinds,
             "entries": [{"id": e, "count": n} for e, n in self.entries[:5]],
             "comments": self.comments[:10],
+            "suggested": self.suggested,
         }
 
 
@@ -173,6 +176,30 @@ def cluster_gaps(
         groups.setdefault(int(label_of[g.question]), []).append(g)
     clusters = [_cluster(members) for members in groups.values()]
     return sorted(clusters, key=lambda c: (-c.size, -c.last_at.timestamp()))
+
+
+def suggest_entries(
+    clusters: Sequence[Cluster],
+    retriever: Any,
+    embed: Callable[[list[str]], np.ndarray],
+    per_cluster: int = SUGGEST_QUESTIONS,
+) -> None:
+    """The entry to offer for each cluster: the one the live version ranks highest for
+    the cluster's questions searched alone. What retrieval considered when they were
+    asked is no guide: a follow-up ("voucher" after the returns window) was searched
+    with the conversation's topic, so its first candidate was the previous topic's
+    entry; and it may have been an older version's."""
+    asked = [c.questions[:per_cluster] for c in clusters]
+    texts = list(dict.fromkeys(q for questions in asked for q in questions))
+    if not texts:
+        return
+    vectors = dict(zip(texts, embed(texts), strict=True))
+    for cluster, questions in zip(clusters, asked, strict=True):
+        totals: dict[str, float] = {}
+        for q in questions:
+            for hit in retriever.search_embedded(q, vectors[q], top_k=3).hits:
+                totals[hit.entry_id] = totals.get(hit.entry_id, 0.0) + max(hit.score, 0.0)
+        cluster.suggested = max(totals, key=lambda e: totals[e], default="")
 
 
 def _labels(vectors: np.ndarray, distance: float) -> np.ndarray:

@@ -156,6 +156,7 @@ async def gap_inbox(caller: Editor, request: Request) -> dict[str, Any]:
     clusters = await asyncio.to_thread(
         inbox.cluster_gaps, gaps, embed, settings.admin.cluster_distance
     )
+    await asyncio.to_thread(inbox.suggest_entries, clusters, retriever, embed)
     return {"questions": len(gaps), "clusters": [c.as_dict() for c in clusters]}
 
 

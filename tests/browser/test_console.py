@@ -50,6 +50,9 @@ def test_an_editor_turns_a_cluster_of_declined_questions_into_phrasings(
     cluster.wait_for()
     page.screenshot(path="var/screenshots/console-inbox.png", full_page=True)
     assert GIFT_WRAP[1] in cluster.inner_text()
+    # offered: the live version's pick for these questions, not the list's first entry
+    offered = cluster.get_by_role("combobox").input_value()
+    assert "gift" in offered, offered
     cluster.get_by_role("combobox").select_option("giftcards-how")
     cluster.get_by_role("button", name="Add as phrasings").click()
     page.get_by_text("Preview, then Publish, to put it live").wait_for()

@@ -337,6 +337,38 @@ def test_declined_questions_the_live_version_now_answers_leave_the_inbox(
     assert found["conversations"]
 
 
+def test_the_entry_offered_for_a_cluster_is_one_the_live_version_has(
+    console: TestClient, faq_dir: Path, make_pipeline: Callable[..., IngestPipeline]
+) -> None:
+    """What retrieval considered when a question was asked names an entry of that day's
+    version; offered after the entry was renamed, the console's list fell back to its
+    first entry (an unrelated one). The offer is the live version's pick for the
+    questions alone."""
+    first = console.post("/v1/chat", json={"message": "how long do I have to return an item?"})
+    follow = {"message": "to norway?", "session_id": first.json()["session_id"]}
+    assert console.post("/v1/chat", json=follow).json()["mode"] == "abstained"
+    shipping = faq_dir / "shipping.md"
+    shipping.write_text(
+        shipping.read_text(encoding="utf-8").replace("{#shipping-countries}", "{#destinations}"),
+        encoding="utf-8",
+    )
+    assert make_pipeline().run([faq_dir]).published
+    login(console, "erika")
+    deadline = time.monotonic() + 10  # the service follows the pointer within seconds
+    while "destinations" not in live_entries(console):
+        assert time.monotonic() < deadline, "the renamed entry never went live"
+        time.sleep(0.3)
+    [cluster] = console.get("/admin/api/inbox").json()["clusters"]
+    assert cluster["questions"] == ["to norway?"]
+    assert cluster["entries"][0]["id"] == "shipping-countries"  # that day's version
+    assert "shipping-countries" not in live_entries(console)
+    assert cluster["suggested"] == "destinations"
+
+
+def live_entries(console: TestClient) -> set[str]:
+    return {e["id"] for e in console.get("/admin/api/entries").json()["entries"]}
+
+
 def test_wont_answer_and_a_thumbs_down_comment(
     console: TestClient, faq_dir: Path, accounts: AdminAccounts
 ) -> None:

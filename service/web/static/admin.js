@@ -61,11 +61,21 @@ function clusterCard(cluster, entries) {
   const title = `${cluster.size} question${cluster.size === 1 ? '' : 's'}: “${cluster.examples[0]}”`;
   const kinds = Object.entries(cluster.kinds).map(([k, n]) => `${n} ${k.replace('_', ' ')}`).join(', ');
   const considered = cluster.entries.map((e) => `${e.id} (${e.count})`).join(', ') || 'none';
+  // the live version's pick for these questions alone; what was considered when they
+  // were asked may name an entry since renamed. No pick: the editor chooses, rather than
+  // the list's first entry standing in unnoticed.
+  const offered = entries.some((e) => e.id === cluster.suggested) ? cluster.suggested : '';
   const select = el('select', { 'aria-label': `Entry for “${cluster.examples[0]}”` },
+    el('option', { value: '', text: 'Choose an entry…' }),
     ...entries.map((e) => el('option', { value: e.id, text: `${e.title} (${e.id})` })));
-  if (cluster.entries.length) select.value = cluster.entries[0].id;
+  select.value = offered;
   // body() is read at the click: the entry chosen then
   const act = (action, body, done) => async () => {
+    if (action === 'attach' && !select.value) {
+      say('Choose the entry these questions belong to first.', true);
+      select.focus();
+      return;
+    }
     try {
       const result = await call('POST', `/inbox/${action}`, { ...body(), ids: cluster.ids });
       await refresh();
