@@ -19,6 +19,26 @@ from service.retrieval.vector_index import make_vector_backend
 from tests.databases import mariadb_url, postgres_url, redis_url, sqlite_url  # noqa: F401 (fixtures)
 from tests.servers import chroma_server, llama_server  # noqa: F401 (fixtures)
 
+# The tiers follow from what a test uses, not from a marker someone must remember:
+# everything under tests/integration and tests/browser, and any test that asks for a
+# real model, index server, database or browser, is left out of `make test-unit`.
+REAL_PARTS = frozenset(
+    {"embedder", "chroma_server", "llama_server", "postgres_url", "mariadb_url", "redis_url"}
+)
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        folder = item.path.parent.name
+        if folder == "browser" or "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
+        if folder in ("integration", "browser") or REAL_PARTS & set(
+            getattr(item, "fixturenames", ())
+        ):
+            item.add_marker(pytest.mark.integration)
+
+
 SMALL_FAQ = {
     "returns.md": """---
 category: Returns
