@@ -180,7 +180,7 @@ def prompt_size(stackfaq: Path, embedder: Embedder, tmp: Path) -> dict[str, str]
     settings = build_index(tmp / "stackfaq", [stackfaq / "faqs.jsonl"], embedder)
     retriever = retriever_for(settings, embedder).current()
     model = LlamaCppChatModel(None, n_ctx=4096)
-    builder = PromptBuilder(settings.chat, model.count_tokens)
+    builder = PromptBuilder(settings.chat, model.count_tokens, settings.shop)
     naive = PromptBuilder(
         settings.chat.model_copy(
             update={"prompt_budget_tokens": 32768, "max_passages": 5, "passage_score_margin": 5.0}

@@ -262,7 +262,7 @@ def _chat_store(settings: Settings, parts: _Parts) -> ChatStore:
     guard = guard_for("chat", settings.db, settings.db.timeout_s)
     parts.engines.append(engine)
     parts.guards.append(guard)
-    return SqlChatStore(engine, guard, public_contacts(settings.chat.contact))
+    return SqlChatStore(engine, guard, public_contacts(settings.shop.contact))
 
 
 def _live_retriever(settings: Settings) -> LiveRetriever:
@@ -330,5 +330,5 @@ def _order_assistant(settings: Settings, parts: _Parts) -> OrderAssistant:
         OrderRepository(engine, replica),
         settings.orders,
         guard=guard,
-        contact=settings.chat.contact,
+        contact=settings.shop.contact,
     )

@@ -21,6 +21,7 @@ from pydantic import (
     Field,
     SecretStr,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import (
     BaseSettings,
@@ -193,7 +194,9 @@ class LLMSettings(BaseModel):
     base_url: str = Field(
         default="http://127.0.0.1:8080/v1", description="OpenAI-compatible server URL."
     )
-    api_key: str = Field(default="", description="API key for the openai provider, if any.")
+    api_key: SecretStr = Field(
+        default=SecretStr(""), description="API key for the openai provider, if any."
+    )
     num_ctx: int = Field(default=2048, ge=256, le=131072, description="Context window.")
     threads: int | None = Field(
         default=None,
@@ -238,9 +241,7 @@ class LLMSettings(BaseModel):
     @field_validator("languages", mode="before")
     @classmethod
     def _split_languages(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [v.strip() for v in value.split(",") if v.strip()]
-        return value
+        return _comma_list(value)
 
 
 class LanguageSettings(BaseModel):
@@ -275,13 +276,29 @@ class LanguageSettings(BaseModel):
     )
 
 
-class ChatSettings(BaseModel):
-    shop_name: str = Field(default="Northwind Outdoor", description="Named in the prompt.")
+class ShopSettings(BaseModel):
+    """Who the bot speaks for: named in the prompt, the page's title and its footer."""
+
+    name: str = Field(
+        default="Northwind Outdoor", max_length=80, description="Named in the prompt and page."
+    )
     contact: str = Field(
         default="our team at hello@northwind-outdoor.example or +49 30 555 0190 "
         "(Mon-Fri 8:00-20:00, Sat 9:00-16:00 CET)",
+        max_length=300,
         description="The human channel offered when the bot declines or fails.",
     )
+
+
+# Settings that moved into `shop`: (section, old key) -> new key. Old names keep working.
+MOVED_TO_SHOP = {
+    ("chat", "shop_name"): "name",
+    ("web", "shop_name"): "name",
+    ("chat", "contact"): "contact",
+}
+
+
+class ChatSettings(BaseModel):
     answer_mode: Literal["auto", "generate", "canonical_first", "hybrid", "extractive"] = Field(
         default="auto",
         description="generate: always the model; canonical_first: the top entry's own answer "
@@ -539,7 +556,6 @@ class LimitSettings(BaseModel):
 class WebSettings(BaseModel):
     """The customers' chat page (GET /) and the embeddable widget (/widget.js)."""
 
-    shop_name: str = Field(default="Northwind Outdoor", max_length=80)
     greeting: str = Field(
         default="Hi! Ask me about returns, shipping, payments or your order.", max_length=300
     )
@@ -584,7 +600,7 @@ class HandoffSettings(BaseModel):
     smtp_port: int = Field(default=587, ge=1, le=65535)
     smtp_starttls: bool = Field(default=True)
     smtp_username: str | None = None
-    smtp_password: str | None = None
+    smtp_password: SecretStr | None = None
     mail_from: str = Field(default="faqbot@northwind-outdoor.example")
     mail_to: str = Field(
         default="support@northwind-outdoor.example", description="The shop's support address."
@@ -735,6 +751,7 @@ class Settings(BaseSettings):
     gate: GateSettings = GateSettings()
     db: DatabaseSettings = DatabaseSettings()
     llm: LLMSettings = LLMSettings()
+    shop: ShopSettings = ShopSettings()
     chat: ChatSettings = ChatSettings()
     languages: LanguageSettings = LanguageSettings()
     orders: OrderSettings = OrderSettings()
@@ -747,6 +764,23 @@ class Settings(BaseSettings):
     handoff: HandoffSettings = HandoffSettings()
     admin: AdminSettings = AdminSettings()
     limits: LimitSettings = LimitSettings()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved_to_shop(cls, data: Any) -> Any:
+        """chat.shop_name, web.shop_name and chat.contact were read before `shop` existed;
+        a config or environment that still sets them keeps working, `shop` first."""
+        if not isinstance(data, dict):
+            return data
+        shop = dict(data.get("shop") or {}) if isinstance(data.get("shop"), dict | None) else None
+        if shop is None:
+            return data  # a ShopSettings given whole
+        for (section, old), new in MOVED_TO_SHOP.items():
+            part = data.get(section)
+            if isinstance(part, dict) and old in part:
+                data = {**data, section: {k: v for k, v in part.items() if k != old}}
+                shop.setdefault(new, part[old])
+        return {**data, "shop": shop} if shop else data
 
     # A config file given to load_settings; FAQBOT_CONFIG otherwise (see _ConfigFileSource).
     _config_file: ClassVar[Path | None] = None

@@ -143,7 +143,10 @@ class HandoffDesk:
             if s.smtp_starttls:
                 smtp.starttls()
             if s.smtp_username:
-                smtp.login(s.smtp_username, s.smtp_password or "")
+                smtp.login(
+                    s.smtp_username,
+                    s.smtp_password.get_secret_value() if s.smtp_password else "",
+                )
             smtp.send_message(mail)
 
     def purge(self, older_than: datetime) -> int:

@@ -87,7 +87,9 @@ async def _prime(settings: Settings, model: ChatModel, hits: list[Hit], result: 
     prime = getattr(model, "prime", None)
     if prime is None:
         return
-    prompt = PromptBuilder(settings.chat, model.count_tokens).build(QUESTION, hits[:1], [])
+    prompt = PromptBuilder(settings.chat, model.count_tokens, settings.shop).build(
+        QUESTION, hits[:1], []
+    )
     try:
         await asyncio.wait_for(prime(prompt.messages), settings.llm.first_token_timeout_s)
         result.done.append("prompt prefix read")

@@ -62,12 +62,12 @@ class Conversation(BaseModel):
 async def config(settings: SettingsDep) -> PublicConfig:
     web = settings.web
     return PublicConfig(
-        shop_name=web.shop_name,
+        shop_name=settings.shop.name,
         greeting=web.greeting,
         suggested_questions=web.suggested_questions,
         brand_colour=web.brand_colour,
         on_brand_colour=text_colour_on(web.brand_colour),
-        contact=settings.chat.contact,
+        contact=settings.shop.contact,
         order_lookup=settings.orders.enabled,
         allow_postal_code=settings.orders.allow_postal_code,
         max_message_chars=settings.chat.max_message_chars,

@@ -1,7 +1,7 @@
 """The fixed texts customers see, in each language the chat serves.
 
 English is the source; the others were written for Northwind (informal address where the
-shop's German FAQ uses it). ``{contact}`` is filled in with chat.contact.
+shop's German FAQ uses it). ``{contact}`` is filled in with shop.contact.
 """
 
 from __future__ import annotations

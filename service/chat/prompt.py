@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from service.config import ChatSettings
+from service.config import ChatSettings, ShopSettings
 from service.llm.base import ChatMessage
 from service.retrieval.retriever import Hit
 
@@ -64,12 +64,16 @@ class BuiltPrompt:
 
 
 class PromptBuilder:
-    def __init__(self, settings: ChatSettings, count_tokens: Callable[[str], int]) -> None:
+    def __init__(
+        self,
+        settings: ChatSettings,
+        count_tokens: Callable[[str], int],
+        shop: ShopSettings | None = None,
+    ) -> None:
         self._settings = settings
         self._count = count_tokens
-        self.system_prefix = SYSTEM_TEMPLATE.format(
-            shop=settings.shop_name, contact=settings.contact
-        )
+        shop = shop or ShopSettings()
+        self.system_prefix = SYSTEM_TEMPLATE.format(shop=shop.name, contact=shop.contact)
         self._prefix_tokens: int | None = None
 
     @property

@@ -147,7 +147,7 @@ class ChatService:
             timeout_s=settings.db.timeout_s,
             history_turns=settings.chat.history_turns,
         )
-        self.prompts = PromptBuilder(settings.chat, model.count_tokens)
+        self.prompts = PromptBuilder(settings.chat, model.count_tokens, settings.shop)
 
     @property
     def detector(self) -> LanguageDetector | None:
@@ -180,7 +180,7 @@ class ChatService:
         return await self.conversations.resolve(session_id)
 
     def decline(self, lang: str = "en") -> Answer:
-        text = phrase("decline", lang, contact=self._chat.contact) or ""
+        text = phrase("decline", lang, contact=self._settings.shop.contact) or ""
         return Answer(text, "abstained")
 
     def language(
@@ -304,7 +304,7 @@ class ChatService:
         """Small talk, a request for a person, or an order question without its number:
         a short fixed reply, and the form the page should offer with it."""
         key, mode, state.action = _DIALOGUE_REPLIES[reading.act]
-        text = phrase(key, state.lang, contact=self._chat.contact) or ""
+        text = phrase(key, state.lang, contact=self._settings.shop.contact) or ""
         state.answer = Answer(text, mode)
         yield sources_event(())
         yield token_event(text)
@@ -361,7 +361,7 @@ class ChatService:
                 [p.text for p in prompt.passages],
                 self.prompts.system_prefix,
                 self._chat.max_answer_sentences,
-                trusted=[self._chat.contact],  # the rules tell the model to offer it
+                trusted=[self._settings.shop.contact],  # the rules tell the model to offer it
             )
             async for verdict in self._guarded(prompt, guard, timings):
                 first = len(guard.accepted) - len(verdict.sentences)
@@ -447,7 +447,7 @@ class ChatService:
         key: str = reply.outcome
         if key == "ask_contact" and not self._settings.orders.allow_postal_code:
             key = "ask_email"
-        return phrase(key, lang, contact=self._chat.contact) or reply.text
+        return phrase(key, lang, contact=self._settings.shop.contact) or reply.text
 
     async def _worded_order(self, message: str, facts: str, timings: Timings) -> str | None:
         """The model's wording of the verified facts, or None (the template stands in)."""

@@ -27,7 +27,7 @@ def make_chat_model(settings: LLMSettings, **client_kwargs: Any) -> ChatModel:
         return OpenAICompatChatModel(
             settings.base_url,
             settings.model,
-            settings.api_key,
+            settings.api_key.get_secret_value(),
             connect_timeout=settings.connect_timeout_s,
             read_timeout=settings.total_timeout_s,
             **client_kwargs,

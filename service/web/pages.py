@@ -58,7 +58,7 @@ def page(
     web = settings.web
     lang = lang if lang in _all_texts() else "en"
     t = {k: html.escape(v or "") for k, v in page_texts(lang).items()}
-    title = t["title"].replace("{shop}", html.escape(web.shop_name))
+    title = t["title"].replace("{shop}", html.escape(settings.shop.name))
     # English: the shop's own greeting from the settings; other languages: ours
     greeting = t["greeting"] or html.escape(web.greeting)
     log = [f'<article class="fb-msg fb-bot"><p>{greeting}</p></article>']
@@ -95,7 +95,7 @@ def page(
 <button type="submit" class="fb-send">{t["send"]}</button>
 </div>
 </form>
-<footer class="fb-footer"><p>{t["ask_person"]}: {html.escape(settings.chat.contact)}.</p>
+<footer class="fb-footer"><p>{t["ask_person"]}: {html.escape(settings.shop.contact)}.</p>
 </footer>
 </main>
 </body>

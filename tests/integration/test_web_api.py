@@ -20,7 +20,7 @@ SHOP = "https://shop.example"
 
 def test_config_gives_the_page_what_it_shows(make_client: MakeClient) -> None:
     client = make_client(
-        InstantChatModel(), web={"shop_name": "Test Shop", "brand_colour": "#ffe066"}
+        InstantChatModel(), shop={"name": "Test Shop"}, web={"brand_colour": "#ffe066"}
     )
     config = client.get("/v1/config").json()
     assert config["shop_name"] == "Test Shop" and len(config["suggested_questions"]) == 3

@@ -77,3 +77,41 @@ def test_the_openai_endpoint_key_must_be_long() -> None:
         Settings(compat={"api_key": "short"})
     assert Settings(compat={"api_key": "x" * 16}).compat.api_key is not None
     assert Settings().compat.api_key is None  # off by default
+
+
+def test_the_shop_is_set_once_and_the_old_names_still_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAQBOT_SHOP__NAME", "Velora")
+    assert Settings().shop.name == "Velora"
+    monkeypatch.delenv("FAQBOT_SHOP__NAME")
+    monkeypatch.setenv("FAQBOT_WEB__SHOP_NAME", "Old Name")
+    monkeypatch.setenv("FAQBOT_CHAT__CONTACT", "help@old.example")
+    s = Settings()
+    assert (s.shop.name, s.shop.contact) == ("Old Name", "help@old.example")
+    monkeypatch.setenv("FAQBOT_SHOP__NAME", "New Name")  # the new place wins
+    assert Settings().shop.name == "New Name"
+    cfg = tmp_path / "faqbot.yaml"
+    cfg.write_text("chat:\n  shop_name: From File\n", encoding="utf-8")
+    monkeypatch.delenv("FAQBOT_SHOP__NAME")
+    monkeypatch.delenv("FAQBOT_WEB__SHOP_NAME")
+    assert load_settings(cfg).shop.name == "From File"
+
+
+def test_every_secret_is_hidden_from_reprs_and_logs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAQBOT_LLM__API_KEY", "sk-llm-key-1234567890")
+    monkeypatch.setenv("FAQBOT_HANDOFF__SMTP_PASSWORD", "smtp-password-0987")
+    monkeypatch.setenv("FAQBOT_COMPAT__API_KEY", "compat-key-abcdefghijkl")
+    s = Settings()
+    shown = repr(s) + str(s.model_dump())
+    for secret in ("sk-llm-key-1234567890", "smtp-password-0987", "compat-key-abcdefghijkl"):
+        assert secret not in shown
+    assert s.llm.api_key.get_secret_value() == "sk-llm-key-1234567890"
+
+
+def test_comma_lists_read_alike_everywhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAQBOT_LLM__LANGUAGES", '["en", "de"]')
+    monkeypatch.setenv("FAQBOT_WEB__ALLOWED_ORIGINS", "https://a.example, https://b.example")
+    s = Settings()
+    assert s.llm.languages == ["en", "de"]
+    assert s.web.allowed_origins == ["https://a.example", "https://b.example"]
