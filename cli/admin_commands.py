@@ -9,8 +9,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from cli.common import EXIT_OK, EXIT_REFUSED, err, say
-from service.config import load_settings
+from cli.common import EXIT_OK, EXIT_REFUSED, err, say, settings_for
 
 
 def add_parser(sub: Any) -> None:
@@ -55,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     from service.admin.accounts import AccountError, AdminAccounts
     from service.db.engine import make_engine
 
-    settings = load_settings(args.config)
+    settings = settings_for(args)
     password = None
     if args.action in ("create-user", "reset-password"):
         password = _password(args.password_stdin)

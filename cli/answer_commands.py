@@ -10,8 +10,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from cli.common import EXIT_OK, EXIT_REFUSED, err, say
-from service.config import Settings, load_settings
+from cli.common import EXIT_OK, EXIT_REFUSED, err, say, settings_for
+from service.config import Settings
 
 
 def evaluate_answers(args: argparse.Namespace) -> int:
@@ -41,7 +41,7 @@ def evaluate_answers(args: argparse.Namespace) -> int:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    settings = load_settings(args.config)
+    settings = settings_for(args)
     chat = {"cache_size": 0, "grounding_guard": not args.no_guard}
     if args.answer_mode:
         chat["answer_mode"] = args.answer_mode

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cli.common import settings_for
 from service.config import Settings
 from service.llm.base import ChatMessage, GenerationOptions, ModelUnavailable
 from service.retrieval.retriever import Retriever
@@ -246,10 +247,9 @@ def evaluate_conversations(args: Any) -> int:
     from cli.common import EXIT_OK, EXIT_REFUSED, err, say
     from ingest.evaluate import temporary_index
     from ingest.pipeline import IngestError
-    from service.config import load_settings
     from service.retrieval.components import build_embedder
 
-    settings = load_settings(args.config)
+    settings = settings_for(args)
     try:
         with temporary_index(
             Path(args.faqs),

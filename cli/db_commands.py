@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from cli.common import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, err
-from service.config import Settings, load_settings
+from cli.common import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, err, settings_for
+from service.config import Settings
 
 if TYPE_CHECKING:  # the commands import their libraries when they run
     from service.db.migrations import Upgraded
@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
 
     from service.db.migrations import MigrationLockTimeout, downgrade, upgrade
 
-    settings = load_settings(args.config)
+    settings = settings_for(args)
     try:
         if args.action == "upgrade":
             done = upgrade(settings.db.url, args.revision or "head")
@@ -95,7 +95,7 @@ def _purge(settings: Settings, days: int | None) -> int:
     from datetime import UTC, datetime, timedelta
 
     from service.admin.accounts import AdminAccounts
-    from service.db.chat_store import SqlChatStore
+    from service.chat.sql_store import SqlChatStore
     from service.db.engine import engine_for
     from service.db.guard import guard_for
     from service.handoff import HandoffDesk

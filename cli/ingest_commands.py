@@ -6,8 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from cli.common import DEFAULT_FAQ_DIR, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, err, say
-from service.config import GateSettings, load_settings
+from cli.common import DEFAULT_FAQ_DIR, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, err, say, settings_for
+from service.config import GateSettings
 
 
 def add_parser(sub: Any) -> None:
@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     )
     from service.retrieval.store import IndexStoreError
 
-    settings = load_settings(args.config)
+    settings = settings_for(args)
     store = build_store(settings)
     if args.rollback:
         return _rollback(args, store)

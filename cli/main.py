@@ -17,7 +17,8 @@ from cli import (
     retrieval_commands,
     serve_command,
 )
-from cli.common import EXIT_REFUSED, EXIT_USAGE, err
+from cli.common import EXIT_REFUSED, EXIT_USAGE, err, settings_for
+from service.config import Settings
 
 DESCRIPTION = """faqbot answers a shop's customers from its FAQ (markdown in data/faq/),
 and looks up their orders.
@@ -65,17 +66,18 @@ def _refuse_unwritable(args: argparse.Namespace) -> bool:
     if args.command not in ("serve", "ingest"):
         return False
     from cli.preflight import state_paths, unwritable
-    from service.config import load_settings
 
-    problems = unwritable(state_paths(load_settings(args.config), args.command))
+    problems = unwritable(state_paths(settings_for(args), args.command))
     for problem in problems:
         err(f"{args.command}: {problem}")
     return bool(problems)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, settings: Settings | None = None) -> int:
+    """Settings given (the console's worker): used as they are, not read again."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.settings = settings
     _check_numbers(parser, args)
     try:
         if _refuse_unwritable(args):

@@ -8,8 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from cli.common import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, err, say
-from service.config import load_settings
+from cli.common import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, err, say, settings_for
 
 
 def add_parsers(sub: Any) -> None:
@@ -60,7 +59,7 @@ def ask(args: argparse.Namespace) -> int:
         err("ask: the question is empty")
         return EXIT_USAGE
     try:
-        retriever = open_retriever(load_settings(args.config))
+        retriever = open_retriever(settings_for(args))
     except IndexStoreError as exc:
         err(f"ask: {exc}")
         return EXIT_REFUSED
@@ -135,7 +134,7 @@ def evaluate(args: argparse.Namespace) -> int:
         from cli.answer_commands import evaluate_answers
 
         return evaluate_answers(args)
-    settings = load_settings(args.config)
+    settings = settings_for(args)
     if args.threshold is not None:
         settings.retrieval.abstain_threshold = args.threshold
     out_dir = Path(args.out) if args.out else Path("var/eval") / Path(args.queries).parent.name

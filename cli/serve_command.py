@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from cli.common import EXIT_OK, EXIT_REFUSED, err
-from service.config import load_settings
+from cli.common import EXIT_OK, EXIT_REFUSED, err, settings_for
+from cli.console_runner import WorkerIngestRunner
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 
 def add_parser(sub: Any) -> None:
@@ -39,13 +43,13 @@ def run(args: argparse.Namespace) -> int:
     from service.app import create_app
     from service.server import limit_blas_threads, uvicorn_config
 
-    settings = load_settings(args.config)
+    settings = settings_for(args)
     if args.upgrade_db and not _upgraded(settings.db.url):
         return EXIT_REFUSED
     if args.workers > 1:
         return _run_workers(args, settings)
     limit_blas_threads()
-    app = create_app(settings)
+    app = create_app(settings, ingest_runner=WorkerIngestRunner())
     if settings.metrics.port is not None:
         from prometheus_client import start_http_server
 
@@ -98,7 +102,7 @@ def _run_workers(args: argparse.Namespace, settings: Any) -> int:
 
             start_http_server(settings.metrics.port, settings.metrics.host, multiprocess_registry())
         uvicorn.run(
-            "service.server:app_from_environment",
+            "cli.serve_command:app_from_environment",
             factory=True,
             host=args.host,
             port=args.port,
@@ -112,3 +116,18 @@ def _run_workers(args: argparse.Namespace, settings: Any) -> int:
         if own:
             shutil.rmtree(folder, ignore_errors=True)  # counters start at zero next time
     return EXIT_OK
+
+
+def app_from_environment() -> FastAPI:
+    """The app factory each worker of `faqbot serve --workers N` starts from: settings
+    from the environment (and FAQBOT_CONFIG), one BLAS thread, as a single process."""
+    import os
+
+    from service.app import create_app
+    from service.config import load_settings
+    from service.server import limit_blas_threads
+
+    config = os.environ.get("FAQBOT_CONFIG")
+    limit_blas_threads()
+    settings = load_settings(Path(config) if config else None)
+    return create_app(settings, ingest_runner=WorkerIngestRunner())

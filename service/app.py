@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from service.admin.accounts import PasswordChecks
+from service.admin.deps import open_console
+from service.admin.publishing import IngestRunner, NoIngestRunner
 from service.admin.routes import mount_admin
 from service.api import chat, compat, content, feedback, health, observability
 from service.api import handoff as handoff_api
@@ -24,9 +25,9 @@ from service.chat.cache import AnswerStore
 from service.chat.history import HistoryWriter
 from service.chat.service import ChatService
 from service.chat.shared_cache import RedisAnswerCache
+from service.chat.sql_store import SqlChatStore
 from service.chat.store import ChatStore
 from service.config import Settings
-from service.db.chat_store import SqlChatStore
 from service.db.engine import engine_for
 from service.db.guard import NO_SCHEMA, DatabaseGuard, guard_for
 from service.db.migrations import behind
@@ -83,6 +84,7 @@ class _Given:
     retriever: Callable[[], Retriever] | LiveRetriever | None
     store: ChatStore | None
     orders: OrderAssistant | None
+    ingest_runner: IngestRunner
 
 
 def create_app(
@@ -92,15 +94,20 @@ def create_app(
     retriever: Callable[[], Retriever] | LiveRetriever | None = None,
     store: ChatStore | None = None,
     orders: OrderAssistant | None = None,
+    ingest_runner: IngestRunner | None = None,
 ) -> FastAPI:
     """Parts not given are built from settings when the app starts (tests and benchmarks
-    pass their own, e.g. an instant model)."""
+    pass their own, e.g. an instant model). The console publishes with ingest_runner,
+    which the top layer hands in (`faqbot serve`: a worker process); without one, its
+    replay and publish say that this process cannot publish."""
     configure_logging(settings.logging)
     app = FastAPI(
         title="faqbot",
         version="0.1.0",
         description="Grounded, cited answers from the shop's FAQ.",
-        lifespan=_lifespan(settings, _Given(model, retriever, store, orders)),
+        lifespan=_lifespan(
+            settings, _Given(model, retriever, store, orders, ingest_runner or NoIngestRunner())
+        ),
         # Swagger UI loads its code from a CDN; the schema is at /openapi.json.
         docs_url=None,
         redoc_url=None,
@@ -171,7 +178,9 @@ def _lifespan(
         history = HistoryWriter(store)
         app.state.handoff = _handoff_desk(settings, parts)
         app.state.limits = _client_limits(settings, parts, app.state.metrics)
-        app.state.password_checks = checks = PasswordChecks()
+        app.state.console = console = (
+            open_console(settings, given.ingest_runner) if settings.admin.enabled else None
+        )
         app.state.settings, app.state.retriever, app.state.model = settings, retriever, model
         app.state.store, app.state.orders = store, orders
         metrics: ServiceMetrics = app.state.metrics
@@ -195,12 +204,9 @@ def _lifespan(
             await history.drain(timeout_s=5.0)
             await model.close()
             parts.close()
-            # built with the app (the console's routes need it before start-up), closed
-            # with the service all the same
-            admin_engine: sa.Engine | None = getattr(app.state, "admin_engine", None)
-            if admin_engine is not None:
-                admin_engine.dispose()
-            checks.close()
+            if console is not None:
+                app.state.console = None
+                console.close()
 
     return lifespan
 

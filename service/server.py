@@ -34,17 +34,3 @@ def uvicorn_config(app: FastAPI, settings: Settings, host: str, port: int) -> uv
         access_log=False,  # one line per request comes from RequestTelemetry, with its id
         log_level=settings.logging.level.lower(),
     )
-
-
-def app_from_environment() -> FastAPI:
-    """The app factory each worker of `faqbot serve --workers N` starts from: settings
-    from the environment (and FAQBOT_CONFIG), one BLAS thread, as a single process."""
-    import os
-    from pathlib import Path
-
-    from service.app import create_app
-    from service.config import load_settings
-
-    config = os.environ.get("FAQBOT_CONFIG")
-    limit_blas_threads()
-    return create_app(load_settings(Path(config) if config else None))

@@ -169,6 +169,7 @@ def make_app(
 ) -> Callable[..., FastAPI]:
     """Builds the app on a freshly ingested small FAQ with the given model and settings
     (each keyword is a settings group: ``chat={"answer_mode": "generate"}``)."""
+    from cli.console_runner import WorkerIngestRunner
     from service.app import create_app
     from service.retrieval.live import LiveRetriever
 
@@ -183,7 +184,8 @@ def make_app(
         live = LiveRetriever(
             store, lambda v: Retriever.open(store, backend, embedder, s.retrieval, version=v)
         )
-        return create_app(s, model=model, retriever=live)  # type: ignore[arg-type]
+        runner = WorkerIngestRunner()  # the console publishes as under `faqbot serve`
+        return create_app(s, model=model, retriever=live, ingest_runner=runner)  # type: ignore[arg-type]
 
     return make
 

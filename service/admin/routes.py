@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import re
 from collections.abc import AsyncIterator
@@ -25,9 +26,10 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 from pydantic import BaseModel, Field, StringConstraints, field_validator
 
 from service.admin import analytics, conversations, exports, faq_files, inbox, thresholds
-from service.admin.accounts import AdminAccounts, AdminUser, LoginsBusy, PasswordChecks, Role
-from service.admin.publishing import ingest_args, run_json, run_lines
-from service.api.deps import ClientDep, LimitsDep
+from service.admin.accounts import AdminUser, LoginsBusy, PasswordChecks, Role
+from service.admin.deps import Console, ConsoleDep
+from service.admin.publishing import ingest_args, run_json
+from service.api.deps import ChatDep, ClientDep, LimitsDep, RetrieverDep, SettingsDep
 from service.api.text import OneLineText, ReadableText, one_line
 from service.chat.trace import build_trace
 from service.config import Settings
@@ -45,19 +47,11 @@ class Caller:
     token: str
 
 
-def _accounts(request: Request) -> AdminAccounts:
-    return request.app.state.admin_accounts  # type: ignore[no-any-return]
-
-
-def _settings(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
-
-
-async def _caller(request: Request) -> Caller:
+async def _caller(request: Request, console: ConsoleDep) -> Caller:
     token = request.cookies.get(COOKIE)
     if not token or len(token) > 200:
         raise HTTPException(401, "log in first")
-    found = await asyncio.to_thread(_accounts(request).session, token, datetime.now(UTC))
+    found = await asyncio.to_thread(console.accounts.session, token, datetime.now(UTC))
     if found is None:
         raise HTTPException(401, "your session has ended: log in again")
     user, csrf = found
@@ -92,11 +86,17 @@ class LoginBody(BaseModel):
 
 @router.post("/api/login")
 async def login(
-    body: LoginBody, request: Request, response: Response, client: ClientDep, limits: LimitsDep
+    body: LoginBody,
+    request: Request,
+    response: Response,
+    client: ClientDep,
+    limits: LimitsDep,
+    console: ConsoleDep,
+    settings: SettingsDep,
 ) -> dict[str, str]:
-    accounts = _accounts(request)
+    accounts = console.accounts
     await limits.check("login", client)
-    checks: PasswordChecks = request.app.state.password_checks
+    checks: PasswordChecks = console.checks
     try:
         done = await checks.run(accounts.login, body.name, body.password, datetime.now(UTC), client)
     except LoginsBusy:
@@ -107,18 +107,18 @@ async def login(
     response.set_cookie(
         COOKIE,
         done.token,
-        max_age=_settings(request).admin.session_hours * 3600,
+        max_age=settings.admin.session_hours * 3600,
         path="/admin",
         httponly=True,
         samesite="strict",
-        secure=_secure(request),
+        secure=_secure(request, settings),
     )
     await checks.run(accounts.audit, done.user.name, "login", {"address": client})
     return {"user": done.user.name, "role": done.user.role, "csrf": done.csrf}
 
 
-def _secure(request: Request) -> bool:
-    mode = _settings(request).admin.secure_cookie
+def _secure(request: Request, settings: Settings) -> bool:
+    mode = settings.admin.secure_cookie
     if mode != "auto":
         return mode == "always"
     # https behind a trusted proxy that ended TLS too (ClientAddress sets the scheme)
@@ -126,8 +126,8 @@ def _secure(request: Request) -> bool:
 
 
 @router.post("/api/logout", status_code=204)
-async def logout(caller: Annotated[Caller, Depends(_caller)], request: Request) -> Response:
-    await asyncio.to_thread(_accounts(request).logout, caller.token)
+async def logout(caller: Annotated[Caller, Depends(_caller)], console: ConsoleDep) -> Response:
+    await asyncio.to_thread(console.accounts.logout, caller.token)
     response = Response(status_code=204)
     response.delete_cookie(COOKIE, path="/admin")
     return response
@@ -139,14 +139,15 @@ async def me(caller: Annotated[Caller, Depends(_caller)]) -> dict[str, str]:
 
 
 @router.get("/api/inbox")
-async def gap_inbox(caller: Editor, request: Request) -> dict[str, Any]:
-    settings = _settings(request)
+async def gap_inbox(
+    caller: Editor, console: ConsoleDep, settings: SettingsDep, live: RetrieverDep
+) -> dict[str, Any]:
     since = datetime.now(UTC) - timedelta(days=settings.admin.inbox_days)
-    engine = request.app.state.admin_engine
-    retriever = await asyncio.to_thread(request.app.state.retriever)
+    engine = console.engine
+    retriever = await asyncio.to_thread(live)
     model = retriever.manifest.model_id
     gaps = await asyncio.to_thread(inbox.load_gaps, engine, since, model)
-    cache: inbox.VectorCache = request.app.state.admin_vectors
+    cache: inbox.VectorCache = console.vectors
 
     def embed(texts: list[str]) -> np.ndarray:
         return cache.embed(texts, lambda new: np.asarray(retriever.embed_queries(new)))
@@ -161,8 +162,8 @@ async def gap_inbox(caller: Editor, request: Request) -> dict[str, Any]:
 
 
 @router.get("/api/entries")
-async def entries(caller: Editor, request: Request) -> dict[str, Any]:
-    retriever = await asyncio.to_thread(request.app.state.retriever)
+async def entries(caller: Editor, live: RetrieverDep) -> dict[str, Any]:
+    retriever = await asyncio.to_thread(live)
     return {
         "version": retriever.version,
         "entries": [
@@ -192,12 +193,14 @@ class DismissBody(BaseModel):
 
 
 @router.post("/api/inbox/attach")
-async def attach(body: AttachBody, caller: Editor, request: Request) -> dict[str, Any]:
+async def attach(
+    body: AttachBody, caller: Editor, console: ConsoleDep, settings: SettingsDep
+) -> dict[str, Any]:
     """The questions become "Also asked:" phrasings of the entry, in its markdown file."""
-    faq_dir = _settings(request).admin.faq_dir
+    faq_dir = settings.admin.faq_dir
     path = await _edit(faq_files.add_phrasings, faq_dir, body.entry_id, body.questions)
     await _done(
-        request,
+        console,
         caller,
         "attach",
         body.ids,
@@ -218,10 +221,12 @@ class DraftBody(BaseModel):
 
 
 @router.post("/api/inbox/draft")
-async def draft(body: DraftBody, caller: Editor, request: Request) -> dict[str, Any]:
+async def draft(
+    body: DraftBody, caller: Editor, console: ConsoleDep, settings: SettingsDep
+) -> dict[str, Any]:
     """A new entry from a cluster: its question, the editor's answer, the cluster's
     questions as its phrasings."""
-    faq_dir = _settings(request).admin.faq_dir
+    faq_dir = settings.admin.faq_dir
     path = await _edit(
         faq_files.add_entry,
         faq_dir,
@@ -231,40 +236,44 @@ async def draft(body: DraftBody, caller: Editor, request: Request) -> dict[str, 
         body.questions,
         body.file,
     )
-    await _done(request, caller, "draft", body.ids, entry=body.entry_id, path=str(path))
+    await _done(console, caller, "draft", body.ids, entry=body.entry_id, path=str(path))
     return {"path": str(path), "dismissed": len(body.ids)}
 
 
 @router.post("/api/inbox/decline")
-async def decline(body: QuestionsBody, caller: Editor, request: Request) -> dict[str, Any]:
+async def decline(
+    body: QuestionsBody, caller: Editor, console: ConsoleDep, settings: SettingsDep
+) -> dict[str, Any]:
     """Won't answer: the questions become decline examples (the next ingest learns them)."""
-    faq_dir = _settings(request).admin.faq_dir
+    faq_dir = settings.admin.faq_dir
     path = await _edit(faq_files.add_declines, faq_dir, body.questions)
-    await _done(request, caller, "decline", body.ids, path=str(path), questions=body.questions)
+    await _done(console, caller, "decline", body.ids, path=str(path), questions=body.questions)
     return {"path": str(path), "dismissed": len(body.ids)}
 
 
 @router.post("/api/inbox/dismiss")
-async def dismiss_questions(body: DismissBody, caller: Editor, request: Request) -> dict[str, Any]:
-    await _done(request, caller, "dismiss", body.ids)
+async def dismiss_questions(
+    body: DismissBody, caller: Editor, console: ConsoleDep
+) -> dict[str, Any]:
+    await _done(console, caller, "dismiss", body.ids)
     return {"dismissed": len(body.ids)}
 
 
 @router.post("/api/replay", response_model=None)
 async def replay_candidate(
-    caller: Editor, request: Request, stream: bool = False
+    caller: Editor, console: ConsoleDep, settings: SettingsDep, stream: bool = False
 ) -> dict[str, Any] | StreamingResponse:
     """What the next version would change for the gate's and the customers' questions.
     With stream: NDJSON, the build's progress lines as they come ({"line"}), then
     {"result": ...} and {"exit": code}, for a console that shows progress on a large FAQ."""
-    admin = _settings(request).admin
+    admin = settings.admin
     args = ingest_args(
         admin.faq_dir, admin.gate_questions, "--replay", "--json", "--days", str(admin.inbox_days)
     )
     if stream:
-        return _streamed(request, caller, "replay", args, results=True)
-    code, result, lines = await run_json(_settings(request), args)
-    await asyncio.to_thread(_accounts(request).audit, caller.user.name, "replay", {"exit": code})
+        return _streamed(console, settings, caller, "replay", args, results=True)
+    code, result, lines = await run_json(console.runner, settings, args)
+    await asyncio.to_thread(console.accounts.audit, caller.user.name, "replay", {"exit": code})
     if code != 0 or result is None:
         raise HTTPException(422, "\n".join(lines[-20:]) or "the replay failed")
     return {**result, "log": lines[-20:]}
@@ -272,34 +281,39 @@ async def replay_candidate(
 
 @router.post("/api/publish")
 async def publish(
-    caller: Editor, request: Request, accept_regressions: bool = False
+    caller: Editor, console: ConsoleDep, settings: SettingsDep, accept_regressions: bool = False
 ) -> StreamingResponse:
     """The ingest with its quality gate, its output streamed as NDJSON lines. A gate
     question that would go wrong refuses it, unless the editor confirmed the regressions
     (a second click: accept_regressions, audited as publish-accepting-regressions)."""
-    admin = _settings(request).admin
+    admin = settings.admin
     extra = ["--accept-regressions"] if accept_regressions else []
     args = ingest_args(
         admin.faq_dir, admin.gate_questions, *extra, conversations=admin.gate_conversations
     )
     action = "publish-accepting-regressions" if accept_regressions else "publish"
-    return _streamed(request, caller, action, args)
+    return _streamed(console, settings, caller, action, args)
 
 
 @router.post("/api/rollback")
-async def rollback(caller: Editor, request: Request) -> StreamingResponse:
-    return _streamed(request, caller, "rollback", ["ingest", "--rollback"])
+async def rollback(caller: Editor, console: ConsoleDep, settings: SettingsDep) -> StreamingResponse:
+    return _streamed(console, settings, caller, "rollback", ["ingest", "--rollback"])
 
 
 def _streamed(
-    request: Request, caller: Caller, action: str, args: list[str], results: bool = False
+    console: Console,
+    settings: Settings,
+    caller: Caller,
+    action: str,
+    args: list[str],
+    results: bool = False,
 ) -> StreamingResponse:
     """The command's lines as NDJSON; with results, a printed JSON object is passed on as
     {"result": ...} instead of as a line."""
-    accounts, settings = _accounts(request), _settings(request)
+    accounts, runner = console.accounts, console.runner
 
     async def events() -> AsyncIterator[bytes]:
-        async for event in run_lines(settings, args):
+        async for event in runner(args, settings):
             if "exit" in event:
                 await asyncio.to_thread(accounts.audit, caller.user.name, action, event)
             elif results and event["line"].startswith("{"):
@@ -311,13 +325,13 @@ def _streamed(
 
 
 @router.get("/api/export/{name}.csv")
-async def export(name: str, caller: Editor, request: Request) -> Response:
+async def export(name: str, caller: Editor, console: ConsoleDep, settings: SettingsDep) -> Response:
     """feedback.csv or unanswered.csv, for the inbox's period."""
     makers = {"feedback": exports.feedback_csv, "unanswered": exports.unanswered_csv}
     if name not in makers:
         raise HTTPException(404, "no such export")
-    since = datetime.now(UTC) - timedelta(days=_settings(request).admin.inbox_days)
-    text = await asyncio.to_thread(makers[name], request.app.state.admin_engine, since)
+    since = datetime.now(UTC) - timedelta(days=settings.admin.inbox_days)
+    text = await asyncio.to_thread(makers[name], console.engine, since)
     return Response(
         text,
         media_type="text/csv; charset=utf-8",
@@ -328,25 +342,25 @@ async def export(name: str, caller: Editor, request: Request) -> Response:
 @router.get("/api/conversations")
 async def find_conversations(
     caller: Editor,
-    request: Request,
+    console: ConsoleDep,
     q: Annotated[str | None, Query(max_length=200)] = None,
     mode: Annotated[str | None, Query(pattern=r"^[a-z_]{1,16}$")] = None,
     rating: Annotated[str | None, Query(pattern=r"^(up|down)$")] = None,
     days: Annotated[int, Query(ge=1, le=365)] = 30,
 ) -> dict[str, Any]:
     since = datetime.now(UTC) - timedelta(days=days)
-    engine = request.app.state.admin_engine
+    engine = console.engine
     found = await asyncio.to_thread(conversations.find, engine, since, q, mode, rating)
     return {"conversations": found}
 
 
 @router.get("/api/conversations/{session_id}")
-async def conversation(session_id: str, caller: Editor, request: Request) -> dict[str, Any]:
+async def conversation(session_id: str, caller: Editor, console: ConsoleDep) -> dict[str, Any]:
     """Each turn with its mode and why: candidates and scores, the threshold in force,
     the prompt sent (with its token counts), timings."""
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", session_id):
         raise HTTPException(404, "no such conversation")
-    found = await asyncio.to_thread(conversations.turns, request.app.state.admin_engine, session_id)
+    found = await asyncio.to_thread(conversations.turns, console.engine, session_id)
     if not found:
         raise HTTPException(404, "no such conversation")
     return {"session_id": session_id, "turns": found}
@@ -357,10 +371,10 @@ class AskBody(BaseModel):
 
 
 @router.post("/api/ask")
-async def ask(body: AskBody, caller: Editor, request: Request) -> dict[str, Any]:
+async def ask(body: AskBody, caller: Editor, live: RetrieverDep, chat: ChatDep) -> dict[str, Any]:
     """The trace of a typed question, as `faqbot ask` shows it (retrieval only)."""
-    service = request.app.state.chat
-    retriever = await asyncio.to_thread(request.app.state.retriever)
+    service = chat
+    retriever = await asyncio.to_thread(live)
     detected = service.language(body.question, [], None)
     lang = detected if detected in retriever.languages else "en"
     result = await asyncio.to_thread(retriever.search, body.question, None, lang)
@@ -374,66 +388,70 @@ class ThresholdBody(BaseModel):
 
 
 @router.get("/api/thresholds")
-async def thresholds_in_force(caller: Editor, request: Request) -> dict[str, Any]:
-    retriever = await asyncio.to_thread(request.app.state.retriever)
+async def thresholds_in_force(caller: Editor, live: RetrieverDep) -> dict[str, Any]:
+    retriever = await asyncio.to_thread(live)
     return {**asdict(thresholds.in_force(retriever)), "source": retriever.thresholds_source}
 
 
 @router.post("/api/thresholds/simulate")
 async def simulate_thresholds(
-    body: ThresholdBody, caller: Editor, request: Request
+    body: ThresholdBody,
+    caller: Editor,
+    console: ConsoleDep,
+    settings: SettingsDep,
+    live: RetrieverDep,
+    chat: ChatDep,
 ) -> dict[str, Any]:
     """How answers to the inbox period's questions would change, and the gate's figures."""
-    settings = _settings(request)
     since = datetime.now(UTC) - timedelta(days=settings.admin.inbox_days)
-    engine = request.app.state.admin_engine
+    engine = console.engine
     questions = await asyncio.to_thread(inbox.recent_questions, engine, since)
     gate_file = settings.admin.gate_questions
     gate = load_queries(gate_file) if gate_file is not None and gate_file.is_file() else []
-    retriever = await asyncio.to_thread(request.app.state.retriever)
+    retriever = await asyncio.to_thread(live)
     return await asyncio.to_thread(
         thresholds.simulate,
         retriever,
-        request.app.state.chat.chat_settings,
+        chat.chat_settings,
         questions,
         gate,
         thresholds.Thresholds(**body.model_dump()),
-        request.app.state.chat.detector,
+        chat.detector,
     )
 
 
 @router.post("/api/thresholds")
-async def save_thresholds(body: ThresholdBody, caller: Ops, request: Request) -> dict[str, Any]:
+async def save_thresholds(body: ThresholdBody, caller: Ops, console: ConsoleDep) -> dict[str, Any]:
     """Saved beside the index: every replica applies them within a second, no restart.
     An explicit FAQBOT_RETRIEVAL__ABSTAIN_THRESHOLD still wins over them."""
-    store: IndexStore = request.app.state.index_store
+    store: IndexStore = console.index_store
     values = {**body.model_dump(), "by": caller.user.name, "at": datetime.now(UTC).isoformat()}
     await asyncio.to_thread(store.save_thresholds, values)
-    await asyncio.to_thread(_accounts(request).audit, caller.user.name, "thresholds", values)
+    await asyncio.to_thread(console.accounts.audit, caller.user.name, "thresholds", values)
     return values
 
 
 @router.get("/api/analytics")
 async def analytics_days(
-    caller: Editor, request: Request, days: Annotated[int, Query(ge=1, le=365)] = 30
+    caller: Editor, console: ConsoleDep, days: Annotated[int, Query(ge=1, le=365)] = 30
 ) -> dict[str, Any]:
     since = datetime.now(UTC) - timedelta(days=days)
-    return {"days": await asyncio.to_thread(analytics.daily, request.app.state.admin_engine, since)}
+    return {"days": await asyncio.to_thread(analytics.daily, console.engine, since)}
 
 
 @router.get("/api/charts.png")
 async def charts(
-    caller: Editor, request: Request, days: Annotated[int, Query(ge=1, le=365)] = 30
+    caller: Editor, console: ConsoleDep, days: Annotated[int, Query(ge=1, le=365)] = 30
 ) -> Response:
     since = datetime.now(UTC) - timedelta(days=days)
-    figures = await asyncio.to_thread(analytics.daily, request.app.state.admin_engine, since)
+    figures = await asyncio.to_thread(analytics.daily, console.engine, since)
     png = await asyncio.to_thread(analytics.chart_png, figures)
     return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
 @router.get("/api/audit")
-async def audit(caller: Ops, request: Request) -> dict[str, Any]:
-    return {"events": await asyncio.to_thread(_accounts(request).audit_trail)}
+async def audit(caller: Ops, console: ConsoleDep) -> dict[str, Any]:
+    return {"events": await asyncio.to_thread(console.accounts.audit_trail)}
 
 
 async def _edit(fn: Any, faq_dir: Path, *args: Any) -> Path:
@@ -445,52 +463,28 @@ async def _edit(fn: Any, faq_dir: Path, *args: Any) -> Path:
 
 
 async def _done(
-    request: Request, caller: Caller, action: str, ids: list[str], **detail: Any
+    console: Console, caller: Caller, action: str, ids: list[str], **detail: Any
 ) -> None:
-    engine = request.app.state.admin_engine
+    engine = console.engine
     name = caller.user.name
     if ids:
         await asyncio.to_thread(inbox.dismiss, engine, ids, name, datetime.now(UTC))
-    await asyncio.to_thread(_accounts(request).audit, name, action, {**detail, "ids": len(ids)})
+    await asyncio.to_thread(console.accounts.audit, name, action, {**detail, "ids": len(ids)})
 
 
 @router.get("", response_class=HTMLResponse)
 async def console() -> HTMLResponse:
-    return HTMLResponse(CONSOLE_PAGE)
+    return HTMLResponse(_console_page())
 
 
-CONSOLE_PAGE = """<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>faqbot console</title>
-<link rel="stylesheet" href="/theme.css">
-<link rel="stylesheet" href="/static/admin.css">
-<link rel="icon" href="/static/favicon.svg">
-</head>
-<body>
-<main id="console" class="adm"><h1>faqbot console</h1><p>Loading…</p></main>
-<script type="module" src="/static/admin.js"></script>
-</body>
-</html>
-"""
+@functools.cache
+def _console_page() -> str:
+    """The page is a static file: markup in HTML, the behaviour in static/admin.js."""
+    return (Path(__file__).parent / "console.html").read_text(encoding="utf-8")
 
 
 def mount_admin(app: FastAPI, settings: Settings) -> None:
-    """The console and its API, when enabled; otherwise nothing under /admin exists."""
-    if not settings.admin.enabled:
-        return
-    from service.db.engine import make_engine
-
-    engine = make_engine(settings.db.url)
-    app.state.admin_engine = engine
-    app.state.admin_vectors = inbox.VectorCache()
-    app.state.index_store = IndexStore(settings.index.path, settings.index.keep_versions)
-    app.state.admin_accounts = AdminAccounts(
-        engine,
-        max_failed=settings.admin.max_failed_logins,
-        lock=timedelta(minutes=settings.admin.lock_minutes),
-        session=timedelta(hours=settings.admin.session_hours),
-    )
-    app.include_router(router)
+    """The console and its API, when enabled; otherwise nothing under /admin exists.
+    Its parts (service/admin/deps.py) are built and closed in the app's lifespan."""
+    if settings.admin.enabled:
+        app.include_router(router)

@@ -1,5 +1,5 @@
 """What the chat needs from a history store: the interface, its values and its errors.
-Implementations: SqlChatStore (service/db/chat_store.py), and an in-memory one for tests."""
+Implementations: SqlChatStore (service/chat/sql_store.py), and an in-memory one for tests."""
 
 from __future__ import annotations
 

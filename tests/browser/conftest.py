@@ -91,6 +91,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Iterator[Sh
     pytest.importorskip("llama_cpp", reason="llama-cpp-python is installed by `make test`")
     from aiosmtpd.controller import Controller
 
+    from cli.console_runner import WorkerIngestRunner
     from ingest.pipeline import IngestPipeline
     from service.admin.accounts import AdminAccounts
     from service.app import create_app
@@ -137,7 +138,12 @@ def shop(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Iterator[Sh
             store, backend, embedder, settings.retrieval, version=v, multilingual=encoder
         ),
     )
-    app = create_app(settings, model=LlamaCppChatModel(None, settings.llm.num_ctx), retriever=live)
+    app = create_app(
+        settings,
+        model=LlamaCppChatModel(None, settings.llm.num_ctx),
+        retriever=live,
+        ingest_runner=WorkerIngestRunner(),  # as `faqbot serve` wires it
+    )
     server = LiveServer(app, settings)
     shop_server = _serve_shop(shop_port, server.url)
     try:

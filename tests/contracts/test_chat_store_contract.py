@@ -11,10 +11,10 @@ from typing import TypeVar
 import pytest
 
 from service.chat.memory_store import MemoryChatStore
+from service.chat.sql_store import SqlChatStore
 from service.chat.store import ChatStore, Exchange, Shown, StoredMessage, UnknownMessage
 from service.chat.turn import Retrieved, SourceRef, Suggestion
 from service.config import DatabaseSettings
-from service.db.chat_store import SqlChatStore
 from service.db.engine import make_engine
 from service.db.guard import guard_for
 from service.db.migrations import upgrade

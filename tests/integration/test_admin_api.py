@@ -165,7 +165,7 @@ def test_stopping_the_service_closes_the_consoles_database_connections(
     stopped (or restarted) service leaves no idle connections on the database."""
     login(console, "erika")
     assert console.get("/admin/api/inbox").status_code == 200
-    engine = console.app.state.admin_engine  # type: ignore[attr-defined]
+    engine = console.app.state.console.engine  # type: ignore[attr-defined]
     assert engine.pool.checkedin() > 0  # a pooled connection, idle between requests
     console.__exit__(None, None, None)
     assert engine.pool.checkedin() == 0
@@ -790,7 +790,7 @@ def test_a_cluster_becomes_a_new_draft_entry(console: TestClient, faq_dir: Path)
 def test_a_database_that_is_down_is_a_503_not_an_error(console: TestClient) -> None:
     login(console, "erika")
     # the inbox's database stops answering (a port nobody listens on, 1 s to find out)
-    console.app.state.admin_engine = make_engine(  # type: ignore[attr-defined]
+    console.app.state.console.engine = make_engine(  # type: ignore[attr-defined]
         "postgresql+psycopg://postgres@127.0.0.1:9/none", connect_timeout_s=1
     )
     for path in ("/admin/api/inbox", "/admin/api/analytics", "/admin/api/export/feedback.csv"):

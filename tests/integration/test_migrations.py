@@ -43,10 +43,10 @@ def test_upgrade_matches_the_table_definitions_and_downgrade_removes_them(
 def test_chat_store_round_trip(backend: str, request: pytest.FixtureRequest) -> None:
     import asyncio
 
+    from service.chat.sql_store import SqlChatStore
     from service.chat.store import Exchange, UnknownMessage
     from service.chat.turn import Retrieved
     from service.config import DatabaseSettings
-    from service.db.chat_store import SqlChatStore
     from service.db.engine import make_engine
     from service.db.guard import guard_for
 

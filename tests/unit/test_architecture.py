@@ -65,3 +65,42 @@ def test_functions_stay_short(package: str) -> None:
                 if lines > MAX_FUNCTION_LINES:
                     long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({lines})")
     assert not long
+
+
+def _constants(package: str) -> Iterator[tuple[Path, ast.AST]]:
+    for path in (ROOT / package).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            yield path, node
+
+
+@pytest.mark.parametrize(("package", "above"), [("service", r"(cli|ingest)"), ("ingest", r"cli")])
+def test_no_process_is_started_on_a_layer_above(package: str, above: str) -> None:
+    """An import test cannot see `python -m cli.main` or a worker's target named as a
+    string: module paths of a layer above, and starting Python itself, are refused."""
+    import re
+
+    # a file such as "ingest.lock" is not a module
+    files = r"(lock|json|jsonl|md|txt|csv|yaml|yml|log)"
+    module_path = re.compile(rf"^{above}\.(?!{files}$)\w+(\.\w+)*(:\w+)?$")
+    wrong = []
+    for path, node in _constants(package):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if module_path.match(node.value):
+                wrong.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.value!r}")
+        elif (
+            isinstance(node, ast.Attribute)
+            and node.attr == "executable"
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "sys"
+        ):
+            wrong.append(f"{path.relative_to(ROOT)}:{node.lineno} sys.executable")
+    assert not wrong
+
+
+def test_the_database_layer_imports_nothing_above_it() -> None:
+    wrong = [
+        (p.name, m)
+        for p, m in _imports("service/db")
+        if _within(m, "service", "ingest", "cli") and not _within(m, "service.db", "service.config")
+    ]
+    assert not wrong
