@@ -89,7 +89,7 @@ def faq_dir(faq_dir: Path) -> Path:
 
 
 def _allowed_numbers(settings: Settings, message: str) -> set[str]:
-    texts = [*SMALL_FAQ.values(), PLANTED, message, settings.chat.contact]
+    texts = [*SMALL_FAQ.values(), PLANTED, message, settings.shop.contact]
     return {n for text in texts for n in _NUMBER.findall(text)}
 
 
