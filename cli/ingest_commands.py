@@ -4,10 +4,30 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cli.common import DEFAULT_FAQ_DIR, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, err, say, settings_for
-from service.config import GateSettings
+from service.config import GateSettings, Settings
+
+if TYPE_CHECKING:
+    from ingest.pipeline import IngestPipeline
+    from service.retrieval.store import IndexStore
+
+
+# The switches of `faqbot ingest`, with their help texts
+SWITCHES = [
+    (("--dry-run",), "print the diff against the live index; write nothing"),
+    (("--rebuild",), "re-embed everything (needed after changing the embedding model)"),
+    (("--skip-invalid",), "publish the valid entries even if some are broken"),
+    (
+        ("--accept-regressions",),
+        "with --gate: publish even if gate questions the live version answers right "
+        "would go wrong (they are listed first, and the run is logged)",
+    ),
+    (("--rollback",), "make the previous index version live again"),
+    (("--if-empty",), "do nothing if an index version is already live (a first boot's ingest)"),
+    (("-v", "--verbose"), "with --dry-run: list the entry ids"),
+]
 
 
 def add_parser(sub: Any) -> None:
@@ -17,21 +37,8 @@ def add_parser(sub: Any) -> None:
         nargs="*",
         help=f"markdown folders, .md, .jsonl or .csv files (default {DEFAULT_FAQ_DIR})",
     )
-    p.add_argument(
-        "--dry-run",
-        action="store_true",
-        help="print the diff against the live index; write nothing",
-    )
-    p.add_argument(
-        "--rebuild",
-        action="store_true",
-        help="re-embed everything (needed after changing the embedding model)",
-    )
-    p.add_argument(
-        "--skip-invalid",
-        action="store_true",
-        help="publish the valid entries even if some are broken",
-    )
+    for flags, text in SWITCHES:
+        p.add_argument(*flags, action="store_true", help=text)
     p.add_argument(
         "--gate",
         metavar="QUESTIONS",
@@ -39,26 +46,9 @@ def add_parser(sub: Any) -> None:
         "the configured minimums",
     )
     p.add_argument(
-        "--accept-regressions",
-        action="store_true",
-        help="with --gate: publish even if gate questions the live version answers right "
-        "would go wrong (they are listed first, and the run is logged)",
-    )
-    p.add_argument(
         "--gate-conversations",
         metavar="CONVERSATIONS",
         help="conversations (JSONL, as eval --conversations): publish only if enough go right",
-    )
-    p.add_argument(
-        "--rollback", action="store_true", help="make the previous index version live again"
-    )
-    p.add_argument(
-        "--if-empty",
-        action="store_true",
-        help="do nothing if an index version is already live (a first boot's ingest)",
-    )
-    p.add_argument(
-        "-v", "--verbose", action="store_true", help="with --dry-run: list the entry ids"
     )
     _add_replay_options(p)
     p.set_defaults(func=run)
@@ -88,25 +78,13 @@ def _days(text: str) -> int:
     return days
 
 
-def run(args: argparse.Namespace) -> int:
-    from ingest.pipeline import IngestError, IngestPipeline
+def _pipeline(settings: Settings, store: IndexStore) -> IngestPipeline:
+    from ingest.pipeline import IngestPipeline
     from ingest.progress import Progress
-    from service.retrieval.components import (
-        build_backend,
-        build_embedder,
-        build_multilingual,
-        build_store,
-    )
-    from service.retrieval.store import IndexStoreError
+    from service.retrieval.components import build_backend, build_embedder, build_multilingual
 
-    settings = settings_for(args)
-    store = build_store(settings)
-    if args.rollback:
-        return _rollback(args, store)
-    if args.if_empty and (done := _already_live(store)) is not None:
-        return done
     embedder = build_embedder(settings)
-    pipeline = IngestPipeline(
+    return IngestPipeline(
         settings,
         embedder,
         build_backend(settings, embedder),
@@ -115,6 +93,20 @@ def run(args: argparse.Namespace) -> int:
         log=say,
         multilingual=build_multilingual(settings),
     )
+
+
+def run(args: argparse.Namespace) -> int:
+    from ingest.pipeline import IngestError
+    from service.retrieval.components import build_store
+    from service.retrieval.store import IndexStoreError
+
+    settings = settings_for(args)
+    store = build_store(settings)
+    if args.rollback:
+        return _rollback(args, store)
+    if args.if_empty and (done := _already_live(store)) is not None:
+        return done
+    pipeline = _pipeline(settings, store)
     paths = [Path(p) for p in args.paths] or [DEFAULT_FAQ_DIR]
     try:
         if args.replay:

@@ -95,24 +95,17 @@ def cross_validate(
     FAQ does not answer). Each fold's fit starts from the previous fold's weights."""
     label_arr = np.array(labels)
     kind_arr = np.array(kinds)
-    rng = np.random.default_rng(0)  # the same FAQ always gives the same calibration
     first_generic = len(declines) - generic
-    phrasings = np.flatnonzero(kind_arr == "phrasing")
-    per_fold = max(MIN_HELD_OUT, SIMILARITY_BUDGET // max(1, len(label_arr)))
-    shuffled = rng.permutation(len(phrasings))
-    record_fold = shuffled % FOLDS
-    sampled = shuffled < per_fold * FOLDS  # a random subset when over the budget
-    decline_fold = rng.permutation(len(declines)) % FOLDS
+    folds = _Folds.assign(kind_arr, len(declines))
     parts, absents = list[_Part](), list[_Part]()
     clf: PhrasingClassifier | None = None
     for fold in range(FOLDS):
-        held = phrasings[(record_fold == fold) & sampled]
-        held_declines = np.flatnonzero(decline_fold == fold)
+        held, held_declines = folds.held(fold)
         if len(held) + len(held_declines) == 0:
             continue
         keep = np.ones(len(label_arr), dtype=bool)
         keep[held] = False
-        kept = decline_fold != fold
+        kept = folds.decline_fold != fold
         generic_kept = int(kept[first_generic:].sum())
         model = _fold_model(
             vectors[keep], label_arr[keep], declines[kept], generic_kept, clf, linear
@@ -133,6 +126,31 @@ def cross_validate(
     parts = [p for p in parts if p.classes == parts[0].classes]
     absents = [p for p in absents if parts and p.classes == parts[0].classes]
     return (*_pool(parts, absents), clf)
+
+
+@dataclass
+class _Folds:
+    """Which fold holds out each alternate phrasing and each decline: seeded, so the
+    same FAQ always gives the same calibration; over the similarity budget, each fold
+    holds out a random subset of the phrasings."""
+
+    phrasings: np.ndarray  # the records that are alternate phrasings
+    record_fold: np.ndarray
+    sampled: np.ndarray
+    decline_fold: np.ndarray
+
+    @classmethod
+    def assign(cls, kinds: np.ndarray, declines: int) -> _Folds:
+        rng = np.random.default_rng(0)
+        phrasings = np.flatnonzero(kinds == "phrasing")
+        per_fold = max(MIN_HELD_OUT, SIMILARITY_BUDGET // max(1, len(kinds)))
+        shuffled = rng.permutation(len(phrasings))
+        decline_fold = rng.permutation(declines) % FOLDS
+        return cls(phrasings, shuffled % FOLDS, shuffled < per_fold * FOLDS, decline_fold)
+
+    def held(self, fold: int) -> tuple[np.ndarray, np.ndarray]:
+        held = self.phrasings[(self.record_fold == fold) & self.sampled]
+        return held, np.flatnonzero(self.decline_fold == fold)
 
 
 def _fold_model(

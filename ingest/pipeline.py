@@ -440,26 +440,9 @@ class IngestPipeline:
         report.version = version
         self._log(f"building index version {version}: {report.plan.summary()}")
         stages = report.stage_seconds
-        # Made first so that even a run killed while embedding leaves a visible,
-        # unpublished version for the next run's garbage collection. An update starts
-        # from a copy of the live vectors and changes only the edited entries' records.
-        forked = live is not None and not report.plan.rebuild and bool(report.plan.unchanged)
-        with _timed(stages, "vector store"):
-            index = (
-                self.backend.fork(live.version, version)
-                if forked and live is not None
-                else self.backend.create(version)
-            )
         records = [r for entry in entries for r in entry_records(entry)]
-        vectors, reused = self._vectors(records, report, live)
+        vectors = self._index_vectors(version, records, report, live)
         report.advice += similar_questions(entries, vectors, *_owners(records))
-        with _timed(stages, "vector store"):
-            if forked:
-                index.delete(sorted(reused.stale))
-                fresh = [i for i, r in enumerate(records) if r.id not in reused.kept]
-                index.add([records[i].id for i in fresh], vectors[fresh])
-            else:
-                index.add([r.id for r in records], vectors)
         self._lexical(version, entries, stages)
         calibration = self._classifier(version, records, vectors, declines, live, report)
         # The manifest is written last: a version without one is unfinished and is
@@ -481,6 +464,31 @@ class IngestPipeline:
         self.store.publish(version)
         report.published = True
         self._collect_garbage()
+
+    def _index_vectors(
+        self, version: str, records: list[IndexRecord], report: IngestReport, live: Manifest | None
+    ) -> np.ndarray:
+        """The version's vector collection, and the records' vectors. The collection is
+        made first so that even a run killed while embedding leaves a visible,
+        unpublished version for the next run's garbage collection. An update starts
+        from a copy of the live vectors and changes only the edited entries' records."""
+        stages = report.stage_seconds
+        forked = live is not None and not report.plan.rebuild and bool(report.plan.unchanged)
+        with _timed(stages, "vector store"):
+            index = (
+                self.backend.fork(live.version, version)
+                if forked and live is not None
+                else self.backend.create(version)
+            )
+        vectors, reused = self._vectors(records, report, live)
+        with _timed(stages, "vector store"):
+            if forked:
+                index.delete(sorted(reused.stale))
+                fresh = [i for i, r in enumerate(records) if r.id not in reused.kept]
+                index.add([records[i].id for i in fresh], vectors[fresh])
+            else:
+                index.add([r.id for r in records], vectors)
+        return vectors
 
     def discard(self, version: str) -> None:
         """Remove a candidate that was built without publishing."""

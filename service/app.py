@@ -163,12 +163,7 @@ def _lifespan(
         parts = _Parts()
         store = given.store or _chat_store(settings, parts)
         await _check_schema(settings, parts)
-        live: LiveRetriever | None = None
-        if isinstance(given.retriever, LiveRetriever) or given.retriever is None:
-            live = given.retriever or _live_retriever(settings)
-            retriever: Callable[[], Retriever] = live.current
-        else:
-            retriever = given.retriever
+        live, retriever = _retrievers(settings, given)
         app.state.index_live = live
         model = given.model or make_chat_model(settings.llm)
         app.state.warm_up = await warm_up(settings, model, retriever)
@@ -209,6 +204,17 @@ def _lifespan(
                 console.close()
 
     return lifespan
+
+
+def _retrievers(
+    settings: Settings, given: _Given
+) -> tuple[LiveRetriever | None, Callable[[], Retriever]]:
+    """The live index (followed as versions are published) and the current retriever;
+    a test may hand in a plain callable instead."""
+    if isinstance(given.retriever, LiveRetriever) or given.retriever is None:
+        live = given.retriever or _live_retriever(settings)
+        return live, live.current
+    return None, given.retriever
 
 
 def _watch(

@@ -176,6 +176,13 @@ class ServiceMetrics:
             buckets=STAGE_BUCKETS,
             registry=r,
         )
+        self._count_outcomes(r)
+        self.live = LiveParts()
+        r.register(_LiveCollector(self.live))
+        self._reasons: set[str] = set()
+
+    def _count_outcomes(self, r: CollectorRegistry) -> None:
+        """What became of requests: answers by mode, fallbacks, cache hits, refusals."""
         self.answers = Counter("faqbot_answers", "Answers by mode.", ["mode"], registry=r)
         self.fallbacks = Counter(
             "faqbot_fallbacks", "Model answers not used, by reason.", ["reason"], registry=r
@@ -196,9 +203,6 @@ class ServiceMetrics:
             "process's own buckets decided.",
             registry=r,
         )
-        self.live = LiveParts()
-        r.register(_LiveCollector(self.live))
-        self._reasons: set[str] = set()
 
     def observe_turn(self, record: TurnRecord, answer: Answer) -> None:
         self.answers.labels(record.mode).inc()

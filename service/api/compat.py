@@ -235,11 +235,18 @@ async def completions(
             429, "faqbot is busy; retry in a few seconds.", "rate_limit_error"
         ) from exc
     request.state.turn = record
-    payload = {
+    return JSONResponse(
+        _completion(record, name, created), headers={SESSION_HEADER: record["session_id"]}
+    )
+
+
+def _completion(record: dict[str, Any], model: str, created: int) -> dict[str, Any]:
+    """A chat.completion object, as OpenAI's API returns it, with faqbot's extras."""
+    return {
         "id": f"chatcmpl-{record['message_id']}",
         "object": "chat.completion",
         "created": created,
-        "model": name,
+        "model": model,
         "choices": [
             {
                 "index": 0,
@@ -253,7 +260,6 @@ async def completions(
         "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
         "faqbot": _extra(record),
     }
-    return JSONResponse(payload, headers={SESSION_HEADER: record["session_id"]})
 
 
 def _extra(record: dict[str, Any]) -> dict[str, Any]:

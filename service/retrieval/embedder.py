@@ -215,8 +215,7 @@ def _max_seq_length(path: Path) -> int:
         return 256
 
 
-def _export_onnx(model_path: Path, target: Path) -> None:
-    """Export transformer + mean pooling + L2 normalisation as one graph."""
+def _require_mean_pooling(model_path: Path) -> None:
     pooling = model_path / "1_Pooling" / "config.json"
     if pooling.is_file():
         mode = json.loads(pooling.read_text(encoding="utf-8"))
@@ -225,6 +224,11 @@ def _export_onnx(model_path: Path, target: Path) -> None:
                 f"{model_path}: only mean-pooling models run on onnx; "
                 "set FAQBOT_EMBEDDING__RUNTIME=torch"
             )
+
+
+def _export_onnx(model_path: Path, target: Path) -> None:
+    """Export transformer + mean pooling + L2 normalisation as one graph."""
+    _require_mean_pooling(model_path)
     import torch
 
     st = _load_sentence_transformer(model_path, "cpu")

@@ -60,11 +60,7 @@ def page(
     t = {k: html.escape(v or "") for k, v in page_texts(lang).items()}
     title = t["title"].replace("{shop}", html.escape(settings.shop.name))
     # English: the shop's own greeting from the settings; other languages: ours
-    greeting = t["greeting"] or html.escape(web.greeting)
-    log = [f'<article class="fb-msg fb-bot"><p>{greeting}</p></article>']
-    log += [_exchange(e, lang) for e in exchanges or []]
-    if notice:
-        log.append(f'<p class="fb-notice" role="alert">{html.escape(notice)}</p>')
+    log = _log(t["greeting"] or html.escape(web.greeting), exchanges or [], notice, lang)
     suggestions = "".join(
         f'<button type="submit" name="message" value="{html.escape(q, quote=True)}" '
         f'class="fb-suggestion">{html.escape(q)}</button>'
@@ -84,7 +80,7 @@ def page(
 <body>
 <main id="faqbot" class="fb fb-page">
 <header class="fb-header"><h1 class="fb-title">{title}</h1></header>
-<section class="fb-log" role="log" aria-label="{t["conversation"]}">{"".join(log)}</section>
+<section class="fb-log" role="log" aria-label="{t["conversation"]}">{log}</section>
 <form class="fb-composer" method="post" action="/ask">
 <input type="hidden" name="session_id" value="{html.escape(session_id, quote=True)}">
 <div class="fb-suggestions" aria-label="{t["suggested"]}">{suggestions}</div>
@@ -101,6 +97,15 @@ def page(
 </body>
 </html>
 """
+
+
+def _log(greeting: str, exchanges: list[ShownExchange], notice: str, lang: str) -> str:
+    """The conversation so far: the greeting, each exchange, and a notice if any."""
+    log = [f'<article class="fb-msg fb-bot"><p>{greeting}</p></article>']
+    log += [_exchange(e, lang) for e in exchanges]
+    if notice:
+        log.append(f'<p class="fb-notice" role="alert">{html.escape(notice)}</p>')
+    return "".join(log)
 
 
 def _exchange(e: ShownExchange, lang: str) -> str:
