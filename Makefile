@@ -61,10 +61,19 @@ browser:
 test-unit: install
 	$(BIN)/python -m pytest -m "not integration"
 
-lint: install
+lint: install node_modules
 	$(BIN)/ruff check service ingest cli tests bench
 	$(BIN)/ruff format --check service ingest cli tests bench
 	$(BIN)/mypy
+	npx --no-install eslint service/web/static
+	npx --no-install prettier --check "service/web/static/**/*.js"
+
+# ESLint and Prettier from the npm registry, pinned in package-lock.json; used at lint
+# time only (the service's ES modules are served as written, nothing is built).
+node_modules: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "make lint needs Node.js 20.19+ and npm (apt-get install nodejs npm)"; exit 1; }
+	npm ci --no-audit --no-fund --silent
+	@touch node_modules
 
 bench: install
 	$(BIN)/python bench/ingest_retrieval.py

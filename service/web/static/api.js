@@ -22,11 +22,17 @@ function detailText(detail) {
 
 async function failure(response) {
   let body = null;
-  try { body = await response.json(); } catch { /* not JSON: keep the status only */ }
+  try {
+    body = await response.json();
+  } catch {
+    /* not JSON: keep the status only */
+  }
   const retryAfter = Number(response.headers.get('Retry-After')) || 0;
   const kind = KINDS[response.status] || 'server';
   return new ApiError(kind, detailText(body && body.detail) || response.statusText, {
-    status: response.status, retryAfter, detail: body && body.detail,
+    status: response.status,
+    retryAfter,
+    detail: body && body.detail,
   });
 }
 
@@ -98,7 +104,8 @@ function dispatch(block, onEvent) {
   if (kind === 'error') {
     const kindOf = KINDS[payload.status] || 'server';
     throw new ApiError(kindOf, payload.detail || '', {
-      status: payload.status, retryAfter: payload.retry_after || 0,
+      status: payload.status,
+      retryAfter: payload.retry_after || 0,
     });
   }
   onEvent(kind, payload);

@@ -17,7 +17,6 @@ const MODE_KEYS = {
 };
 const STORAGE_KEY = 'faqbot-session';
 
-
 let ids = 0;
 const uid = (name) => `fb-${name}-${++ids}`;
 
@@ -38,7 +37,10 @@ export function explain(error, contact, t = labelsFor('en')) {
 }
 
 export class ChatView {
-  constructor(root, { base = '', heading = 'h1', storage = window.sessionStorage, languages = navigator.languages } = {}) {
+  constructor(
+    root,
+    { base = '', heading = 'h1', storage = window.sessionStorage, languages = navigator.languages } = {},
+  ) {
     this.root = root;
     // The page's texts in the browser's language where we have it; the server answers
     // each message in the language it is written in.
@@ -52,8 +54,13 @@ export class ChatView {
     this.busy = false;
   }
 
-  get session() { return this.storage.getItem(STORAGE_KEY); }
-  set session(id) { if (id) this.storage.setItem(STORAGE_KEY, id); else this.storage.removeItem(STORAGE_KEY); }
+  get session() {
+    return this.storage.getItem(STORAGE_KEY);
+  }
+  set session(id) {
+    if (id) this.storage.setItem(STORAGE_KEY, id);
+    else this.storage.removeItem(STORAGE_KEY);
+  }
 
   async start() {
     try {
@@ -69,40 +76,95 @@ export class ChatView {
   build() {
     const c = this.config;
     const t = this.t;
-    this.log = el('section', { class: 'fb-log', role: 'log', 'aria-live': 'polite', 'aria-label': t.conversation, tabindex: '0' });
+    this.log = el('section', {
+      class: 'fb-log',
+      role: 'log',
+      'aria-live': 'polite',
+      'aria-label': t.conversation,
+      tabindex: '0',
+    });
     this.questionId = uid('question');
-    this.input = el('textarea', { id: this.questionId, name: 'message', rows: '2', maxlength: String(c.max_message_chars), required: true, onkeydown: (e) => this.onKey(e) });
+    this.input = el('textarea', {
+      id: this.questionId,
+      name: 'message',
+      rows: '2',
+      maxlength: String(c.max_message_chars),
+      required: true,
+      onkeydown: (e) => this.onKey(e),
+    });
     this.sendButton = el('button', { type: 'submit', class: 'fb-send', text: t.send });
     // The shop's suggested questions are written in English: shown on English pages only.
     const suggested = this.lang === 'en' ? c.suggested_questions : [];
-    this.suggestions = el('div', { class: 'fb-suggestions', role: 'group', 'aria-label': t.suggested },
-      ...suggested.map((q) => el('button', { type: 'button', class: 'fb-suggestion', text: q, onclick: () => this.ask(q) })));
-    const composer = el('form', { class: 'fb-composer', onsubmit: (e) => { e.preventDefault(); this.ask(this.input.value); } },
+    this.suggestions = el(
+      'div',
+      { class: 'fb-suggestions', role: 'group', 'aria-label': t.suggested },
+      ...suggested.map((q) =>
+        el('button', { type: 'button', class: 'fb-suggestion', text: q, onclick: () => this.ask(q) }),
+      ),
+    );
+    const composer = el(
+      'form',
+      {
+        class: 'fb-composer',
+        onsubmit: (e) => {
+          e.preventDefault();
+          this.ask(this.input.value);
+        },
+      },
       el('label', { for: this.questionId, class: 'fb-label', text: t.yourQuestion }),
-      el('div', { class: 'fb-row' }, this.input, this.sendButton));
+      el('div', { class: 'fb-row' }, this.input, this.sendButton),
+    );
     this.dialogs = {
       handoff: this.handoffDialog(),
       order: c.order_lookup ? this.orderDialog() : null,
       entry: this.entryDialog(),
     };
     this.root.replaceChildren(
-      this.header(), this.log, this.suggestions, composer,
-      ...Object.values(this.dialogs).filter(Boolean).map((d) => d.node));
+      this.header(),
+      this.log,
+      this.suggestions,
+      composer,
+      ...Object.values(this.dialogs)
+        .filter(Boolean)
+        .map((d) => d.node),
+    );
     this.greet();
   }
 
   header() {
     const c = this.config;
     const t = this.t;
-    const actions = el('div', { class: 'fb-actions' },
-      c.order_lookup ? el('button', { type: 'button', class: 'fb-action', text: t.orderStatus, onclick: (e) => this.open('order', e.currentTarget) }) : null,
-      el('button', { type: 'button', class: 'fb-action', text: t.talkToPerson, onclick: (e) => this.open('handoff', e.currentTarget) }),
-      el('button', { type: 'button', class: 'fb-action', text: t.newConversation, onclick: () => this.reset() }));
-    return el('header', { class: 'fb-header' }, el(this.heading, { class: 'fb-title', text: t.title(c.shop_name) }), actions);
+    const actions = el(
+      'div',
+      { class: 'fb-actions' },
+      c.order_lookup
+        ? el('button', {
+            type: 'button',
+            class: 'fb-action',
+            text: t.orderStatus,
+            onclick: (e) => this.open('order', e.currentTarget),
+          })
+        : null,
+      el('button', {
+        type: 'button',
+        class: 'fb-action',
+        text: t.talkToPerson,
+        onclick: (e) => this.open('handoff', e.currentTarget),
+      }),
+      el('button', { type: 'button', class: 'fb-action', text: t.newConversation, onclick: () => this.reset() }),
+    );
+    return el(
+      'header',
+      { class: 'fb-header' },
+      el(this.heading, { class: 'fb-title', text: t.title(c.shop_name) }),
+      actions,
+    );
   }
 
   greet() {
-    this.log.replaceChildren(el('article', { class: 'fb-msg fb-bot' }, el('p', { text: this.t.greeting || this.config.greeting })));
+    this.log.replaceChildren(
+      el('article', { class: 'fb-msg fb-bot' }, el('p', { text: this.t.greeting || this.config.greeting })),
+    );
     this.suggestions.hidden = !this.suggestions.children.length;
   }
 
@@ -128,7 +190,18 @@ export class ChatView {
       const conversation = await getJSON(this.base, `/v1/sessions/${encodeURIComponent(id)}/messages`);
       for (const m of conversation.messages) {
         if (m.role === 'user') this.log.append(this.userMessage(m.content));
-        else this.log.append(this.answerShell({ answer: m.content, mode: m.mode, message_id: m.id, sources: m.sources || [], suggestions: m.suggestions || [], action: m.action, rating: m.rating }));
+        else
+          this.log.append(
+            this.answerShell({
+              answer: m.content,
+              mode: m.mode,
+              message_id: m.id,
+              sources: m.sources || [],
+              suggestions: m.suggestions || [],
+              action: m.action,
+              rating: m.rating,
+            }),
+          );
       }
       if (conversation.messages.length) this.suggestions.hidden = true;
     } catch (error) {
@@ -194,17 +267,40 @@ export class ChatView {
     // translation), so screen readers pronounce it right.
     article.append(el('div', { class: 'fb-text', lang: record.lang || undefined }, renderMarkdown(record.answer)));
     const meta = el('div', { class: 'fb-meta' });
-    if (record.mode && MODE_KEYS[record.mode]) meta.append(el('span', { class: `fb-mode fb-mode-${record.mode}`, text: t[MODE_KEYS[record.mode]] }));
+    if (record.mode && MODE_KEYS[record.mode])
+      meta.append(el('span', { class: `fb-mode fb-mode-${record.mode}`, text: t[MODE_KEYS[record.mode]] }));
     for (const source of record.sources || []) {
-      meta.append(el('button', { type: 'button', class: 'fb-chip', 'aria-label': t.source(source.n, source.title), text: `[${source.n}] ${source.title}`, onclick: (e) => this.showEntry(source.id, e.currentTarget) }));
+      meta.append(
+        el('button', {
+          type: 'button',
+          class: 'fb-chip',
+          'aria-label': t.source(source.n, source.title),
+          text: `[${source.n}] ${source.title}`,
+          onclick: (e) => this.showEntry(source.id, e.currentTarget),
+        }),
+      );
     }
     article.append(meta);
     if (record.suggestions && record.suggestions.length) article.append(this.didYouMean(record.suggestions));
     if (record.mode === 'abstained' || record.action === 'handoff') {
-      article.append(el('button', { type: 'button', class: 'fb-action fb-inline', text: t.askPerson, onclick: (e) => this.open('handoff', e.currentTarget) }));
+      article.append(
+        el('button', {
+          type: 'button',
+          class: 'fb-action fb-inline',
+          text: t.askPerson,
+          onclick: (e) => this.open('handoff', e.currentTarget),
+        }),
+      );
     }
     if (record.action === 'order_lookup' && this.config.order_lookup) {
-      article.append(el('button', { type: 'button', class: 'fb-action fb-inline', text: t.orderStatus, onclick: (e) => this.open('order', e.currentTarget) }));
+      article.append(
+        el('button', {
+          type: 'button',
+          class: 'fb-action fb-inline',
+          text: t.orderStatus,
+          onclick: (e) => this.open('order', e.currentTarget),
+        }),
+      );
     }
     // Small talk and offers of a form are not answers to rate.
     const rated = record.mode !== 'smalltalk' && record.mode !== 'handoff';
@@ -213,9 +309,14 @@ export class ChatView {
   }
 
   didYouMean(suggestions) {
-    return el('div', { class: 'fb-didyoumean', role: 'group', 'aria-label': this.t.didYouMeanGroup },
+    return el(
+      'div',
+      { class: 'fb-didyoumean', role: 'group', 'aria-label': this.t.didYouMeanGroup },
       el('p', { text: this.t.didYouMean }),
-      ...suggestions.map((s) => el('button', { type: 'button', class: 'fb-suggestion', text: s.title, onclick: () => this.ask(s.title, s.id) })));
+      ...suggestions.map((s) =>
+        el('button', { type: 'button', class: 'fb-suggestion', text: s.title, onclick: () => this.ask(s.title, s.id) }),
+      ),
+    );
   }
 
   feedback(messageId, given = null) {
@@ -223,12 +324,41 @@ export class ChatView {
     const thanks = el('p', { class: 'fb-thanks', role: 'status' });
     const commentId = uid('comment');
     const comment = el('textarea', { id: commentId, rows: '2', maxlength: '2000' });
-    const form = el('form', { class: 'fb-comment', hidden: true, onsubmit: (e) => { e.preventDefault(); rate('down', comment.value.trim() || null); } },
-      el('label', { for: commentId, text: t.whatMissing }), comment,
-      el('button', { type: 'submit', class: 'fb-send', text: t.sendFeedback }));
-    const up = el('button', { type: 'button', class: 'fb-rate', 'aria-label': t.helped, 'aria-pressed': 'false', text: t.yes, onclick: () => rate('up', null) });
-    const down = el('button', { type: 'button', class: 'fb-rate', 'aria-label': t.notHelped, 'aria-pressed': 'false', text: t.no,
-      onclick: () => { down.setAttribute('aria-pressed', 'true'); up.setAttribute('aria-pressed', 'false'); form.hidden = false; comment.focus(); } });
+    const form = el(
+      'form',
+      {
+        class: 'fb-comment',
+        hidden: true,
+        onsubmit: (e) => {
+          e.preventDefault();
+          rate('down', comment.value.trim() || null);
+        },
+      },
+      el('label', { for: commentId, text: t.whatMissing }),
+      comment,
+      el('button', { type: 'submit', class: 'fb-send', text: t.sendFeedback }),
+    );
+    const up = el('button', {
+      type: 'button',
+      class: 'fb-rate',
+      'aria-label': t.helped,
+      'aria-pressed': 'false',
+      text: t.yes,
+      onclick: () => rate('up', null),
+    });
+    const down = el('button', {
+      type: 'button',
+      class: 'fb-rate',
+      'aria-label': t.notHelped,
+      'aria-pressed': 'false',
+      text: t.no,
+      onclick: () => {
+        down.setAttribute('aria-pressed', 'true');
+        up.setAttribute('aria-pressed', 'false');
+        form.hidden = false;
+        comment.focus();
+      },
+    });
     const rate = async (rating, text) => {
       (rating === 'up' ? up : down).setAttribute('aria-pressed', 'true');
       try {
@@ -240,21 +370,45 @@ export class ChatView {
       }
     };
     if (given === 'up' || given === 'down') (given === 'up' ? up : down).setAttribute('aria-pressed', 'true');
-    return el('div', { class: 'fb-feedback' }, el('span', { class: 'fb-ask', text: t.didThisHelp }), up, down, form, thanks);
+    return el(
+      'div',
+      { class: 'fb-feedback' },
+      el('span', { class: 'fb-ask', text: t.didThisHelp }),
+      up,
+      down,
+      form,
+      thanks,
+    );
   }
 
-  scroll() { this.log.scrollTop = this.log.scrollHeight; }
+  scroll() {
+    this.log.scrollTop = this.log.scrollHeight;
+  }
 
   // -- dialogs -------------------------------------------------------------------------
 
   dialog(name, title, ...content) {
     const titleId = uid(`${name}-title`);
-    const node = el('dialog', { class: 'fb-dialog', 'aria-labelledby': titleId },
-      el('div', { class: 'fb-dialog-head' },
+    const node = el(
+      'dialog',
+      { class: 'fb-dialog', 'aria-labelledby': titleId },
+      el(
+        'div',
+        { class: 'fb-dialog-head' },
         el('h2', { id: titleId, text: title }),
-        el('button', { type: 'button', class: 'fb-close', 'aria-label': this.t.close, text: '×', onclick: () => this.close(name) })),
-      ...content);
-    node.addEventListener('close', () => { if (this.opener) this.opener.focus(); });
+        el('button', {
+          type: 'button',
+          class: 'fb-close',
+          'aria-label': this.t.close,
+          text: '×',
+          onclick: () => this.close(name),
+        }),
+      ),
+      ...content,
+    );
+    node.addEventListener('close', () => {
+      if (this.opener) this.opener.focus();
+    });
     return node;
   }
 
@@ -272,30 +426,57 @@ export class ChatView {
     d.focus?.();
   }
 
-  close(name) { this.dialogs[name].node.close(); }
+  close(name) {
+    this.dialogs[name].node.close();
+  }
 
   handoffDialog() {
     const t = this.t;
     const name = el('input', { name: 'name', autocomplete: 'name', required: true, maxlength: '100' });
-    const email = el('input', { name: 'email', type: 'email', autocomplete: 'email', required: true, maxlength: '254' });
+    const email = el('input', {
+      name: 'email',
+      type: 'email',
+      autocomplete: 'email',
+      required: true,
+      maxlength: '254',
+    });
     const message = el('textarea', { name: 'message', rows: '4', required: true, maxlength: '4000' });
     const status = el('p', { class: 'fb-dialog-status', role: 'status' });
     const submit = el('button', { type: 'submit', class: 'fb-send', text: t.sendToTeam });
-    const form = el('form', { novalidate: false, onsubmit: async (e) => {
-      e.preventDefault();
-      submit.disabled = true;
-      status.textContent = t.sending;
-      try {
-        const receipt = await postJSON(this.base, '/v1/handoff', { name: name.value, email: email.value, message: message.value, session_id: this.session || undefined });
-        form.hidden = true;
-        status.textContent = this.lang === 'en' ? `${receipt.message} ${t.reference(receipt.reference)}` : t.requestSent(receipt.reference);
-        this.log.append(el('p', { class: 'fb-notice', text: t.requestSent(receipt.reference) }));
-      } catch (error) {
-        status.textContent = explain(error, this.config.contact, t);
-      } finally { submit.disabled = false; }
-    } },
-    el('p', { text: t.handoffIntro }),
-    this.field(t.yourName, name), this.field(t.yourEmail, email), this.field(t.howHelp, message), submit);
+    const form = el(
+      'form',
+      {
+        novalidate: false,
+        onsubmit: async (e) => {
+          e.preventDefault();
+          submit.disabled = true;
+          status.textContent = t.sending;
+          try {
+            const receipt = await postJSON(this.base, '/v1/handoff', {
+              name: name.value,
+              email: email.value,
+              message: message.value,
+              session_id: this.session || undefined,
+            });
+            form.hidden = true;
+            status.textContent =
+              this.lang === 'en'
+                ? `${receipt.message} ${t.reference(receipt.reference)}`
+                : t.requestSent(receipt.reference);
+            this.log.append(el('p', { class: 'fb-notice', text: t.requestSent(receipt.reference) }));
+          } catch (error) {
+            status.textContent = explain(error, this.config.contact, t);
+          } finally {
+            submit.disabled = false;
+          }
+        },
+      },
+      el('p', { text: t.handoffIntro }),
+      this.field(t.yourName, name),
+      this.field(t.yourEmail, email),
+      this.field(t.howHelp, message),
+      submit,
+    );
     const node = this.dialog('handoff', t.talkToPerson, form, status);
     return {
       node,
@@ -311,41 +492,70 @@ export class ChatView {
 
   orderDialog() {
     const t = this.t;
-    const number = el('input', { name: 'order_number', autocomplete: 'off', required: true, maxlength: '32', placeholder: 'NW-100234' });
+    const number = el('input', {
+      name: 'order_number',
+      autocomplete: 'off',
+      required: true,
+      maxlength: '32',
+      placeholder: 'NW-100234',
+    });
     const email = el('input', { name: 'email', type: 'email', autocomplete: 'email', maxlength: '254' });
     const postal = el('input', { name: 'postal_code', autocomplete: 'postal-code', maxlength: '16' });
     const status = el('p', { class: 'fb-dialog-status', role: 'status' });
     const submit = el('button', { type: 'submit', class: 'fb-send', text: t.lookUp });
     const allowPostal = this.config.allow_postal_code;
-    const form = el('form', { onsubmit: async (e) => {
-      e.preventDefault();
-      const body = { order_number: number.value.trim(), email: email.value.trim() || undefined, session_id: this.session || undefined };
-      if (allowPostal) body.postal_code = postal.value.trim() || undefined;
-      if (!body.email && !body.postal_code) { status.textContent = allowPostal ? t.giveEmailOrPostal : t.giveEmail; return; }
-      submit.disabled = true;
-      status.textContent = t.lookingUp;
-      try {
-        const order = await postJSON(this.base, '/v1/orders/lookup', body);
-        this.session = order.session_id;
-        status.textContent = t.found(order.order_number, order.status.replace(/_/g, ' '));
-        this.log.append(this.answerShell({ answer: order.summary, mode: 'order', sources: [] }));
-        this.suggestions.hidden = true;
-        this.close('order');
-        this.scroll();
-      } catch (error) {
-        status.textContent = this.orderProblem(error);
-      } finally { submit.disabled = false; }
-    } },
-    this.field(t.orderNumber, number), this.field(t.orderEmail, email),
-    allowPostal ? this.field(t.orPostal, postal) : null, submit);
+    const form = el(
+      'form',
+      {
+        onsubmit: async (e) => {
+          e.preventDefault();
+          const body = {
+            order_number: number.value.trim(),
+            email: email.value.trim() || undefined,
+            session_id: this.session || undefined,
+          };
+          if (allowPostal) body.postal_code = postal.value.trim() || undefined;
+          if (!body.email && !body.postal_code) {
+            status.textContent = allowPostal ? t.giveEmailOrPostal : t.giveEmail;
+            return;
+          }
+          submit.disabled = true;
+          status.textContent = t.lookingUp;
+          try {
+            const order = await postJSON(this.base, '/v1/orders/lookup', body);
+            this.session = order.session_id;
+            status.textContent = t.found(order.order_number, order.status.replace(/_/g, ' '));
+            this.log.append(this.answerShell({ answer: order.summary, mode: 'order', sources: [] }));
+            this.suggestions.hidden = true;
+            this.close('order');
+            this.scroll();
+          } catch (error) {
+            status.textContent = this.orderProblem(error);
+          } finally {
+            submit.disabled = false;
+          }
+        },
+      },
+      this.field(t.orderNumber, number),
+      this.field(t.orderEmail, email),
+      allowPostal ? this.field(t.orPostal, postal) : null,
+      submit,
+    );
     const node = this.dialog('order', t.orderStatus, form, status);
-    return { node, reset: () => { status.textContent = ''; }, focus: () => number.focus() };
+    return {
+      node,
+      reset: () => {
+        status.textContent = '';
+      },
+      focus: () => number.focus(),
+    };
   }
 
   orderProblem(error) {
     if (error instanceof ApiError) {
       if (error.kind === 'denied') return this.t.orderDenied;
-      if (error.kind === 'busy' || error.kind === 'unavailable') return this.lang === 'en' ? error.message : explain(error, this.config.contact, this.t);
+      if (error.kind === 'busy' || error.kind === 'unavailable')
+        return this.lang === 'en' ? error.message : explain(error, this.config.contact, this.t);
       if (error.kind === 'invalid') return this.t.orderInvalid;
     }
     return explain(error, this.config.contact, this.t);
@@ -365,7 +575,14 @@ export class ChatView {
       const entry = await getJSON(this.base, `/v1/entries/${encodeURIComponent(id)}`);
       const parts = [el('h3', { text: entry.title }), el('div', { class: 'fb-text' }, renderMarkdown(entry.answer))];
       if (entry.updated) parts.push(el('p', { class: 'fb-updated', text: this.t.updated(entry.updated) }));
-      if (/^https?:\/\//i.test(entry.url)) parts.push(el('p', {}, el('a', { href: entry.url, rel: 'noopener noreferrer', target: '_blank', text: this.t.openHelp })));
+      if (/^https?:\/\//i.test(entry.url))
+        parts.push(
+          el(
+            'p',
+            {},
+            el('a', { href: entry.url, rel: 'noopener noreferrer', target: '_blank', text: this.t.openHelp }),
+          ),
+        );
       d.body.replaceChildren(...parts);
     } catch (error) {
       d.body.replaceChildren(el('p', { class: 'fb-error', text: explain(error, this.config.contact, this.t) }));

@@ -6,7 +6,9 @@ export const SUPPORTED = ['en', 'de', 'fr', 'es', 'it', 'nl'];
 
 export function pickLanguage(preferred = [], supported = SUPPORTED) {
   for (const tag of preferred) {
-    const primary = String(tag || '').toLowerCase().split('-')[0];
+    const primary = String(tag || '')
+      .toLowerCase()
+      .split('-')[0];
     if (supported.includes(primary)) return primary;
   }
   return 'en';
@@ -85,7 +87,8 @@ const DE = {
   modeOrder: 'Deine Bestellung',
   errGeneric: 'Etwas ist schiefgelaufen. Bitte versuche es noch einmal.',
   errBusy: (s) => `Der Assistent ist gerade ausgelastet. Bitte versuche es in ${s} Sekunden noch einmal.`,
-  errUnavailable: 'Ein Teil des Hilfe-Centers ist gerade nicht erreichbar. Bitte versuche es in einer Minute noch einmal.',
+  errUnavailable:
+    'Ein Teil des Hilfe-Centers ist gerade nicht erreichbar. Bitte versuche es in einer Minute noch einmal.',
   errOffline: 'Du scheinst offline zu sein. Prüfe deine Verbindung und versuche es noch einmal.',
   errInvalid: (m) => `Bitte prüfe deine Eingabe: ${m}.`,
   errServer: (c) => `Bei uns ist etwas schiefgelaufen. Bitte versuche es noch einmal oder wende dich an ${c}.`,
@@ -130,7 +133,8 @@ const DE = {
   giveEmailOrPostal: 'Bitte gib die E-Mail-Adresse oder die Postleitzahl der Bestellung an.',
   giveEmail: 'Bitte gib die E-Mail-Adresse der Bestellung an.',
   found: (n, s) => `Bestellung ${n} gefunden: ${s}.`,
-  orderDenied: 'Wir konnten diese Angaben nicht bestätigen. Bitte prüfe die Bestellnummer und die E-Mail-Adresse oder Postleitzahl.',
+  orderDenied:
+    'Wir konnten diese Angaben nicht bestätigen. Bitte prüfe die Bestellnummer und die E-Mail-Adresse oder Postleitzahl.',
   orderInvalid: 'Bitte prüfe die Bestellnummer (etwa NW-100234) und die E-Mail-Adresse.',
   fromFaq: 'Aus unseren FAQ',
   loading: 'Wird geladen…',
@@ -193,7 +197,8 @@ const FR = {
   giveEmailOrPostal: "Indiquez l'adresse e-mail ou le code postal de la commande.",
   giveEmail: "Indiquez l'adresse e-mail de la commande.",
   found: (n, s) => `Commande ${n} trouvée : ${s}.`,
-  orderDenied: "Nous n'avons pas pu vérifier ces informations. Vérifiez le numéro de commande et l'adresse e-mail ou le code postal.",
+  orderDenied:
+    "Nous n'avons pas pu vérifier ces informations. Vérifiez le numéro de commande et l'adresse e-mail ou le code postal.",
   orderInvalid: "Vérifiez le numéro de commande (par exemple NW-100234) et l'adresse e-mail.",
   fromFaq: 'Extrait de notre FAQ',
   loading: 'Chargement…',
@@ -256,7 +261,8 @@ const ES = {
   giveEmailOrPostal: 'Indica el correo electrónico o el código postal del pedido.',
   giveEmail: 'Indica el correo electrónico del pedido.',
   found: (n, s) => `Pedido ${n} encontrado: ${s}.`,
-  orderDenied: 'No hemos podido verificar estos datos. Revisa el número de pedido y el correo electrónico o el código postal.',
+  orderDenied:
+    'No hemos podido verificar estos datos. Revisa el número de pedido y el correo electrónico o el código postal.',
   orderInvalid: 'Revisa el número de pedido (como NW-100234) y el correo electrónico.',
   fromFaq: 'De nuestras preguntas frecuentes',
   loading: 'Cargando…',
@@ -319,7 +325,8 @@ const IT = {
   giveEmailOrPostal: "Indica l'indirizzo e-mail o il CAP dell'ordine.",
   giveEmail: "Indica l'indirizzo e-mail dell'ordine.",
   found: (n, s) => `Ordine ${n} trovato: ${s}.`,
-  orderDenied: "Non siamo riusciti a verificare questi dati. Controlla il numero d'ordine e l'indirizzo e-mail o il CAP.",
+  orderDenied:
+    "Non siamo riusciti a verificare questi dati. Controlla il numero d'ordine e l'indirizzo e-mail o il CAP.",
   orderInvalid: "Controlla il numero d'ordine (ad esempio NW-100234) e l'indirizzo e-mail.",
   fromFaq: 'Dalle nostre FAQ',
   loading: 'Caricamento…',

@@ -41,7 +41,9 @@ function appendInline(parent, text) {
 
 export function renderMarkdown(text) {
   const fragment = document.createDocumentFragment();
-  for (const block of String(text).trim().split(/\n\s*\n/)) {
+  for (const block of String(text)
+    .trim()
+    .split(/\n\s*\n/)) {
     const lines = block.split('\n').filter((line) => line.trim());
     if (!lines.length) continue;
     if (lines.every((line) => ITEM.test(line))) {

@@ -53,8 +53,14 @@ class FaqbotWidget extends HTMLElement {
   async toggle(open = this.panel.hidden) {
     this.panel.hidden = !open;
     this.launcher.setAttribute('aria-expanded', String(open));
-    if (!open) { this.launcher.focus(); return; }
-    if (!this.started) { this.started = true; await this.view.start(); }
+    if (!open) {
+      this.launcher.focus();
+      return;
+    }
+    if (!this.started) {
+      this.started = true;
+      await this.view.start();
+    }
     this.view.input?.focus();
   }
 }
