@@ -3,9 +3,13 @@
 // rendered, by markdown.js, which allows bold, lists and safe links.
 
 import { ApiError, getJSON, postJSON, streamChat } from './api.js';
-import { el } from './dom.js';
+import { entryDialog, handoffDialog, orderDialog, showEntry } from './dialogs.js';
+import { el, uid } from './dom.js';
+import { explain } from './explain.js';
 import { labelsFor, pickLanguage } from './i18n.js';
 import { renderMarkdown } from './markdown.js';
+
+export { explain };
 
 const MODE_KEYS = {
   canonical: 'modeFaq',
@@ -16,25 +20,6 @@ const MODE_KEYS = {
   order: 'modeOrder',
 };
 const STORAGE_KEY = 'faqbot-session';
-
-let ids = 0;
-const uid = (name) => `fb-${name}-${++ids}`;
-
-export function explain(error, contact, t = labelsFor('en')) {
-  if (!(error instanceof ApiError)) return t.errGeneric;
-  switch (error.kind) {
-    case 'busy':
-      return t.errBusy(error.retryAfter || 5);
-    case 'unavailable':
-      return t.errUnavailable;
-    case 'network':
-      return t.errOffline;
-    case 'invalid':
-      return t.errInvalid(error.message);
-    default:
-      return t.errServer(contact);
-  }
-}
 
 export class ChatView {
   constructor(
@@ -115,9 +100,9 @@ export class ChatView {
       el('div', { class: 'fb-row' }, this.input, this.sendButton),
     );
     this.dialogs = {
-      handoff: this.handoffDialog(),
-      order: c.order_lookup ? this.orderDialog() : null,
-      entry: this.entryDialog(),
+      handoff: handoffDialog(this),
+      order: c.order_lookup ? orderDialog(this) : null,
+      entry: entryDialog(this),
     };
     this.root.replaceChildren(
       this.header(),
@@ -385,37 +370,7 @@ export class ChatView {
     this.log.scrollTop = this.log.scrollHeight;
   }
 
-  // -- dialogs -------------------------------------------------------------------------
-
-  dialog(name, title, ...content) {
-    const titleId = uid(`${name}-title`);
-    const node = el(
-      'dialog',
-      { class: 'fb-dialog', 'aria-labelledby': titleId },
-      el(
-        'div',
-        { class: 'fb-dialog-head' },
-        el('h2', { id: titleId, text: title }),
-        el('button', {
-          type: 'button',
-          class: 'fb-close',
-          'aria-label': this.t.close,
-          text: '×',
-          onclick: () => this.close(name),
-        }),
-      ),
-      ...content,
-    );
-    node.addEventListener('close', () => {
-      if (this.opener) this.opener.focus();
-    });
-    return node;
-  }
-
-  field(label, input) {
-    input.id = input.id || uid('field');
-    return el('div', { class: 'fb-field' }, el('label', { for: input.id, text: label }), input);
-  }
+  // -- dialogs (dialogs.js builds them; the view opens and closes them) -------------------
 
   open(name, opener) {
     const d = this.dialogs[name];
@@ -430,162 +385,7 @@ export class ChatView {
     this.dialogs[name].node.close();
   }
 
-  handoffDialog() {
-    const t = this.t;
-    const name = el('input', { name: 'name', autocomplete: 'name', required: true, maxlength: '100' });
-    const email = el('input', {
-      name: 'email',
-      type: 'email',
-      autocomplete: 'email',
-      required: true,
-      maxlength: '254',
-    });
-    const message = el('textarea', { name: 'message', rows: '4', required: true, maxlength: '4000' });
-    const status = el('p', { class: 'fb-dialog-status', role: 'status' });
-    const submit = el('button', { type: 'submit', class: 'fb-send', text: t.sendToTeam });
-    const form = el(
-      'form',
-      {
-        novalidate: false,
-        onsubmit: async (e) => {
-          e.preventDefault();
-          submit.disabled = true;
-          status.textContent = t.sending;
-          try {
-            const receipt = await postJSON(this.base, '/v1/handoff', {
-              name: name.value,
-              email: email.value,
-              message: message.value,
-              session_id: this.session || undefined,
-            });
-            form.hidden = true;
-            status.textContent =
-              this.lang === 'en'
-                ? `${receipt.message} ${t.reference(receipt.reference)}`
-                : t.requestSent(receipt.reference);
-            this.log.append(el('p', { class: 'fb-notice', text: t.requestSent(receipt.reference) }));
-          } catch (error) {
-            status.textContent = explain(error, this.config.contact, t);
-          } finally {
-            submit.disabled = false;
-          }
-        },
-      },
-      el('p', { text: t.handoffIntro }),
-      this.field(t.yourName, name),
-      this.field(t.yourEmail, email),
-      this.field(t.howHelp, message),
-      submit,
-    );
-    const node = this.dialog('handoff', t.talkToPerson, form, status);
-    return {
-      node,
-      reset: () => {
-        form.hidden = false;
-        status.textContent = '';
-        const last = [...this.log.querySelectorAll('.fb-user p')].pop();
-        if (last && !message.value) message.value = last.textContent;
-      },
-      focus: () => name.focus(),
-    };
-  }
-
-  orderDialog() {
-    const t = this.t;
-    const number = el('input', {
-      name: 'order_number',
-      autocomplete: 'off',
-      required: true,
-      maxlength: '32',
-      placeholder: 'NW-100234',
-    });
-    const email = el('input', { name: 'email', type: 'email', autocomplete: 'email', maxlength: '254' });
-    const postal = el('input', { name: 'postal_code', autocomplete: 'postal-code', maxlength: '16' });
-    const status = el('p', { class: 'fb-dialog-status', role: 'status' });
-    const submit = el('button', { type: 'submit', class: 'fb-send', text: t.lookUp });
-    const allowPostal = this.config.allow_postal_code;
-    const form = el(
-      'form',
-      {
-        onsubmit: async (e) => {
-          e.preventDefault();
-          const body = {
-            order_number: number.value.trim(),
-            email: email.value.trim() || undefined,
-            session_id: this.session || undefined,
-          };
-          if (allowPostal) body.postal_code = postal.value.trim() || undefined;
-          if (!body.email && !body.postal_code) {
-            status.textContent = allowPostal ? t.giveEmailOrPostal : t.giveEmail;
-            return;
-          }
-          submit.disabled = true;
-          status.textContent = t.lookingUp;
-          try {
-            const order = await postJSON(this.base, '/v1/orders/lookup', body);
-            this.session = order.session_id;
-            status.textContent = t.found(order.order_number, order.status.replace(/_/g, ' '));
-            this.log.append(this.answerShell({ answer: order.summary, mode: 'order', sources: [] }));
-            this.suggestions.hidden = true;
-            this.close('order');
-            this.scroll();
-          } catch (error) {
-            status.textContent = this.orderProblem(error);
-          } finally {
-            submit.disabled = false;
-          }
-        },
-      },
-      this.field(t.orderNumber, number),
-      this.field(t.orderEmail, email),
-      allowPostal ? this.field(t.orPostal, postal) : null,
-      submit,
-    );
-    const node = this.dialog('order', t.orderStatus, form, status);
-    return {
-      node,
-      reset: () => {
-        status.textContent = '';
-      },
-      focus: () => number.focus(),
-    };
-  }
-
-  orderProblem(error) {
-    if (error instanceof ApiError) {
-      if (error.kind === 'denied') return this.t.orderDenied;
-      if (error.kind === 'busy' || error.kind === 'unavailable')
-        return this.lang === 'en' ? error.message : explain(error, this.config.contact, this.t);
-      if (error.kind === 'invalid') return this.t.orderInvalid;
-    }
-    return explain(error, this.config.contact, this.t);
-  }
-
-  entryDialog() {
-    const body = el('div', { class: 'fb-entry' });
-    const node = this.dialog('entry', this.t.fromFaq, body);
-    return { node, body };
-  }
-
-  async showEntry(id, opener) {
-    const d = this.dialogs.entry;
-    d.body.replaceChildren(el('p', { text: this.t.loading }));
-    this.open('entry', opener);
-    try {
-      const entry = await getJSON(this.base, `/v1/entries/${encodeURIComponent(id)}`);
-      const parts = [el('h3', { text: entry.title }), el('div', { class: 'fb-text' }, renderMarkdown(entry.answer))];
-      if (entry.updated) parts.push(el('p', { class: 'fb-updated', text: this.t.updated(entry.updated) }));
-      if (/^https?:\/\//i.test(entry.url))
-        parts.push(
-          el(
-            'p',
-            {},
-            el('a', { href: entry.url, rel: 'noopener noreferrer', target: '_blank', text: this.t.openHelp }),
-          ),
-        );
-      d.body.replaceChildren(...parts);
-    } catch (error) {
-      d.body.replaceChildren(el('p', { class: 'fb-error', text: explain(error, this.config.contact, this.t) }));
-    }
+  showEntry(id, opener) {
+    return showEntry(this, id, opener);
   }
 }

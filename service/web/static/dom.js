@@ -13,3 +13,7 @@ export function el(tag, props = {}, ...children) {
   node.append(...children.filter((c) => c !== null && c !== undefined));
   return node;
 }
+
+let ids = 0;
+// A document-unique id: the page and a widget may show the chat side by side
+export const uid = (name) => `fb-${name}-${++ids}`;
