@@ -1,6 +1,6 @@
 """Cross-validated calibration at ingest: score each fold of held-out phrasings and
 decline examples against a model built without them, then choose the temperature and
-the thresholds from those rows only (service/retrieval/calibration.py says how)."""
+the thresholds from those rows only (ingest/calibration_rules.py says how)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from ingest.calibration_rules import CalibrationRows, calibrate
 from service.config import RetrievalSettings
-from service.retrieval.calibration import Calibration, CalibrationRows, calibrate
+from service.retrieval.calibration import Calibration
 from service.retrieval.classifier import (
     REJECT_LABEL,
     PhrasingClassifier,

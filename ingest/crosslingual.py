@@ -13,16 +13,18 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from service.retrieval.classifier import PhrasingClassifier, with_declines
-from service.retrieval.crosslingual import (
+from ingest.crosslingual_choice import (
     MIN_HELD_OUT,
     PARAPHRASE_COSINE,
-    CrossLingualIndex,
     HeldOut,
-    Rows,
     choose_answer_weight,
     choose_suggest_margin,
     choose_threshold,
+)
+from service.retrieval.classifier import PhrasingClassifier, with_declines
+from service.retrieval.crosslingual import (
+    CrossLingualIndex,
+    Rows,
     classifier_columns,
     entry_probabilities,
     group_rows,

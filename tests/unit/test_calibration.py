@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 
-from service.retrieval.calibration import (
+from ingest.calibration_rules import (
     CalibrationRows,
     abstain_threshold,
     calibrate,
