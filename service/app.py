@@ -190,6 +190,7 @@ def _lifespan(
             observer=metrics,
             detector=_detector(settings),
         )
+        _route_parts(app, app.state.chat, history)
         _watch(metrics.live, settings, app.state.chat, retriever, parts)
         if live is not None:
             metrics.live.index_health = lambda: live.health
@@ -204,6 +205,13 @@ def _lifespan(
                 console.close()
 
     return lifespan
+
+
+def _route_parts(app: FastAPI, chat: ChatService, history: HistoryWriter) -> None:
+    """What routes use besides the turn itself (api/deps.py), so that none reads it
+    from the chat service: the generation queue, the history and its writer."""
+    app.state.limiter, app.state.history = chat.limiter, history
+    app.state.conversations = chat.conversations
 
 
 def _retrievers(

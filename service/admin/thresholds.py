@@ -30,8 +30,8 @@ class Thresholds:
 
 
 def in_force(retriever: Retriever) -> Thresholds:
-    c = retriever.calibration
-    return Thresholds(retriever.abstain_threshold, c.canonical_threshold, c.canonical_margin)
+    t = retriever.thresholds
+    return Thresholds(t.abstain, t.canonical, t.canonical_margin)
 
 
 def _mode(result: SearchResult, t: Thresholds, chat: ChatSettings) -> str:

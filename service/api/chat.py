@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from service.api.deps import ChatDep, ClientDep, LimitsDep, SettingsDep
+from service.api.deps import ChatDep, ClientDep, LimiterDep, LimitsDep, SettingsDep
 from service.api.errors import BUSY, POST_ERRORS, UNAVAILABLE, Responses
 from service.api.text import ReadableText
 from service.chat.limits import Overloaded
@@ -89,12 +89,13 @@ async def chat(
     settings: SettingsDep,
     client: ClientDep,
     limits: LimitsDep,
+    limiter: LimiterDep,
     request: Request,
 ) -> dict[str, Any]:
     _check_length(body, settings.chat.max_message_chars)
     await limits.check("chat", client, body.session_id)
-    if service.limiter.full:
-        raise _too_busy(request, service.limiter.retry_after_s)
+    if limiter.full:
+        raise _too_busy(request, limiter.retry_after_s)
     record = await service.answer(
         body.message, body.session_id, client, body.entry_id, language_hint(body, request)
     )
@@ -134,12 +135,13 @@ async def chat_stream(
     settings: SettingsDep,
     client: ClientDep,
     limits: LimitsDep,
+    limiter: LimiterDep,
     request: Request,
 ) -> StreamingResponse:
     _check_length(body, settings.chat.max_message_chars)
     await limits.check("chat", client, body.session_id)
-    if service.limiter.full:
-        raise _too_busy(request, service.limiter.retry_after_s)
+    if limiter.full:
+        raise _too_busy(request, limiter.retry_after_s)
 
     async def events() -> AsyncIterator[str]:
         # Once the 200 is sent, failures can only be reported as an event.

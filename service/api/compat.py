@@ -23,7 +23,14 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from service.api.chat import SESSION_ID
-from service.api.deps import ChatDep, ClientDep, LimitsDep, SettingsDep
+from service.api.deps import (
+    ChatDep,
+    ClientDep,
+    LimiterDep,
+    LimitsDep,
+    MetricsDep,
+    SettingsDep,
+)
 from service.api.errors import INVALID, TOO_LARGE, UNAVAILABLE, ErrorBody, Responses
 from service.api.text import clean_text
 from service.chat.limits import Overloaded
@@ -208,6 +215,8 @@ async def completions(
     settings: SettingsDep,
     client: ClientDep,
     limits: LimitsDep,
+    limiter: LimiterDep,
+    metrics: MetricsDep,
     x_faqbot_session: str | None = Header(default=None),
 ) -> JSONResponse | StreamingResponse:
     question = _question(body, settings.chat.max_message_chars)
@@ -218,8 +227,8 @@ async def completions(
         raise CompatError(
             429, exc.detail, "rate_limit_error", retry_after_s=exc.retry_after_s
         ) from None
-    if service.limiter.full:
-        request.app.state.metrics.busy.inc()
+    if limiter.full:
+        metrics.busy.inc()
         raise _busy()
     created = int(time.time())
     name = settings.compat.model_name

@@ -8,7 +8,7 @@ import asyncio
 from fastapi import APIRouter, HTTPException, Path
 from pydantic import BaseModel
 
-from service.api.deps import ChatDep, RetrieverDep, SettingsDep
+from service.api.deps import ConversationsDep, RetrieverDep, SettingsDep
 from service.api.errors import UNAVAILABLE, ErrorBody, Responses
 from service.chat.turn import Action, SourceRef, Suggestion
 from service.web.theme import text_colour_on
@@ -95,10 +95,10 @@ async def entry(retriever: RetrieverDep, entry_id: str = ENTRY_ID) -> Entry:
     response_model=Conversation,
     responses={**NOT_FOUND, **UNAVAILABLE},
 )
-async def messages(service: ChatDep, session_id: str = SESSION_ID) -> Conversation:
+async def messages(conversations: ConversationsDep, session_id: str = SESSION_ID) -> Conversation:
     """Only the holder of a session's id can read it: ids are 128 random bits, minted by
     the server, and an unknown id is a 404 like a missing one."""
-    stored = await service.conversations.messages(session_id)
+    stored = await conversations.messages(session_id)
     if stored is None:
         raise HTTPException(404, detail="no such conversation")
     return Conversation(

@@ -7,7 +7,7 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
-from service.api.deps import ChatDep, ClientDep, LimitsDep, StoreDep
+from service.api.deps import ClientDep, HistoryDep, LimitsDep, StoreDep
 from service.api.errors import BUSY, POST_ERRORS, UNAVAILABLE, ErrorBody
 from service.api.text import ReadableText
 from service.chat.store import UnknownMessage
@@ -37,11 +37,15 @@ class FeedbackStored(BaseModel):
     },
 )
 async def feedback(
-    body: FeedbackRequest, store: StoreDep, service: ChatDep, client: ClientDep, limits: LimitsDep
+    body: FeedbackRequest,
+    store: StoreDep,
+    history: HistoryDep,
+    client: ClientDep,
+    limits: LimitsDep,
 ) -> dict[str, str]:
     await limits.check("feedback", client)
     # The answer may still be on its way to the database (written after it was sent).
-    await service.history_writer.settled(body.message_id, timeout_s=5.0)
+    await history.settled(body.message_id, timeout_s=5.0)
     try:
         await store.add_feedback(body.message_id, body.rating, body.comment)
     except UnknownMessage:

@@ -8,7 +8,7 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field, field_validator
 
-from service.api.deps import ChatDep, ClientDep, LimitsDep
+from service.api.deps import ClientDep, ConversationsDep, LimitsDep
 from service.api.errors import BUSY, POST_ERRORS, UNAVAILABLE
 from service.api.text import OneLineText, ReadableText, one_line
 from service.chat.store import ChatStoreError, StoredMessage
@@ -56,13 +56,17 @@ def _desk(request: Request) -> HandoffDesk:
     responses={**POST_ERRORS, **BUSY, **UNAVAILABLE},
 )
 async def handoff(
-    body: HandoffBody, service: ChatDep, request: Request, client: ClientDep, limits: LimitsDep
+    body: HandoffBody,
+    conversations: ConversationsDep,
+    request: Request,
+    client: ClientDep,
+    limits: LimitsDep,
 ) -> HandoffReceipt:
     await limits.check("handoff", client)
     conversation: list[StoredMessage] = []
     if body.session_id:
         try:
-            conversation = await service.conversations.messages(body.session_id, limit=40) or []
+            conversation = await conversations.messages(body.session_id, limit=40) or []
         except ChatStoreError:
             conversation = []  # the request matters more than its context
     ticket = HandoffRequest(

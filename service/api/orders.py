@@ -9,9 +9,10 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from service.api.deps import ChatDep, ClientDep, OrdersDep, SettingsDep
+from service.api.deps import ClientDep, ConversationsDep, OrdersDep, RetrieverDep, SettingsDep
 from service.api.errors import BUSY, POST_ERRORS, UNAVAILABLE, ErrorBody
 from service.orders.extract import clean_text, find_order_numbers
+from service.orders.returns_window import returns_window
 from service.orders.wording import describe_order, return_eligibility
 from service.retrieval.language import LANGUAGES, parse_accept_language
 
@@ -79,6 +80,21 @@ class LookupResponse(BaseModel):
     summary: str
 
 
+def _email_only() -> HTTPException:
+    """A shop that verifies orders by the email address only: a postal code alone is a
+    422 that names the missing field."""
+    return HTTPException(
+        422,
+        detail=[
+            {
+                "loc": ["body", "email"],
+                "msg": "this shop verifies orders by the email address only",
+                "type": "missing",
+            }
+        ],
+    )
+
+
 @router.post(
     "/lookup",
     response_model=LookupResponse,
@@ -95,23 +111,15 @@ class LookupResponse(BaseModel):
 async def lookup(
     body: LookupRequest,
     assistant: OrdersDep,
-    service: ChatDep,
+    conversations: ConversationsDep,
+    retriever: RetrieverDep,
     settings: SettingsDep,
     client: ClientDep,
     request: Request,
 ) -> dict[str, Any]:
     if not settings.orders.allow_postal_code and not body.email:
-        raise HTTPException(
-            422,
-            detail=[
-                {
-                    "loc": ["body", "email"],
-                    "msg": "this shop verifies orders by the email address only",
-                    "type": "missing",
-                }
-            ],
-        )
-    session, _ = await service.resolve_session(body.session_id)
+        raise _email_only()
+    session, _ = await conversations.resolve(body.session_id)
     reply = await assistant.lookup(session, body.order_number, body.email, body.postal_code, client)
     if reply.outcome in ("locked", "order_locked", "rate_limited"):
         raise HTTPException(429, detail=reply.text, headers={"Retry-After": "60"})
@@ -122,7 +130,7 @@ async def lookup(
         raise HTTPException(403, detail=reply.text)
     f = reply.facts
     now = datetime.now(UTC)
-    window = await service.returns_window()
+    window = await returns_window(retriever, settings.orders.returns_window_days)
     # The form has no message to detect a language from: the browser's says it.
     lang = parse_accept_language(request.headers.get("accept-language"), LANGUAGES) or "en"
     return {

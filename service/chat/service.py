@@ -50,9 +50,11 @@ from service.chat.turn import (
 from service.config import ChatSettings, Settings
 from service.llm.base import ChatModel, ModelError
 from service.orders.assistant import OrderAssistant, OrderReply, facts_block
+from service.orders.returns_window import returns_window
 from service.orders.wording import describe_order, describe_topic
 from service.retrieval.language import LANGUAGES, LanguageDetector, choose_language
 from service.retrieval.retriever import Hit, Retriever, SearchResult
+from service.retrieval.thresholds import first_fixed
 
 log = logging.getLogger("faqbot.chat")
 
@@ -167,14 +169,7 @@ class ChatService:
         return self.conversations.writer
 
     async def returns_window(self) -> int:
-        """Days, as the live FAQ states them (read at ingest); the setting only for an
-        index built before that."""
-        try:
-            retriever = await asyncio.to_thread(self._retriever)
-        except Exception:  # the order answer must not fail for want of the index
-            return self._settings.orders.returns_window_days
-        policy = retriever.manifest.policy
-        return policy.get("returns_window_days", self._settings.orders.returns_window_days)
+        return await returns_window(self._retriever, self._settings.orders.returns_window_days)
 
     async def resolve_session(self, session_id: str | None) -> tuple[str, bool]:
         return await self.conversations.resolve(session_id)
@@ -313,9 +308,7 @@ class ChatService:
         """An answer that is not certain and barely ahead of the next entry ("Are sale
         items returnable?": the shop-purchases entry by a lead of 0.07) also offers the
         next entries: the lead under the index's verbatim rule is a close call."""
-        lead = self._chat.canonical_margin
-        lead = result.canonical_margin if lead is None else lead
-        if result.margin >= lead:
+        if result.margin >= first_fixed(self._chat.canonical_margin, result.canonical_margin):
             return ()
         return tuple(Suggestion(h.entry_id, h.title) for h in result.hits[1:3])
 

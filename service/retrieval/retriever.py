@@ -7,13 +7,14 @@ Ranking score per entry (weights in RetrievalSettings, defaults measured on ../s
 
 Confidence, for the abstain decision: sqrt(P(top)) * best cosine of the top entry
 (service/retrieval/scoring.py). The thresholds come from the index's calibration, made
-at ingest on held-out phrasings and decline examples (service/retrieval/calibration.py),
+at ingest on held-out phrasings and decline examples (ingest/calibration_rules.py),
 unless the settings fix them.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -36,6 +37,7 @@ from service.retrieval.schema import CLASSIFIER_FILE, LEXICAL_DIR, parse_record_
 from service.retrieval.scoring import confidence as confidence_of
 from service.retrieval.scoring import fused_scores
 from service.retrieval.store import IndexStore, IndexStoreError, Manifest
+from service.retrieval.thresholds import first_fixed, resolve
 from service.retrieval.vector_index import VectorBackend, VectorIndex
 
 
@@ -87,8 +89,8 @@ class SearchResult:
     def certain(self, threshold: float | None = None, margin: float | None = None) -> bool:
         """Sure enough to answer with the top entry's own text: confident and clearly
         ahead of the second entry. Arguments override the calibrated rule."""
-        t = self.canonical_threshold if threshold is None else threshold
-        m = self.canonical_margin if margin is None else margin
+        t = first_fixed(threshold, self.canonical_threshold)
+        m = first_fixed(margin, self.canonical_margin)
         return not self.abstain and self.confidence >= t and self.margin >= m
 
 
@@ -102,7 +104,10 @@ class Retriever:
         embedder: Embedder,
         settings: RetrievalSettings,
         crosslingual: CrossLingual | None = None,
+        saved: Mapping[str, Any] | None = None,
     ) -> None:
+        """saved: the thresholds saved from the console (service/retrieval/thresholds.py
+        says which wins)."""
         self.manifest = manifest
         self._crosslingual = crosslingual
         self.version = manifest.version
@@ -117,34 +122,15 @@ class Retriever:
         self._classifier = classifier
         self._classifier_order = self._alignment(classifier.entry_ids)
         self.calibration = _calibration(manifest, settings)
-        self.abstain_threshold = (
-            settings.abstain_threshold
-            if settings.abstain_threshold is not None
-            else self.calibration.abstain_threshold
-        )
-        self.thresholds_source = (
-            "settings" if settings.abstain_threshold is not None else "calibration"
-        )
+        self.thresholds = resolve(self.calibration, saved or {}, settings.abstain_threshold)
 
-    def with_saved_thresholds(self, saved: dict[str, Any]) -> Retriever:
-        """Thresholds saved from the console, below explicit settings and above the
-        index's calibration."""
-        c = self.calibration
-        threshold, margin = saved.get("canonical_threshold"), saved.get("canonical_margin")
-        self.calibration = replace(
-            c,
-            canonical_threshold=float(threshold)
-            if isinstance(threshold, (int, float))
-            else c.canonical_threshold,
-            canonical_margin=float(margin)
-            if isinstance(margin, (int, float))
-            else c.canonical_margin,
-        )
-        value = saved.get("abstain_threshold")
-        if isinstance(value, (int, float)) and self.settings.abstain_threshold is None:
-            self.abstain_threshold = float(value)
-            self.thresholds_source = "console"
-        return self
+    @property
+    def abstain_threshold(self) -> float:
+        return self.thresholds.abstain
+
+    @property
+    def thresholds_source(self) -> str:
+        return self.thresholds.source
 
     def _alignment(self, ids: list[str]) -> npt.NDArray[np.int64]:
         missing = set(self._entry_ids) - set(ids)
@@ -192,7 +178,8 @@ class Retriever:
             embedder,
             settings,
             crosslingual,
-        ).with_saved_thresholds(store.saved_thresholds())
+            saved=store.saved_thresholds(),
+        )
 
     @property
     def crosslingual_description(self) -> str:
@@ -290,8 +277,8 @@ class Retriever:
             version=self.version,
             timings_ms={"vector": (t1 - t0) * 1000, "fuse": (t2 - t1) * 1000},
             margin=margin,
-            canonical_threshold=self.calibration.canonical_threshold,
-            canonical_margin=self.calibration.canonical_margin,
+            canonical_threshold=self.thresholds.canonical,
+            canonical_margin=self.thresholds.canonical_margin,
         )
 
     def _similarities(self, vector: Vectors) -> tuple[npt.NDArray[np.float32], ...]:

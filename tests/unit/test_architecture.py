@@ -104,3 +104,41 @@ def test_the_database_layer_imports_nothing_above_it() -> None:
         if _within(m, "service", "ingest", "cli") and not _within(m, "service.db", "service.config")
     ]
     assert not wrong
+
+
+def test_routes_take_their_parts_from_deps_not_from_the_chat_service() -> None:
+    """The chat service answers turns; the queue, the history and the sessions that
+    routes need come from api/deps.py, so the service is no service locator."""
+    parts = {"limiter", "conversations", "history_writer", "resolve_session", "returns_window"}
+    routes = [*(ROOT / "service/api").glob("*.py"), ROOT / "service/admin/routes.py"]
+    wrong = []
+    for path in routes:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr in parts
+                and isinstance(node.value, ast.Name)
+                and node.value.id in ("service", "chat")
+            ):
+                wrong.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.value.id}.{node.attr}")
+    assert not wrong
+
+
+def test_choosing_thresholds_is_build_time_code_in_ingest() -> None:
+    """Calibration and the cross-lingual path's choices run at ingest on held-out rows;
+    the query path only reads what they chose (from the manifest)."""
+    build_time = {
+        "calibrate",
+        "cross_validate",
+        "canonical_rule",
+        "balanced_threshold",
+        "choose_threshold",
+        "choose_answer_weight",
+        "choose_suggest_margin",
+    }
+    defined = {
+        f"{path.relative_to(ROOT)}:{node.name}"
+        for path, node in _constants("service")
+        if isinstance(node, ast.FunctionDef | ast.ClassDef) and node.name in build_time
+    }
+    assert not defined
