@@ -2,32 +2,17 @@
 // customers' questions and comments are text nodes, never markup. Every change sends the
 // session's CSRF token; the session itself is an HttpOnly cookie this script never sees.
 
+import { requestJSON } from './api.js';
 import { el } from './dom.js';
 
 const API = '/admin/api';
 let csrf = '';
 
-async function call(method, path, body) {
-  const init = { method, credentials: 'same-origin', headers: {} };
-  if (body !== undefined) {
-    init.headers['content-type'] = 'application/json';
-    init.body = JSON.stringify(body);
-  }
-  if (method !== 'GET') init.headers['x-csrf-token'] = csrf;
-  const response = await fetch(API + path, init);
-  let data = null;
-  try {
-    data = await response.json();
-  } catch {
-    /* 204 or not JSON */
-  }
-  if (!response.ok) {
-    const detail = data && data.detail;
-    const error = new Error(typeof detail === 'string' ? detail : response.statusText);
-    error.status = response.status;
-    throw error;
-  }
-  return data;
+// The console's API through the same requests as the chat's (api.js): errors are
+// ApiError with the server's detail as their message; changes carry the CSRF token.
+function call(method, path, body) {
+  const headers = method === 'GET' ? {} : { 'x-csrf-token': csrf };
+  return requestJSON(API, path, { method, body, headers });
 }
 
 const root = document.getElementById('console');

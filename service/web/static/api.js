@@ -48,18 +48,25 @@ async function send(url, init) {
   return response;
 }
 
-export async function getJSON(base, path) {
-  const response = await send(base + path, { headers: { accept: 'application/json' } });
+// A JSON request: GET without a body, others with one (and any extra headers, such as
+// the console's CSRF token). An empty reply (204) is null.
+export async function requestJSON(base, path, { method = 'GET', body, headers = {} } = {}) {
+  const init = { method, credentials: 'same-origin', headers: { accept: 'application/json', ...headers } };
+  if (body !== undefined) {
+    init.headers['content-type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  const response = await send(base + path, init);
+  if (response.status === 204) return null;
   return response.json();
 }
 
-export async function postJSON(base, path, body) {
-  const response = await send(base + path, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return response.json();
+export function getJSON(base, path) {
+  return requestJSON(base, path);
+}
+
+export function postJSON(base, path, body) {
+  return requestJSON(base, path, { method: 'POST', body });
 }
 
 // POST /v1/chat/stream, read with the body reader (EventSource can only GET). Calls
