@@ -16,7 +16,6 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from service.chat.cache import AnswerCache, AnswerStore, CachedAnswer
@@ -24,11 +23,12 @@ from service.chat.conversations import Conversations
 from service.chat.dialogue import Reading, choose_reading, read
 from service.chat.extractive import extract
 from service.chat.generation import ModelRunner
-from service.chat.grounding import refusal_reason, strip_markup
+from service.chat.grounding import strip_markup
 from service.chat.guard import SentenceGuard, Verdict
 from service.chat.history import HistoryWriter
 from service.chat.limits import GenerationLimiter, Overloaded
 from service.chat.modes import choose_mode_in, resolve_answer_mode
+from service.chat.order_turn import OrderWords
 from service.chat.phrases import phrase
 from service.chat.prompt import BuiltPrompt, Passage, PromptBuilder, Turn, strip_fences
 from service.chat.store import ChatStore, Exchange, Shown
@@ -49,9 +49,7 @@ from service.chat.turn import (
 )
 from service.config import ChatSettings, Settings
 from service.llm.base import ChatModel, ModelError
-from service.orders.assistant import OrderAssistant, OrderReply, facts_block
-from service.orders.returns_window import returns_window
-from service.orders.wording import describe_order, describe_topic
+from service.orders.assistant import OrderAssistant, OrderReply
 from service.retrieval.language import LANGUAGES, LanguageDetector, choose_language
 from service.retrieval.retriever import Hit, Retriever, SearchResult
 from service.retrieval.thresholds import first_fixed
@@ -150,6 +148,9 @@ class ChatService:
             history_turns=settings.chat.history_turns,
         )
         self.prompts = PromptBuilder(settings.chat, model.count_tokens, settings.shop)
+        self._order_words = OrderWords(
+            settings, self._chat.answer_mode, retriever, self._runner, self.prompts
+        )
 
     @property
     def detector(self) -> LanguageDetector | None:
@@ -167,9 +168,6 @@ class ChatService:
     @property
     def history_writer(self) -> HistoryWriter:
         return self.conversations.writer
-
-    async def returns_window(self) -> int:
-        return await returns_window(self._retriever, self._settings.orders.returns_window_days)
 
     async def resolve_session(self, session_id: str | None) -> tuple[str, bool]:
         return await self.conversations.resolve(session_id)
@@ -418,45 +416,9 @@ class ChatService:
         self, message: str, reply: OrderReply, timings: Timings, state: _TurnState
     ) -> AsyncIterator[ChatEvent]:
         yield sources_event(())
-        text = self._order_text(reply, state.lang)
-        if reply.facts is not None:
-            today = datetime.now(UTC)
-            window = await self.returns_window()
-            text = (
-                describe_topic(reply.facts, reply.topic, window, today, state.lang)
-                if reply.topic
-                else describe_order(reply.facts, window, today, state.lang)
-            )
-            if self._chat.answer_mode == "generate" and state.lang in self._settings.llm.languages:
-                facts = facts_block(reply.facts, window, today)
-                text = await self._worded_order(message, facts, timings) or text
+        text = await self._order_words.text(message, reply, state.lang, timings)
         state.answer = Answer(text, "order")
         yield token_event(text)
-
-    def _order_text(self, reply: OrderReply, lang: str) -> str:
-        """The order flow's fixed replies in the customer's language."""
-        if lang == "en" or reply.facts is not None:
-            return reply.text
-        key: str = reply.outcome
-        if key == "ask_contact" and not self._settings.orders.allow_postal_code:
-            key = "ask_email"
-        return phrase(key, lang, contact=self._settings.shop.contact) or reply.text
-
-    async def _worded_order(self, message: str, facts: str, timings: Timings) -> str | None:
-        """The model's wording of the verified facts, or None (the template stands in)."""
-        pieces: list[str] = []
-        try:
-            prompt = self.prompts.build_order(message, facts)
-            async for piece in self._runner.stream(prompt, timings):
-                pieces.append(piece)
-        except (ModelError, TimeoutError) as exc:
-            log.warning("model failed for an order answer: %s", exc)
-            return None
-        raw = "".join(pieces)
-        text = strip_fences(raw).strip()
-        return (
-            None if refusal_reason(raw, text, self.prompts.system_prefix, message, facts) else text
-        )
 
     def _search(
         self, retriever: Retriever, message: str, turns: list[Turn], lang: str = "en"
