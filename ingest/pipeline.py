@@ -193,6 +193,18 @@ def plan_sync(
     return plan
 
 
+@dataclass(frozen=True)
+class RunOptions:
+    """What one run() was asked to do: the pipeline keeps no state of a run on itself."""
+
+    dry_run: bool = False
+    rebuild: bool = False
+    skip_invalid: bool = False
+    gate_questions: Path | None = None
+    publish: bool = True
+    accept_regressions: bool = False
+
+
 class IngestPipeline:
     def __init__(
         self,
@@ -208,7 +220,6 @@ class IngestPipeline:
         self.embedder = embedder
         # Builds the cross-lingual index when set (service/retrieval/crosslingual.py).
         self.multilingual = multilingual
-        self._publish = True  # set by each run()
         self.backend = backend
         self.store = store or IndexStore(settings.index.path, settings.index.keep_versions)
         self._progress = progress
@@ -233,10 +244,11 @@ class IngestPipeline:
         regression: refused unless accept_regressions (and then logged)."""
         started = time.perf_counter()
         outcome, version = "failed", None
-        self._publish = publish
-        self._accept_regressions = accept_regressions
+        options = RunOptions(
+            dry_run, rebuild, skip_invalid, gate_questions, publish, accept_regressions
+        )
         try:
-            report = self._run(paths, dry_run, rebuild, skip_invalid, gate_questions)
+            report = self._run(paths, options)
             outcome = "published" if report.published else "unchanged"
             if not publish and report.version is not None:
                 outcome = "previewed"
@@ -252,18 +264,12 @@ class IngestPipeline:
             if not dry_run:
                 self.store.record_run(outcome, version, time.perf_counter() - started)
 
-    def _run(
-        self,
-        paths: Sequence[Path],
-        dry_run: bool,
-        rebuild: bool,
-        skip_invalid: bool,
-        gate_questions: Path | None,
-    ) -> IngestReport:
+    def _run(self, paths: Sequence[Path], options: RunOptions) -> IngestReport:
         started = time.perf_counter()
+        rebuild = options.rebuild
         parsed = parse_sources(paths)
         warnings = [str(e) for e in parsed.errors]
-        if parsed.errors and not skip_invalid:
+        if parsed.errors and not options.skip_invalid:
             raise IngestError(
                 f"{len(parsed.errors)} problem(s) in the sources; nothing was published "
                 "(fix them, or pass --skip-invalid to publish the valid entries only)",
@@ -275,7 +281,7 @@ class IngestPipeline:
             policy = read_policy(parsed.entries, self.settings.orders.returns_window_entry)
         except PolicyError as exc:
             raise IngestError(f"{exc}; nothing was published", warnings) from None
-        if dry_run:
+        if options.dry_run:
             live = self.store.live_manifest()
             report = self._report(parsed, warnings, rebuild, live)
             report.seconds = time.perf_counter() - started
@@ -286,7 +292,7 @@ class IngestPipeline:
             report = self._report(parsed, warnings, rebuild, live)
             report.plan.refresh = live is not None and _stale_details(live, parsed.entries, policy)
             if report.plan.has_changes:
-                self._build_or_reuse(parsed, report, live, paths, gate_questions, policy, rebuild)
+                self._build_or_reuse(parsed, report, live, paths, policy, options)
         report.seconds = time.perf_counter() - started
         return report
 
@@ -356,18 +362,17 @@ class IngestPipeline:
         report: IngestReport,
         live: Manifest | None,
         paths: Sequence[Path],
-        gate_questions: Path | None,
         policy: dict[str, int],
-        rebuild: bool,
+        options: RunOptions,
     ) -> None:
         """Publishes (or, without publish, keeps as the candidate) the version for these
         sources: the preview's candidate when it matches, else a new build."""
         fingerprint = self._fingerprint(parsed, policy)
         base = live.version if live else None
         try:
-            if self._reuse_candidate(report, base, fingerprint, rebuild, gate_questions):
+            if self._reuse_candidate(report, base, fingerprint, options):
                 return
-            self._build_and_publish(parsed, report, live, paths, gate_questions, policy)
+            self._build_and_publish(parsed, report, live, paths, policy, options)
             if not report.published:
                 self.store.write_candidate(report.version or "", fingerprint, base)
         except RegressionsRefused:
@@ -399,22 +404,21 @@ class IngestPipeline:
         report: IngestReport,
         base: str | None,
         fingerprint: str,
-        rebuild: bool,
-        gate_questions: Path | None,
+        options: RunOptions,
     ) -> bool:
         """The version the preview built from these very sources, on this live version,
         is gated and published (or replayed again) instead of being built a second time."""
         candidate = self.store.candidate()
-        if rebuild or candidate is None or candidate.get("fingerprint") != fingerprint:
+        if options.rebuild or candidate is None or candidate.get("fingerprint") != fingerprint:
             return False
         if candidate.get("base") != base:
             return False
         report.version, report.reused_candidate = str(candidate["version"]), True
         self._log(f"using {report.version}, built by the preview from the same sources")
-        if gate_questions is not None:
+        if options.gate_questions is not None:
             with _timed(report.stage_seconds, "gate"):
-                report.gate, report.comparison = self._gate(report.version, gate_questions, base)
-        if self._publish:
+                report.gate, report.comparison = self._gate(report.version, base, options)
+        if options.publish:
             self.store.publish(report.version)
             report.published = True
             self._collect_garbage()
@@ -432,8 +436,8 @@ class IngestPipeline:
         report: IngestReport,
         live: Manifest | None,
         paths: Sequence[Path],
-        gate_questions: Path | None,
         policy: dict[str, int],
+        options: RunOptions,
     ) -> None:
         entries, declines = parsed.entries, parsed.declines
         version = self.store.new_version_id()
@@ -455,11 +459,11 @@ class IngestPipeline:
             version, parsed, report, live
         )
         self.store.write_manifest(manifest)
-        if gate_questions is not None:
+        if options.gate_questions is not None:
             with _timed(stages, "gate"):
                 live_version = live.version if live else None
-                report.gate, report.comparison = self._gate(version, gate_questions, live_version)
-        if not self._publish:
+                report.gate, report.comparison = self._gate(version, live_version, options)
+        if not options.publish:
             return  # a candidate: built and gated, never live
         self.store.publish(version)
         report.published = True
@@ -728,14 +732,15 @@ class IngestPipeline:
         )
 
     def _gate(
-        self, version: str, questions_path: Path, live: str | None
+        self, version: str, live: str | None, options: RunOptions
     ) -> tuple[Metrics, Comparison | None]:
         """The gate questions against the candidate version, routed by language as the
         service routes them; each labelled language must pass on its own too, and no
         question the live version answers right may go wrong."""
         retriever = self._open(version)
         try:
-            queries = load_queries(questions_path, known_ids=None)
+            assert options.gate_questions is not None  # the callers gate only with one
+            queries = load_queries(options.gate_questions, known_ids=None)
         except ValueError as exc:
             raise IngestError(f"--gate: {exc}; nothing was published") from exc
         detector = build_detector(self.settings) if self.multilingual is not None else None
@@ -755,7 +760,7 @@ class IngestPipeline:
         # regressions refuse the publish unless accepted; when they are all that refused
         # it, the complete version is kept for the publish that accepts them
         blocking = comparison is not None and bool(comparison.regressions)
-        blocking = blocking and not self._accept_regressions
+        blocking = blocking and not options.accept_regressions
         if blocking and comparison is not None:
             failures.append(
                 f"{len(comparison.regressions)} gate question(s) the live version "
