@@ -4,7 +4,7 @@ their parts only through these."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 
@@ -21,55 +21,21 @@ from service.retrieval.retriever import Retriever
 from service.throttle.limits import ClientLimits
 
 
-def get_chat(request: Request) -> ChatService:
-    return request.app.state.chat  # type: ignore[no-any-return]
+def _part(name: str) -> Callable[[Request], Any]:
+    """The part the lifespan put on app.state under this name."""
 
+    def get(request: Request) -> Any:
+        return getattr(request.app.state, name)
 
-def get_store(request: Request) -> ChatStore:
-    return request.app.state.store  # type: ignore[no-any-return]
-
-
-def get_settings(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
-
-
-def get_orders_if_enabled(request: Request) -> OrderAssistant | None:
-    return request.app.state.orders  # type: ignore[no-any-return]
+    get.__name__ = f"get_{name}"  # how FastAPI and tracebacks name the dependency
+    return get
 
 
 def get_orders(request: Request) -> OrderAssistant:
-    assistant = get_orders_if_enabled(request)
+    assistant: OrderAssistant | None = request.app.state.orders
     if assistant is None:
         raise HTTPException(503, detail="order lookup is not enabled")
     return assistant
-
-
-def get_model(request: Request) -> ChatModel:
-    return request.app.state.model  # type: ignore[no-any-return]
-
-
-def get_retriever(request: Request) -> Callable[[], Retriever]:
-    return request.app.state.retriever  # type: ignore[no-any-return]
-
-
-def get_limits(request: Request) -> ClientLimits:
-    return request.app.state.limits  # type: ignore[no-any-return]
-
-
-def get_limiter(request: Request) -> GenerationLimiter:
-    return request.app.state.limiter  # type: ignore[no-any-return]
-
-
-def get_conversations(request: Request) -> Conversations:
-    return request.app.state.conversations  # type: ignore[no-any-return]
-
-
-def get_history(request: Request) -> HistoryWriter:
-    return request.app.state.history  # type: ignore[no-any-return]
-
-
-def get_metrics(request: Request) -> ServiceMetrics:
-    return request.app.state.metrics  # type: ignore[no-any-return]
 
 
 def get_client(request: Request) -> str:
@@ -77,17 +43,17 @@ def get_client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-ChatDep = Annotated[ChatService, Depends(get_chat)]
-StoreDep = Annotated[ChatStore, Depends(get_store)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+ChatDep = Annotated[ChatService, Depends(_part("chat"))]
+StoreDep = Annotated[ChatStore, Depends(_part("store"))]
+SettingsDep = Annotated[Settings, Depends(_part("settings"))]
 OrdersDep = Annotated[OrderAssistant, Depends(get_orders)]
-MaybeOrdersDep = Annotated[OrderAssistant | None, Depends(get_orders_if_enabled)]
-ModelDep = Annotated[ChatModel, Depends(get_model)]
-RetrieverDep = Annotated[Callable[[], Retriever], Depends(get_retriever)]
+MaybeOrdersDep = Annotated[OrderAssistant | None, Depends(_part("orders"))]
+ModelDep = Annotated[ChatModel, Depends(_part("model"))]
+RetrieverDep = Annotated[Callable[[], Retriever], Depends(_part("retriever"))]
 ClientDep = Annotated[str, Depends(get_client)]
-LimitsDep = Annotated[ClientLimits, Depends(get_limits)]
+LimitsDep = Annotated[ClientLimits, Depends(_part("limits"))]
 # the generation slots' queue (429 when full), the chat history and its writer
-LimiterDep = Annotated[GenerationLimiter, Depends(get_limiter)]
-ConversationsDep = Annotated[Conversations, Depends(get_conversations)]
-HistoryDep = Annotated[HistoryWriter, Depends(get_history)]
-MetricsDep = Annotated[ServiceMetrics, Depends(get_metrics)]
+LimiterDep = Annotated[GenerationLimiter, Depends(_part("limiter"))]
+ConversationsDep = Annotated[Conversations, Depends(_part("conversations"))]
+HistoryDep = Annotated[HistoryWriter, Depends(_part("history"))]
+MetricsDep = Annotated[ServiceMetrics, Depends(_part("metrics"))]
