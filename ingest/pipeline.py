@@ -415,14 +415,22 @@ class IngestPipeline:
             return False
         report.version, report.reused_candidate = str(candidate["version"]), True
         self._log(f"using {report.version}, built by the preview from the same sources")
+        self._gate_and_publish(report.version, base, report, options)
+        return True
+
+    def _gate_and_publish(
+        self, version: str, base: str | None, report: IngestReport, options: RunOptions
+    ) -> None:
+        """A complete version (just built, or the preview's candidate): gated against the
+        live one (base), then published unless this run only builds a candidate."""
         if options.gate_questions is not None:
             with _timed(report.stage_seconds, "gate"):
-                report.gate, report.comparison = self._gate(report.version, base, options)
-        if options.publish:
-            self.store.publish(report.version)
-            report.published = True
-            self._collect_garbage()
-        return True
+                report.gate, report.comparison = self._gate(version, base, options)
+        if not options.publish:
+            return  # a candidate: built and gated, never live
+        self.store.publish(version)
+        report.published = True
+        self._collect_garbage()
 
     def _collect_garbage(self) -> None:
         """Remove versions a killed or refused run left behind (we hold the lock)."""
@@ -459,15 +467,7 @@ class IngestPipeline:
             version, parsed, report, live
         )
         self.store.write_manifest(manifest)
-        if options.gate_questions is not None:
-            with _timed(stages, "gate"):
-                live_version = live.version if live else None
-                report.gate, report.comparison = self._gate(version, live_version, options)
-        if not options.publish:
-            return  # a candidate: built and gated, never live
-        self.store.publish(version)
-        report.published = True
-        self._collect_garbage()
+        self._gate_and_publish(version, live.version if live else None, report, options)
 
     def _index_vectors(
         self, version: str, records: list[IndexRecord], report: IngestReport, live: Manifest | None
