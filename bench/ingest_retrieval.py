@@ -22,7 +22,7 @@ from bench.report import machine_description, write_section  # noqa: E402
 from ingest.pipeline import IngestPipeline  # noqa: E402
 from service.config import Settings  # noqa: E402
 from service.retrieval.crosslingual import UseEmbedder  # noqa: E402
-from service.retrieval.embedder import make_embedder  # noqa: E402
+from service.retrieval.embedder import Embedder, make_embedder  # noqa: E402
 from service.retrieval.retriever import Retriever  # noqa: E402
 from service.retrieval.store import IndexStore  # noqa: E402
 from service.retrieval.vector_index import make_vector_backend  # noqa: E402
@@ -131,6 +131,20 @@ def percentile(xs: list[float], q: float) -> float:
     return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
 
 
+def quiet_pipeline(
+    settings: Settings, embedder: Embedder, multilingual: Embedder | None = None
+) -> IngestPipeline:
+    """An ingest pipeline on the settings' index folder that prints nothing."""
+    return IngestPipeline(
+        settings,
+        embedder,
+        make_vector_backend(settings.index, embedder),
+        IndexStore(settings.index.path),
+        log=lambda _: None,
+        multilingual=multilingual,
+    )
+
+
 def main() -> None:
     entries = make_entries(N_ENTRIES)
     with tempfile.TemporaryDirectory(prefix="faqbot-bench-") as tmp:
@@ -150,14 +164,7 @@ def main() -> None:
         model_load = time.perf_counter() - t0
 
         def pipeline() -> IngestPipeline:
-            return IngestPipeline(
-                settings,
-                embedder,
-                make_vector_backend(settings.index, embedder),
-                IndexStore(settings.index.path),
-                log=lambda _: None,
-                multilingual=encoder,
-            )
+            return quiet_pipeline(settings, embedder, encoder)
 
         t0 = time.perf_counter()
         report = pipeline().run([source])

@@ -20,13 +20,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.ingest_retrieval import make_entries  # noqa: E402
+from bench.ingest_retrieval import make_entries, quiet_pipeline  # noqa: E402
 from bench.report import machine_description, write_section  # noqa: E402
 from ingest.pipeline import IngestPipeline  # noqa: E402
 from service.config import Settings  # noqa: E402
 from service.retrieval.embedder import make_embedder  # noqa: E402
-from service.retrieval.store import IndexStore  # noqa: E402
-from service.retrieval.vector_index import make_vector_backend  # noqa: E402
 
 
 def main() -> None:
@@ -43,13 +41,7 @@ def main() -> None:
         embedder = make_embedder(settings.embedding)
 
         def pipeline() -> IngestPipeline:
-            return IngestPipeline(
-                settings,
-                embedder,
-                make_vector_backend(settings.index, embedder),
-                IndexStore(settings.index.path),
-                log=lambda _: None,
-            )
+            return quiet_pipeline(settings, embedder)
 
         def write(n: int) -> None:
             entries[0]["answer"] = f"Edited answer number {n}. " + str(entries[1]["answer"])
