@@ -14,7 +14,7 @@ import hashlib
 import threading
 import warnings
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -181,20 +181,15 @@ def cluster_gaps(
 def suggest_entries(
     clusters: Sequence[Cluster],
     retriever: Any,
-    embed: Callable[[list[str]], np.ndarray],
+    vectors: Mapping[str, np.ndarray],
     per_cluster: int = SUGGEST_QUESTIONS,
 ) -> None:
     """The entry to offer for each cluster: the one the live version ranks highest for
     the cluster's questions searched alone. What retrieval considered when they were
-    asked is no guide: a follow-up ("voucher" after the returns window) was searched
-    with the conversation's topic, so its first candidate was the previous topic's
-    entry; and it may have been an older version's."""
-    asked = [c.questions[:per_cluster] for c in clusters]
-    texts = list(dict.fromkeys(q for questions in asked for q in questions))
-    if not texts:
-        return
-    vectors = dict(zip(texts, embed(texts), strict=True))
-    for cluster, questions in zip(clusters, asked, strict=True):
+    asked is no guide: it was an older version's, whose entry may since have been
+    renamed or removed. vectors: each question's (question_vectors)."""
+    for cluster in clusters:
+        questions = cluster.questions[:per_cluster]
         totals: dict[str, float] = {}
         for q in questions:
             for hit in retriever.search_embedded(q, vectors[q], top_k=3).hits:

@@ -157,7 +157,9 @@ async def gap_inbox(
     clusters = await asyncio.to_thread(
         inbox.cluster_gaps, gaps, embed, settings.admin.cluster_distance
     )
-    await asyncio.to_thread(inbox.suggest_entries, clusters, retriever, embed)
+    # the vectors the answers kept, else the cache's: nothing is embedded twice
+    vectors = await asyncio.to_thread(inbox.question_vectors, gaps, embed)
+    await asyncio.to_thread(inbox.suggest_entries, clusters, retriever, vectors)
     return {"questions": len(gaps), "clusters": [c.as_dict() for c in clusters]}
 
 
