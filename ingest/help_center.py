@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -179,8 +180,9 @@ def _web_pages(pages: list[FetchedPage]) -> Iterator[ImportedEntry]:
     them, so pages once imported as files keep their ids; the whole path where two
     pages' last segments are the same."""
     stems = [_slug(PurePosixPath(urlsplit(p.url).path).stem) for p in pages]
+    shared = Counter(stems)
     for page, stem in zip(pages, stems, strict=True):
-        if stems.count(stem) > 1 or stem == "entry":
+        if shared[stem] > 1 or stem == "entry":
             stem = _slug(urlsplit(page.url).path.rsplit(".", 1)[0])
         yield _page_entry(stem, page.html)
 
