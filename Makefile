@@ -71,7 +71,7 @@ lint: install node_modules
 # ESLint and Prettier from the npm registry, pinned in package-lock.json; used at lint
 # time only (the service's ES modules are served as written, nothing is built).
 node_modules: package.json package-lock.json
-	@command -v npm >/dev/null || { echo "make lint needs Node.js 20.19+ and npm (apt-get install nodejs npm)"; exit 1; }
+	@command -v npm >/dev/null || { echo "make lint needs Node.js 18.18+ and npm (apt-get install nodejs npm)"; exit 1; }
 	npm ci --no-audit --no-fund --silent
 	@touch node_modules
 
