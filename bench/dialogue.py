@@ -35,6 +35,7 @@ def worker(rounds: int) -> None:
     from collections.abc import AsyncIterator
 
     from ingest.evaluate import temporary_index
+    from service.chat.history import HistoryWriter
     from service.chat.memory_store import MemoryChatStore
     from service.chat.service import ChatService
     from service.config import Settings
@@ -65,11 +66,14 @@ def worker(rounds: int) -> None:
     later: list[float] = []
 
     async def run(retriever: object) -> None:
+        store = MemoryChatStore()
+        history = HistoryWriter(store)
         service = ChatService(
             settings,
             lambda: retriever,
             NoModel(),
-            MemoryChatStore(),  # type: ignore[arg-type]
+            store,  # type: ignore[arg-type]
+            history=history,
             detector=build_detector(settings),
         )
         for _ in range(rounds):
@@ -80,7 +84,7 @@ def worker(rounds: int) -> None:
                     record = await service.answer(message, session)
                     (first if i == 0 else later).append((time.perf_counter() - t0) * 1000)
                     session = record["session_id"]
-                    await service.history_writer.settled(record["message_id"], 5.0)
+                    await history.settled(record["message_id"], 5.0)
 
     data = ROOT / "data" / "faq"
     with temporary_index(data, settings, build_embedder(settings), log=lambda _: None) as r:

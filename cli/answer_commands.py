@@ -52,16 +52,19 @@ async def _run(
     settings: Settings, retriever: Any, queries: list[tuple[str, str | None]], entries: Any
 ) -> Any:
     from service.chat.answer_eval import run_answers
+    from service.chat.history import HistoryWriter
     from service.chat.memory_store import MemoryChatStore
     from service.chat.service import ChatService
     from service.llm.factory import make_chat_model
 
     model = make_chat_model(settings.llm)
-    service = ChatService(settings, lambda: retriever, model, MemoryChatStore())
+    store = MemoryChatStore()
+    history = HistoryWriter(store)
+    service = ChatService(settings, lambda: retriever, model, store, history=history)
     try:
         return await run_answers(service, queries, entries)
     finally:
-        await service.history_writer.drain(1.0)
+        await history.drain(1.0)
         await model.close()
 
 

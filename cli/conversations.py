@@ -189,6 +189,7 @@ def replay(
 async def _replay(
     retriever: Retriever, conversations: Sequence[Conversation], settings: Settings
 ) -> ConversationReport:
+    from service.chat.history import HistoryWriter
     from service.chat.memory_store import MemoryChatStore
     from service.chat.service import ChatService
     from service.retrieval.components import build_detector
@@ -197,12 +198,15 @@ async def _replay(
     with tempfile.TemporaryDirectory(prefix="faqbot-conversations-") as tmp:
         orders, engine = _order_flow(settings, Path(tmp))
         try:
+            store = MemoryChatStore()
+            history = HistoryWriter(store)
             service = ChatService(
                 settings,
                 lambda: retriever,
                 _NoModel(),
-                MemoryChatStore(),
+                store,
                 orders=orders,
+                history=history,
                 detector=build_detector(settings),
             )
             for c in conversations:
@@ -210,7 +214,7 @@ async def _replay(
                 for i, step in enumerate(c.turns, start=1):
                     record = await service.answer(step.message, session)
                     session = record["session_id"]
-                    await service.history_writer.settled(record["message_id"], 5.0)
+                    await history.settled(record["message_id"], 5.0)
                     report.outcomes.append(
                         TurnOutcome(c.id, i, step.message, step.expect, _what_happened(record))
                     )

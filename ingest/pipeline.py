@@ -205,6 +205,29 @@ class RunOptions:
     accept_regressions: bool = False
 
 
+@dataclass(frozen=True)
+class _Run:
+    """One run's record, handed from stage to stage: the sources and what the run was
+    asked to do, the live version it builds on, and the report the stages fill in."""
+
+    paths: tuple[Path, ...]
+    options: RunOptions
+    parsed: ParseResult
+    policy: dict[str, int]
+    live: Manifest | None
+    report: IngestReport
+
+    @property
+    def base(self) -> str | None:
+        """The live version this run's version is gated against and built from."""
+        return self.live.version if self.live is not None else None
+
+    @property
+    def from_live(self) -> Manifest | None:
+        """The live version, when its vectors may be reused (no --rebuild)."""
+        return self.live if not self.report.plan.rebuild else None
+
+
 class IngestPipeline:
     def __init__(
         self,
@@ -292,7 +315,7 @@ class IngestPipeline:
             report = self._report(parsed, warnings, rebuild, live)
             report.plan.refresh = live is not None and _stale_details(live, parsed.entries, policy)
             if report.plan.has_changes:
-                self._build_or_reuse(parsed, report, live, paths, policy, options)
+                self._build_or_reuse(_Run(tuple(paths), options, parsed, policy, live, report))
         report.seconds = time.perf_counter() - started
         return report
 
@@ -356,23 +379,15 @@ class IngestPipeline:
             "that back live. Undo those edits in the files first, or publish on purpose."
         )
 
-    def _build_or_reuse(
-        self,
-        parsed: ParseResult,
-        report: IngestReport,
-        live: Manifest | None,
-        paths: Sequence[Path],
-        policy: dict[str, int],
-        options: RunOptions,
-    ) -> None:
+    def _build_or_reuse(self, run: _Run) -> None:
         """Publishes (or, without publish, keeps as the candidate) the version for these
         sources: the preview's candidate when it matches, else a new build."""
-        fingerprint = self._fingerprint(parsed, policy)
-        base = live.version if live else None
+        fingerprint = self._fingerprint(run.parsed, run.policy)
+        base, report = run.base, run.report
         try:
-            if self._reuse_candidate(report, base, fingerprint, options):
+            if self._reuse_candidate(run, fingerprint):
                 return
-            self._build_and_publish(parsed, report, live, paths, policy, options)
+            self._build_and_publish(run)
             if not report.published:
                 self.store.write_candidate(report.version or "", fingerprint, base)
         except RegressionsRefused:
@@ -399,33 +414,27 @@ class IngestPipeline:
         }
         return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
-    def _reuse_candidate(
-        self,
-        report: IngestReport,
-        base: str | None,
-        fingerprint: str,
-        options: RunOptions,
-    ) -> bool:
+    def _reuse_candidate(self, run: _Run, fingerprint: str) -> bool:
         """The version the preview built from these very sources, on this live version,
         is gated and published (or replayed again) instead of being built a second time."""
         candidate = self.store.candidate()
-        if options.rebuild or candidate is None or candidate.get("fingerprint") != fingerprint:
+        if run.options.rebuild or candidate is None:
             return False
-        if candidate.get("base") != base:
+        if candidate.get("fingerprint") != fingerprint or candidate.get("base") != run.base:
             return False
+        report = run.report
         report.version, report.reused_candidate = str(candidate["version"]), True
         self._log(f"using {report.version}, built by the preview from the same sources")
-        self._gate_and_publish(report.version, base, report, options)
+        self._gate_and_publish(run, report.version)
         return True
 
-    def _gate_and_publish(
-        self, version: str, base: str | None, report: IngestReport, options: RunOptions
-    ) -> None:
+    def _gate_and_publish(self, run: _Run, version: str) -> None:
         """A complete version (just built, or the preview's candidate): gated against the
-        live one (base), then published unless this run only builds a candidate."""
+        live one, then published unless this run only builds a candidate."""
+        report, options = run.report, run.options
         if options.gate_questions is not None:
             with _timed(report.stage_seconds, "gate"):
-                report.gate, report.comparison = self._gate(version, base, options)
+                report.gate, report.comparison = self._gate(version, run.base, options)
         if not options.publish:
             return  # a candidate: built and gated, never live
         self.store.publish(version)
@@ -438,53 +447,40 @@ class IngestPipeline:
             self.backend.drop(version)
             self.store.remove_version_files(version)
 
-    def _build_and_publish(
-        self,
-        parsed: ParseResult,
-        report: IngestReport,
-        live: Manifest | None,
-        paths: Sequence[Path],
-        policy: dict[str, int],
-        options: RunOptions,
-    ) -> None:
-        entries, declines = parsed.entries, parsed.declines
+    def _build_and_publish(self, run: _Run) -> None:
+        """The stages of a new version: vectors, the lexical index, the classifier and its
+        calibration, the translations; then its manifest, the gate and the publish."""
+        entries, report = run.parsed.entries, run.report
         version = self.store.new_version_id()
         report.version = version
         self._log(f"building index version {version}: {report.plan.summary()}")
-        stages = report.stage_seconds
         records = [r for entry in entries for r in entry_records(entry)]
-        vectors = self._index_vectors(version, records, report, live)
+        vectors = self._index_vectors(run, version, records)
         report.advice += similar_questions(entries, vectors, *_owners(records))
-        self._lexical(version, entries, stages)
-        calibration = self._classifier(version, records, vectors, declines, live, report)
+        self._lexical(run, version)
+        calibration = self._classifier(run, version, records, vectors)
         # The manifest is written last: a version without one is unfinished and is
         # removed by the next run.
-        manifest = self._manifest(version, entries, records, vectors, paths)
-        manifest.policy = policy
+        manifest = self._manifest(run, version, records, vectors)
         manifest.calibration = calibration.to_dict()
-        manifest.declines_hash = declines_hash(declines)
-        manifest.translations, manifest.languages_hash = self._languages(
-            version, parsed, report, live
-        )
+        manifest.translations, manifest.languages_hash = self._languages(run, version)
         self.store.write_manifest(manifest)
-        self._gate_and_publish(version, live.version if live else None, report, options)
+        self._gate_and_publish(run, version)
 
-    def _index_vectors(
-        self, version: str, records: list[IndexRecord], report: IngestReport, live: Manifest | None
-    ) -> np.ndarray:
+    def _index_vectors(self, run: _Run, version: str, records: list[IndexRecord]) -> np.ndarray:
         """The version's vector collection, and the records' vectors. The collection is
         made first so that even a run killed while embedding leaves a visible,
         unpublished version for the next run's garbage collection. An update starts
         from a copy of the live vectors and changes only the edited entries' records."""
-        stages = report.stage_seconds
-        forked = live is not None and not report.plan.rebuild and bool(report.plan.unchanged)
+        stages, live = run.report.stage_seconds, run.from_live
+        forked = live is not None and bool(run.report.plan.unchanged)
         with _timed(stages, "vector store"):
             index = (
                 self.backend.fork(live.version, version)
                 if forked and live is not None
                 else self.backend.create(version)
             )
-        vectors, reused = self._vectors(records, report, live)
+        vectors, reused = self._vectors(run, records)
         with _timed(stages, "vector store"):
             if forked:
                 index.delete(sorted(reused.stale))
@@ -511,11 +507,10 @@ class IngestPipeline:
             self.settings.languages.classifier_weight,
         )
 
-    def _languages(
-        self, version: str, parsed: ParseResult, report: IngestReport, live: Manifest | None
-    ) -> tuple[dict[str, dict[str, EntryInfo]], str]:
+    def _languages(self, run: _Run, version: str) -> tuple[dict[str, dict[str, EntryInfo]], str]:
         """The translations for the manifest; and, with a multilingual encoder, the
         cross-lingual index, calibrated, in the version's folder."""
+        parsed, report, live = run.parsed, run.report, run.from_live
         translations = {
             lang: {e.id: _entry_info(e) for e in entries}
             for lang, entries in parsed.translations.items()
@@ -536,7 +531,7 @@ class IngestPipeline:
                 crosslingual.load_vectors(
                     self.store.version_dir(live.version) / CROSSLINGUAL_VECTORS, model
                 )
-                if live is not None and not report.plan.rebuild
+                if live is not None
                 else {}
             )
             index, vectors = crosslingual.build(
@@ -555,11 +550,10 @@ class IngestPipeline:
         self._log(index.describe())
         return translations, self._languages_hash(parsed)
 
-    def _vectors(
-        self, records: list[IndexRecord], report: IngestReport, live: Manifest | None
-    ) -> tuple[np.ndarray, _Reuse]:
+    def _vectors(self, run: _Run, records: list[IndexRecord]) -> tuple[np.ndarray, _Reuse]:
         """One vector per record, in order: unchanged entries' vectors are copied from the
         live version, only new and changed ones are embedded."""
+        report, live = run.report, run.live
         plan = report.plan
         reuse_ids = set() if plan.rebuild else set(plan.unchanged)
         reused: dict[str, np.ndarray] = {}
@@ -582,25 +576,22 @@ class IngestPipeline:
         kept = set(reused) & {r.id for r in records}
         return vectors, _Reuse(kept=kept, stale=stale | (set(reused) - kept))
 
-    def _lexical(self, version: str, entries: list[FaqEntry], stages: dict[str, float]) -> None:
-        with _timed(stages, "lexical"):
+    def _lexical(self, run: _Run, version: str) -> None:
+        entries = run.parsed.entries
+        with _timed(run.report.stage_seconds, "lexical"):
             LexicalIndex.build(
                 [e.id for e in entries],
                 [" ".join([e.question, *e.questions, e.answer]) for e in entries],
             ).save(self.store.version_dir(version) / LEXICAL_DIR)
 
     def _decline_vectors(
-        self,
-        version: str,
-        declines: list[str],
-        live: Manifest | None,
-        report: IngestReport,
-        dim: int,
+        self, run: _Run, version: str, declines: list[str], dim: int
     ) -> np.ndarray:
         """The decline examples' vectors, kept beside the version; unchanged examples are
         copied from the live version."""
         known: dict[str, np.ndarray] = {}
-        if live is not None and not report.plan.rebuild:
+        report, live = run.report, run.from_live
+        if live is not None:
             known = _load_declines(self.store.version_dir(live.version) / DECLINES_FILE)
         todo = [d for d in declines if d not in known]
         if todo:
@@ -618,38 +609,26 @@ class IngestPipeline:
         return vectors
 
     def _all_declines(
-        self,
-        version: str,
-        declines: list[str],
-        records: list[IndexRecord],
-        vectors: np.ndarray,
-        live: Manifest | None,
-        report: IngestReport,
+        self, run: _Run, version: str, records: list[IndexRecord], vectors: np.ndarray
     ) -> tuple[np.ndarray, int]:
         """The shop's decline examples' vectors, then those of faqbot's generic questions
         that are not close to this FAQ (generic.py), and how many of those there are."""
+        declines = run.parsed.declines
         known = set(declines)
         extra = [q for q in generic_questions("en") if q not in known]
-        both = self._decline_vectors(version, [*declines, *extra], live, report, vectors.shape[1])
+        both = self._decline_vectors(run, version, [*declines, *extra], vectors.shape[1])
         keep = outside_faq(both[len(declines) :], vectors, *_owners(records))
         return np.vstack([both[: len(declines)], both[len(declines) :][keep]]), int(keep.sum())
 
     def _classifier(
-        self,
-        version: str,
-        records: list[IndexRecord],
-        vectors: np.ndarray,
-        shop_declines: list[str],
-        live: Manifest | None,
-        report: IngestReport,
+        self, run: _Run, version: str, records: list[IndexRecord], vectors: np.ndarray
     ) -> Calibration:
         """Fit the classifier (the decline examples as one more class) and calibrate the
         thresholds by cross-validation, or, for a small edit, keep the live calibration and
         start from the live weights. Above ``classifier_max_entries`` the neighbour
         classifier replaces the linear fit, which would take minutes there."""
-        declines, generic = self._all_declines(
-            version, shop_declines, records, vectors, live, report
-        )
+        declines, generic = self._all_declines(run, version, records, vectors)
+        report, live = run.report, run.live
         entry_ids = [r.entry_id for r in records]
         entries = list(dict.fromkeys(entry_ids))
         linear = len(entries) <= self.settings.retrieval.classifier_max_entries
@@ -691,13 +670,9 @@ class IngestPipeline:
             return None  # unreadable: calibrate from scratch
 
     def _manifest(
-        self,
-        version: str,
-        entries: list[FaqEntry],
-        records: list[IndexRecord],
-        vectors: np.ndarray,
-        paths: Sequence[Path],
+        self, run: _Run, version: str, records: list[IndexRecord], vectors: np.ndarray
     ) -> Manifest:
+        entries = run.parsed.entries
         return Manifest(
             version=version,
             created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -706,7 +681,9 @@ class IngestPipeline:
             schema_version=SCHEMA_VERSION,
             records=len(records),
             entries={e.id: _entry_info(e) for e in entries},
-            sources=[str(p) for p in paths],
+            sources=[str(p) for p in run.paths],
+            policy=run.policy,
+            declines_hash=declines_hash(run.parsed.declines),
         )
 
     def _embed(self, texts: list[str]) -> np.ndarray:

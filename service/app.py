@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from service.admin.deps import open_console
+from service.admin.deps import Console, open_console
 from service.admin.publishing import IngestRunner, NoIngestRunner
 from service.admin.routes import mount_admin
 from service.api import chat, compat, content, feedback, health, observability
@@ -22,11 +22,16 @@ from service.api.errors import register_error_handlers
 from service.api.middleware import BodyLimit, ClientAddress, LimitDoor
 from service.api.observability import RequestTelemetry
 from service.chat.cache import AnswerStore
+from service.chat.conversations import Conversations
+from service.chat.generation import generation_limiter
 from service.chat.history import HistoryWriter
+from service.chat.limits import GenerationLimiter
+from service.chat.modes import resolved_chat_settings
 from service.chat.service import ChatService
 from service.chat.shared_cache import RedisAnswerCache
 from service.chat.sql_store import SqlChatStore
 from service.chat.store import ChatStore
+from service.chat.turn_language import TurnLanguage
 from service.config import Settings
 from service.db.engine import engine_for
 from service.db.guard import NO_SCHEMA, DatabaseGuard, guard_for
@@ -171,27 +176,24 @@ def _lifespan(
         if orders is None and settings.orders.enabled:
             orders = _order_assistant(settings, parts)
         history = HistoryWriter(store)
-        app.state.handoff = _handoff_desk(settings, parts)
-        app.state.limits = _client_limits(settings, parts, app.state.metrics)
-        app.state.console = console = (
-            open_console(settings, given.ingest_runner) if settings.admin.enabled else None
-        )
+        console = _side_parts(app, settings, given, parts)
         app.state.settings, app.state.retriever, app.state.model = settings, retriever, model
         app.state.store, app.state.orders = store, orders
         metrics: ServiceMetrics = app.state.metrics
+        limiter, detector = _route_parts(app, settings, model, store, history)
         app.state.chat = ChatService(
             settings,
             retriever,
             model,
             store,
+            limiter=limiter,
             cache=_answer_cache(settings),
             orders=orders,
             history=history,
             observer=metrics,
-            detector=_detector(settings),
+            detector=detector,
         )
-        _route_parts(app, app.state.chat, history)
-        _watch(metrics.live, settings, app.state.chat, retriever, parts)
+        _watch(metrics.live, settings, limiter, retriever, parts)
         if live is not None:
             metrics.live.index_health = lambda: live.health
         try:
@@ -207,11 +209,30 @@ def _lifespan(
     return lifespan
 
 
-def _route_parts(app: FastAPI, chat: ChatService, history: HistoryWriter) -> None:
-    """What routes use besides the turn itself (api/deps.py), so that none reads it
-    from the chat service: the generation queue, the history and its writer."""
-    app.state.limiter, app.state.history = chat.limiter, history
-    app.state.conversations = chat.conversations
+def _side_parts(app: FastAPI, settings: Settings, given: _Given, parts: _Parts) -> Console | None:
+    """The handoff desk, the clients' limits and the console (None when it is off)."""
+    app.state.handoff = _handoff_desk(settings, parts)
+    app.state.limits = _client_limits(settings, parts, app.state.metrics)
+    console = open_console(settings, given.ingest_runner) if settings.admin.enabled else None
+    app.state.console = console
+    return console
+
+
+def _route_parts(
+    app: FastAPI, settings: Settings, model: ChatModel, store: ChatStore, history: HistoryWriter
+) -> tuple[GenerationLimiter, LanguageDetector | None]:
+    """What routes use besides the turn itself (api/deps.py), the same parts the chat
+    service is given: the generation queue, the history and its writer, the language
+    choice and the chat settings in force."""
+    app.state.limiter = limiter = generation_limiter(model, settings.llm)
+    app.state.history = history
+    app.state.conversations = Conversations(
+        store, history, timeout_s=settings.db.timeout_s, history_turns=settings.chat.history_turns
+    )
+    detector = _detector(settings)
+    app.state.language = TurnLanguage(detector)
+    app.state.chat_settings = resolved_chat_settings(settings)
+    return limiter, detector
 
 
 def _retrievers(
@@ -228,7 +249,7 @@ def _retrievers(
 def _watch(
     live: LiveParts,
     settings: Settings,
-    chat: ChatService,
+    limiter: GenerationLimiter,
     retriever: Callable[[], Retriever],
     parts: _Parts,
 ) -> None:
@@ -238,7 +259,7 @@ def _watch(
         r = retriever()
         return r.version, len(r)
 
-    live.queue_depth = lambda: chat.limiter.waiting
+    live.queue_depth = lambda: limiter.waiting
     live.breakers = {g.name: _state_of(g) for g in parts.guards}
     live.index = index
     live.ingest_runs = IndexStore(settings.index.path).ingest_runs

@@ -74,38 +74,46 @@ class _LiveCollector(Collector):
             breaker.add_metric([name], 0.0 if _safe(state, "open") == "closed" else 1.0)
         yield breaker
         if p.index is not None:
-            version, entries = _safe(p.index, ("none", 0))
-            info = GaugeMetricFamily(
-                "faqbot_index_info", "The live index version (value 1).", labels=["version"]
-            )
-            info.add_metric([version], 1.0)
-            yield info
-            count = GaugeMetricFamily("faqbot_index_entries", "Entries in the live index.")
-            count.add_metric([], float(entries))
-            yield count
+            yield from _index_metrics(_safe(p.index, ("none", 0)))
         if p.index_health is not None:
-            health = _safe(p.index_health, None)
-            yield _gauge(
-                "faqbot_index_degraded",
-                "1 while the published index version does not load and an earlier one (or "
-                "none) is served; /readyz says what to do.",
-                0.0 if health is None or health.problem is None else 1.0,
-            )
-            yield _gauge(
-                "faqbot_index_ready",
-                "1 while an index version answers; 0: none yet (first boot before ingest) "
-                "or none loads, and every chat gets 503.",
-                0.0 if health is None or health.serving is None else 1.0,
-            )
-            failures = CounterMetricFamily(
-                "faqbot_index_load_failures",
-                "Failed loads of the published index version since the start (it is tried "
-                "again every 30 s and whenever the pointer moves; none was served).",
-            )
-            failures.add_metric([], float(health.failures if health is not None else 0))
-            yield failures
+            yield from _health_metrics(_safe(p.index_health, None))
         if p.ingest_runs is not None:
             yield from _ingest_metrics(_safe(p.ingest_runs, []))
+
+
+def _index_metrics(index: tuple[str, int]) -> Iterator[Metric]:
+    version, entries = index
+    info = GaugeMetricFamily(
+        "faqbot_index_info", "The live index version (value 1).", labels=["version"]
+    )
+    info.add_metric([version], 1.0)
+    yield info
+    count = GaugeMetricFamily("faqbot_index_entries", "Entries in the live index.")
+    count.add_metric([], float(entries))
+    yield count
+
+
+def _health_metrics(health: IndexHealth | None) -> Iterator[Metric]:
+    """The live index's health (service/retrieval/live.py), None when unknown."""
+    yield _gauge(
+        "faqbot_index_degraded",
+        "1 while the published index version does not load and an earlier one (or "
+        "none) is served; /readyz says what to do.",
+        0.0 if health is None or health.problem is None else 1.0,
+    )
+    yield _gauge(
+        "faqbot_index_ready",
+        "1 while an index version answers; 0: none yet (first boot before ingest) "
+        "or none loads, and every chat gets 503.",
+        0.0 if health is None or health.serving is None else 1.0,
+    )
+    failures = CounterMetricFamily(
+        "faqbot_index_load_failures",
+        "Failed loads of the published index version since the start (it is tried "
+        "again every 30 s and whenever the pointer moves; none was served).",
+    )
+    failures.add_metric([], float(health.failures if health is not None else 0))
+    yield failures
 
 
 def _ingest_metrics(runs: Sequence[dict[str, Any]]) -> Iterator[Metric]:

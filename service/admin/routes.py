@@ -29,7 +29,14 @@ from service.admin import analytics, conversations, exports, faq_files, inbox, t
 from service.admin.accounts import AdminUser, LoginsBusy, PasswordChecks, Role
 from service.admin.deps import Console, ConsoleDep
 from service.admin.publishing import ingest_args, run_json
-from service.api.deps import ChatDep, ClientDep, LimitsDep, RetrieverDep, SettingsDep
+from service.api.deps import (
+    ChatSettingsDep,
+    ClientDep,
+    LanguageDep,
+    LimitsDep,
+    RetrieverDep,
+    SettingsDep,
+)
 from service.api.text import OneLineText, ReadableText, one_line
 from service.chat.trace import build_trace
 from service.config import Settings
@@ -373,11 +380,12 @@ class AskBody(BaseModel):
 
 
 @router.post("/api/ask")
-async def ask(body: AskBody, caller: Editor, live: RetrieverDep, chat: ChatDep) -> dict[str, Any]:
+async def ask(
+    body: AskBody, caller: Editor, live: RetrieverDep, language: LanguageDep
+) -> dict[str, Any]:
     """The trace of a typed question, as `faqbot ask` shows it (retrieval only)."""
-    service = chat
     retriever = await asyncio.to_thread(live)
-    detected = service.language(body.question, [], None)
+    detected = language.of(body.question, [], None)
     lang = detected if detected in retriever.languages else "en"
     result = await asyncio.to_thread(retriever.search, body.question, None, lang)
     return {"question": body.question, "trace": build_trace(result, None, detected)}
@@ -402,7 +410,8 @@ async def simulate_thresholds(
     console: ConsoleDep,
     settings: SettingsDep,
     live: RetrieverDep,
-    chat: ChatDep,
+    chat: ChatSettingsDep,
+    language: LanguageDep,
 ) -> dict[str, Any]:
     """How answers to the inbox period's questions would change, and the gate's figures."""
     since = datetime.now(UTC) - timedelta(days=settings.admin.inbox_days)
@@ -414,11 +423,11 @@ async def simulate_thresholds(
     return await asyncio.to_thread(
         thresholds.simulate,
         retriever,
-        chat.chat_settings,
+        chat,
         questions,
         gate,
         thresholds.Thresholds(**body.model_dump()),
-        chat.detector,
+        language.detector,
     )
 
 

@@ -13,7 +13,8 @@ from service.chat.history import HistoryWriter
 from service.chat.limits import GenerationLimiter
 from service.chat.service import ChatService
 from service.chat.store import ChatStore
-from service.config import Settings
+from service.chat.turn_language import TurnLanguage
+from service.config import ChatSettings, Settings
 from service.llm.base import ChatModel
 from service.metrics import ServiceMetrics
 from service.orders.assistant import OrderAssistant
@@ -57,3 +58,6 @@ LimiterDep = Annotated[GenerationLimiter, Depends(_part("limiter"))]
 ConversationsDep = Annotated[Conversations, Depends(_part("conversations"))]
 HistoryDep = Annotated[HistoryWriter, Depends(_part("history"))]
 MetricsDep = Annotated[ServiceMetrics, Depends(_part("metrics"))]
+LanguageDep = Annotated[TurnLanguage, Depends(_part("language"))]
+# The chat settings in force (answer_mode "auto" resolved).
+ChatSettingsDep = Annotated[ChatSettings, Depends(_part("chat_settings"))]

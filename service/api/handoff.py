@@ -14,6 +14,7 @@ from service.api.text import OneLineText, ReadableText, one_line
 from service.chat.store import ChatStoreError, StoredMessage
 from service.db.guard import DatabaseUnavailable
 from service.handoff import HandoffDesk, HandoffRequest
+from service.texts import phrase
 
 router = APIRouter(prefix="/v1", tags=["handoff"])
 EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,253}\.[A-Za-z]{2,24}")
@@ -25,6 +26,7 @@ class HandoffBody(BaseModel):
     email: str = Field(max_length=254)
     message: ReadableText = Field(min_length=1, max_length=4000)
     session_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    lang: str | None = Field(default=None, pattern=r"^[a-z]{2}$")  # the page's language
 
     @field_validator("email")
     @classmethod
@@ -79,15 +81,12 @@ async def handoff(
     try:
         done = await _desk(request).submit(ticket)
     except DatabaseUnavailable:
-        raise HTTPException(
-            503, detail="We could not take your request just now; please try again in a minute."
-        ) from None
-    already = "We have your request already. " if done.repeated else ""
+        raise HTTPException(503, detail=phrase("handoff_unavailable", "en")) from None
+    key = "handoff_repeated" if done.repeated else "handoff_received"
     return HandoffReceipt(
         status="received",
         reference=done.reference,
         mailed=done.mailed,
         repeated=done.repeated,
-        message=f"Thanks, {body.name}. {already}A person from our team will reply to "
-        f"{body.email}, usually within one working day.",
+        message=phrase(key, body.lang or "en", name=body.name, email=body.email) or "",
     )

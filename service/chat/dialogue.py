@@ -230,6 +230,17 @@ def choose_reading(
         if alone.abstain or combined.confidence >= alone.confidence + FOLLOW_UP_GAIN:
             return combined, True
         return alone, False
+    return _after_the_entry_given(alone, combined, answered, gone, onward)
+
+
+def _after_the_entry_given(
+    alone: SearchResult,
+    combined: SearchResult,
+    answered: str | None,
+    gone: frozenset[str],
+    onward: Callable[[frozenset[str]], SearchResult],
+) -> tuple[SearchResult, bool]:
+    """choose_reading when the combined reading retrieves the entry just given."""
     if answered is not None and _top_id(alone) == answered:
         return (alone, False) if not alone.abstain else (combined, True)
     other = onward(gone)

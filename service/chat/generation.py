@@ -14,6 +14,13 @@ from service.config import LLMSettings
 from service.llm.base import ChatModel, GenerationOptions
 
 
+def generation_limiter(model: ChatModel, settings: LLMSettings) -> GenerationLimiter:
+    """Admits no more generations than the model can run at once: the in-process model
+    runs one, and a second admitted one would only wait out its own timeout."""
+    model_limit = model.max_concurrency or settings.max_concurrent
+    return GenerationLimiter(min(settings.max_concurrent, model_limit), settings.max_queue)
+
+
 class ModelRunner:
     def __init__(
         self, model: ChatModel, settings: LLMSettings, limiter: GenerationLimiter | None = None
@@ -23,12 +30,7 @@ class ModelRunner:
         self._options = GenerationOptions(
             settings.max_tokens, settings.temperature, settings.repeat_penalty
         )
-        # Admit no more generations than the model can run at once: the in-process model
-        # runs one, and a second admitted one would only wait out its own timeout.
-        model_limit = model.max_concurrency or settings.max_concurrent
-        self.limiter = limiter or GenerationLimiter(
-            min(settings.max_concurrent, model_limit), settings.max_queue
-        )
+        self.limiter = limiter or generation_limiter(model, settings)
 
     async def stream(self, prompt: BuiltPrompt, timings: Timings) -> AsyncIterator[str]:
         """The model's text pieces. Raises TimeoutError past a deadline, Overloaded

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from service.config import ChatSettings, LLMSettings
+from service.config import ChatSettings, LLMSettings, Settings
 from service.retrieval.retriever import SearchResult
 
 PlannedMode = Literal["abstained", "canonical", "extractive", "generated"]
@@ -21,6 +21,12 @@ def resolve_answer_mode(chat: ChatSettings, llm: LLMSettings) -> AnswerMode:
     if chat.answer_mode != "auto":
         return chat.answer_mode
     return "canonical_first" if llm.provider == "llamacpp" else "hybrid"
+
+
+def resolved_chat_settings(settings: Settings) -> ChatSettings:
+    """The chat settings in force: answer_mode "auto" decided once, by the model."""
+    mode = resolve_answer_mode(settings.chat, settings.llm)
+    return settings.chat.model_copy(update={"answer_mode": mode})
 
 
 def choose_mode_in(result: SearchResult, settings: ChatSettings, llm: LLMSettings) -> PlannedMode:

@@ -6,22 +6,50 @@ whenever the model fails or its answer is refused)."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 from service.chat.generation import ModelRunner
 from service.chat.grounding import refusal_reason
-from service.chat.phrases import phrase
 from service.chat.prompt import PromptBuilder, strip_fences
-from service.chat.turn import Timings
+from service.chat.turn import Answer, Timings, TurnOutcome
 from service.config import Settings
 from service.llm.base import ModelError
-from service.orders.assistant import OrderReply, facts_block
+from service.orders.assistant import OrderAssistant, OrderReply, facts_block
 from service.orders.returns_window import returns_window
 from service.orders.wording import describe_order, describe_topic
 from service.retrieval.retriever import Retriever
+from service.texts import phrase
 
 log = logging.getLogger("faqbot.chat")
+
+
+class OrderTurn:
+    """A message the order flow takes (a number, a verification, an order question in a
+    verified session), answered in the customer's language."""
+
+    def __init__(
+        self,
+        assistant: OrderAssistant,
+        words: OrderWords,
+        observe: Callable[[float], None] | None = None,
+    ) -> None:
+        self._assistant = assistant
+        self._words = words
+        self._observe = observe  # seconds per lookup, for the service's metrics
+
+    async def run(
+        self, session: str, message: str, client: str, lang: str, timings: Timings
+    ) -> TurnOutcome | None:
+        """The turn's outcome, or None when the message is not the order flow's."""
+        t0 = time.perf_counter()
+        reply = await self._assistant.handle_message(session, message, client)
+        if reply is None:
+            return None
+        if self._observe is not None:
+            self._observe(time.perf_counter() - t0)
+        return await self._words.outcome(message, reply, lang, timings)
 
 
 class OrderWords:
@@ -38,6 +66,12 @@ class OrderWords:
         self._retriever = retriever
         self._runner = runner
         self._prompts = prompts
+
+    async def outcome(
+        self, message: str, reply: OrderReply, lang: str, timings: Timings
+    ) -> TurnOutcome:
+        text = await self.text(message, reply, lang, timings)
+        return TurnOutcome(Answer(text, "order"), lang)
 
     async def text(self, message: str, reply: OrderReply, lang: str, timings: Timings) -> str:
         """What the customer reads for this order reply."""
@@ -57,8 +91,6 @@ class OrderWords:
 
     def _fixed_reply(self, reply: OrderReply, lang: str) -> str:
         """The order flow's fixed replies in the customer's language."""
-        if lang == "en":
-            return reply.text
         key: str = reply.outcome
         if key == "ask_contact" and not self._settings.orders.allow_postal_code:
             key = "ask_email"

@@ -7,6 +7,9 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from service.chat.prompt import BuiltPrompt, Turn
+from service.retrieval.retriever import SearchResult
+
 Mode = Literal[
     "generated", "canonical", "extractive", "abstained", "fallback", "order", "smalltalk", "handoff"
 ]
@@ -75,6 +78,47 @@ class Answer:
     mode: Mode
     sources: tuple[SourceRef, ...] = ()
     fallback_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class TurnOutcome:
+    """What one turn decided: the answer and everything saved and shown with it.
+
+    cache_key is set when the answer may be kept for the next customer who asks the
+    same first question (service.chat.cache)."""
+
+    answer: Answer
+    lang: str = "en"  # the customer's language this turn
+    suggestions: tuple[Suggestion, ...] = ()
+    retrieved: tuple[Retrieved, ...] = ()
+    version: str | None = None  # the index version that answered
+    cached: bool = False
+    action: Action | None = None  # a form the page offers with the answer
+    result: SearchResult | None = None  # for the trace (why this answer)
+    prompt: BuiltPrompt | None = None
+    cache_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An FAQ question retrieval could answer, for the model to word."""
+
+    message: str
+    result: SearchResult
+    turns: tuple[Turn, ...]
+    lang: str
+    retrieved: tuple[Retrieved, ...]
+    version: str
+    cache_key: str | None
+
+
+@dataclass(frozen=True)
+class Partial:
+    """Text the customer may see before the turn is decided: a checked sentence, with
+    the sources cited so far."""
+
+    text: str
+    sources: tuple[SourceRef, ...]
 
 
 @dataclass(frozen=True)

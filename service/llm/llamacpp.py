@@ -12,7 +12,7 @@ import asyncio
 import importlib.util
 import os
 import threading
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -123,29 +123,12 @@ class LlamaCppChatModel:
             except RuntimeError:  # the loop is gone (caller stopped listening); drop it
                 cancelled.set()
 
-        def work() -> None:
-            try:
-                llm = self._load()
-                with self._run_lock:
-                    chunks = llm.create_chat_completion(
-                        messages=payload,
-                        max_tokens=options.max_tokens,
-                        temperature=options.temperature,
-                        repeat_penalty=options.repeat_penalty,
-                        stop=list(options.stop),
-                        stream=True,
-                    )
-                    for chunk in chunks:
-                        if cancelled.is_set():
-                            break  # the client went away or a timeout fired
-                        delta = chunk["choices"][0].get("delta", {}).get("content")
-                        if delta:
-                            post(delta)
-                post(_DONE)
-            except Exception as exc:  # surfaces in the awaiting coroutine
-                post(exc)
-
-        thread = threading.Thread(target=work, name="llamacpp-generate", daemon=True)
+        thread = threading.Thread(
+            target=self._generate,
+            args=(payload, options, post, cancelled),
+            name="llamacpp-generate",
+            daemon=True,
+        )
         thread.start()
         try:
             while True:
@@ -159,6 +142,36 @@ class LlamaCppChatModel:
                 yield str(item)
         finally:
             cancelled.set()
+
+    def _generate(
+        self,
+        payload: list[dict[str, str]],
+        options: GenerationOptions,
+        post: Callable[[object], None],
+        cancelled: threading.Event,
+    ) -> None:
+        """Runs in its own thread: each piece of text, then _DONE or the exception, is
+        posted to the awaiting coroutine; stops early once cancelled."""
+        try:
+            llm = self._load()
+            with self._run_lock:
+                chunks = llm.create_chat_completion(
+                    messages=payload,
+                    max_tokens=options.max_tokens,
+                    temperature=options.temperature,
+                    repeat_penalty=options.repeat_penalty,
+                    stop=list(options.stop),
+                    stream=True,
+                )
+                for chunk in chunks:
+                    if cancelled.is_set():
+                        break  # the client went away or a timeout fired
+                    delta = chunk["choices"][0].get("delta", {}).get("content")
+                    if delta:
+                        post(delta)
+            post(_DONE)
+        except Exception as exc:  # surfaces in the awaiting coroutine
+            post(exc)
 
     async def prime(self, messages: Sequence[ChatMessage]) -> None:
         await read_prompt_once(self, messages)

@@ -24,6 +24,7 @@ from service.orders.extract import (
 )
 from service.orders.repository import AccessState, OrderFacts, OrderRepository
 from service.orders.wording import return_eligibility
+from service.texts import phrase
 
 log = logging.getLogger("faqbot.orders")
 T = TypeVar("T")
@@ -32,31 +33,11 @@ Outcome = Literal[
     "facts", "ask_contact", "not_verified", "locked", "order_locked", "rate_limited", "unavailable"
 ]
 
-ASK_CONTACT = (
-    "I can look that up. To protect your privacy, please also tell me the email address "
-    "(or the postal code) the order was placed with."
-)
-ASK_EMAIL = (
-    "I can look that up. To protect your privacy, please also tell me the email address "
-    "the order was placed with."
-)
-NOT_VERIFIED = (
-    "I couldn't verify these details. Please check the order number and the email address "
-    "or postal code you ordered with."
-)
-LOCKED = (
-    "For your security, order lookup is paused for this conversation after several "
-    "unsuccessful attempts. Please try again later or contact our team."
-)
-ORDER_LOCKED = (
-    "For your security, lookups of this order are paused for a while after several "
-    "unsuccessful attempts. Please contact {contact}; a person will help you with it."
-)
-RATE_LIMITED = "Too many lookup attempts. Please wait a few minutes and try again."
-UNAVAILABLE = (
-    "Order lookup is temporarily unavailable. Please try again in a few minutes; "
-    "questions about our policies I can still answer."
-)
+
+def _english(key: str, contact: str = "") -> str:
+    """The order flow's own reply in English (the API's error detail too); the chat
+    words it in the customer's language from the same catalogue (service/texts.py)."""
+    return phrase(key, "en", contact=contact) or key
 
 
 @dataclass(frozen=True)
@@ -88,7 +69,7 @@ class OrderAssistant:
             repository.engine, self._window_s(settings.failure_window_minutes)
         )
         self._guard = guard or guard_for("orders", DatabaseSettings(), settings.db_timeout_s)
-        self._order_locked = ORDER_LOCKED.format(contact=contact)
+        self._order_locked = _english("order_locked", contact)
         self._clock = clock
 
     @staticmethod
@@ -114,7 +95,7 @@ class OrderAssistant:
             state = await self._db(self._repo.access, session_id)
         except DatabaseUnavailable:
             if numbers:
-                return OrderReply("unavailable", UNAVAILABLE)
+                return OrderReply("unavailable", _english("unavailable"))
             return None
         now = self._clock()
         if not numbers:
@@ -127,7 +108,7 @@ class OrderAssistant:
         try:
             reply = await self._lookup(session_id, state, numbers[0], email, postal, client)
         except DatabaseUnavailable:
-            return OrderReply("unavailable", UNAVAILABLE)
+            return OrderReply("unavailable", _english("unavailable"))
         return replace(reply, topic=topic) if reply.facts is not None else reply
 
     async def lookup(
@@ -138,7 +119,7 @@ class OrderAssistant:
             state = await self._db(self._repo.access, session_id)
             return await self._lookup(session_id, state, order_number, email, postal, client)
         except DatabaseUnavailable:
-            return OrderReply("unavailable", UNAVAILABLE)
+            return OrderReply("unavailable", _english("unavailable"))
 
     async def _lookup(
         self,
@@ -154,7 +135,7 @@ class OrderAssistant:
             postal = None  # the shop accepts the email only
         session_state = await self._db(self._counter.peek, "session", session_id, now)
         if session_state.locked(now):
-            return OrderReply("locked", LOCKED)
+            return OrderReply("locked", _english("locked"))
         if not (email or postal):
             if state.verified(order_number, now):
                 facts = await self._db(self._repo.facts, order_number)
@@ -163,7 +144,7 @@ class OrderAssistant:
             await self._db(
                 self._repo.save_access, session_id, replace(state, pending_order=order_number)
             )
-            ask = ASK_CONTACT if self._settings.allow_postal_code else ASK_EMAIL
+            ask = _english("ask_contact" if self._settings.allow_postal_code else "ask_email")
             return OrderReply("ask_contact", ask)
         # Details given: they are checked every time, even in a verified session, so
         # wrong details never ride on an earlier verification.
@@ -181,11 +162,11 @@ class OrderAssistant:
         s = self._settings
         address = await self._hit("address", client, s.address_window_minutes, now)
         if address.count > s.attempts_per_address:
-            return OrderReply("rate_limited", RATE_LIMITED)
+            return OrderReply("rate_limited", _english("rate_limited"))
         session = await self._hit("session", session_id, s.failure_window_minutes, now)
         order = await self._hit("order", order_number, s.failure_window_minutes, now)
         if session.locked(now) or session.count > s.max_failed_attempts:
-            return OrderReply("locked", LOCKED)
+            return OrderReply("locked", _english("locked"))
         if order.locked(now) or order.count > s.max_order_failures:
             return OrderReply("order_locked", self._order_locked)
         facts = await self._db(self._repo.verified_facts, order_number, email, postal)
@@ -209,7 +190,7 @@ class OrderAssistant:
         self, session_id: str, order_number: str, session: Count, order: Count, now: datetime
     ) -> OrderReply:
         s = self._settings
-        reply = OrderReply("not_verified", NOT_VERIFIED)
+        reply = OrderReply("not_verified", _english("not_verified"))
         if order.count >= s.max_order_failures:
             until = now + timedelta(minutes=s.order_lock_minutes)
             await self._db(self._counter.lock, "order", order_number, until)
@@ -218,7 +199,7 @@ class OrderAssistant:
         if session.count >= s.max_failed_attempts:
             until = now + timedelta(minutes=s.lock_minutes)
             await self._db(self._counter.lock, "session", session_id, until)
-            reply = OrderReply("locked", LOCKED)
+            reply = OrderReply("locked", _english("locked"))
         return reply
 
     async def _hit(self, scope: Scope, key: str, window_minutes: int, now: datetime) -> Count:

@@ -1,39 +1,24 @@
 """The chat page as HTML, rendered on the server: the first paint for everyone, and the
 whole experience for a browser without JavaScript (a plain form, an answer page), in
-the browser's language (page_texts.json: the same wording as static/i18n.js)."""
+the browser's language (the "page" texts of service/texts.py, which the scripts read too)."""
 
 from __future__ import annotations
 
 import html
-import json
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 
 from service.config import Settings
+from service.texts import languages, page_texts
 from service.web.markdown import render
 
-TEXTS_FILE = Path(__file__).with_name("page_texts.json")
 MODE_KEYS = {
-    "canonical": "mode_faq",
-    "extractive": "mode_faq",
-    "fallback": "mode_faq",
-    "generated": "mode_written",
-    "abstained": "mode_none",
-    "order": "mode_order",
+    "canonical": "modeFaq",
+    "extractive": "modeFaq",
+    "fallback": "modeFaq",
+    "generated": "modeWritten",
+    "abstained": "modeNone",
+    "order": "modeOrder",
 }
-
-
-@cache
-def _all_texts() -> dict[str, dict[str, str | None]]:
-    texts: dict[str, dict[str, str | None]] = json.loads(TEXTS_FILE.read_text("utf-8"))
-    return texts
-
-
-def page_texts(lang: str) -> dict[str, str | None]:
-    """The page's texts in ``lang``; English for a language the page does not have."""
-    texts = _all_texts()
-    return texts.get(lang, texts["en"])
 
 
 def text(lang: str, key: str) -> str:
@@ -55,17 +40,9 @@ def page(
     notice: str = "",
     lang: str = "en",
 ) -> str:
-    web = settings.web
-    lang = lang if lang in _all_texts() else "en"
-    t = {k: html.escape(v or "") for k, v in page_texts(lang).items()}
-    title = t["title"].replace("{shop}", html.escape(settings.shop.name))
-    # English: the shop's own greeting from the settings; other languages: ours
-    log = _log(t["greeting"] or html.escape(web.greeting), exchanges or [], notice, lang)
-    suggestions = "".join(
-        f'<button type="submit" name="message" value="{html.escape(q, quote=True)}" '
-        f'class="fb-suggestion">{html.escape(q)}</button>'
-        for q in web.suggested_questions
-    )
+    lang = lang if lang in languages() else "en"
+    title = html.escape(str(page_texts(lang)["title"]).replace("{shop}", settings.shop.name))
+    body = shell(settings, lang, exchanges=exchanges, session_id=session_id, notice=notice)
     return f"""<!doctype html>
 <html lang="{lang}">
 <head>
@@ -79,24 +56,55 @@ def page(
 </head>
 <body>
 <main id="faqbot" class="fb fb-page">
-<header class="fb-header"><h1 class="fb-title">{title}</h1></header>
-<section class="fb-log" role="log" aria-label="{t["conversation"]}">{log}</section>
-<form class="fb-composer" method="post" action="/ask">
+{body}
+</main>
+</body>
+</html>
+"""
+
+
+def shell(
+    settings: Settings,
+    lang: str,
+    *,
+    heading: str = "h1",
+    exchanges: list[ShownExchange] | None = None,
+    session_id: str = "",
+    notice: str = "",
+) -> str:
+    """The chat's markup, written once: the page's (which works without JavaScript, a
+    plain form posting to /ask) and the widget's panel (GET /v1/shell). The scripts
+    (static/chat-view.js) take it over and add the buttons and dialogs that need them."""
+    web = settings.web
+    lang = lang if lang in languages() else "en"
+    t = {k: html.escape(v or "") for k, v in page_texts(lang).items()}
+    title = t["title"].replace("{shop}", html.escape(settings.shop.name))
+    # English: the shop's own greeting from the settings; other languages: ours
+    log = _log(t["greeting"] or html.escape(web.greeting), exchanges or [], notice, lang)
+    # The shop's suggested questions are written in English: English pages only.
+    suggested = web.suggested_questions if lang == "en" else []
+    suggestions = "".join(
+        f'<button type="submit" form="fb-form" name="message" '
+        f'value="{html.escape(q, quote=True)}" class="fb-suggestion">{html.escape(q)}</button>'
+        for q in suggested
+    )
+    tag = heading if heading in ("h1", "h2") else "h1"
+    hidden = "" if suggestions else " hidden"
+    return f"""<header class="fb-header"><{tag} class="fb-title">{title}</{tag}></header>
+<section class="fb-log" role="log" aria-live="polite" aria-label="{t["conversation"]}"
+ tabindex="0">{log}</section>
+<div class="fb-suggestions" role="group" aria-label="{t["suggested"]}"{hidden}>{suggestions}</div>
+<form id="fb-form" class="fb-composer" method="post" action="/ask" data-lang="{lang}">
 <input type="hidden" name="session_id" value="{html.escape(session_id, quote=True)}">
-<div class="fb-suggestions" aria-label="{t["suggested"]}">{suggestions}</div>
-<label for="fb-question" class="fb-label">{t["your_question"]}</label>
+<label for="fb-question" class="fb-label">{t["yourQuestion"]}</label>
 <div class="fb-row">
 <textarea id="fb-question" name="message" rows="2"
  maxlength="{settings.chat.max_message_chars}"></textarea>
 <button type="submit" class="fb-send">{t["send"]}</button>
 </div>
 </form>
-<footer class="fb-footer"><p>{t["ask_person"]}: {html.escape(settings.shop.contact)}.</p>
-</footer>
-</main>
-</body>
-</html>
-"""
+<footer class="fb-footer"><p>{t["askPerson"]}: {html.escape(settings.shop.contact)}.</p>
+</footer>"""
 
 
 def _log(greeting: str, exchanges: list[ShownExchange], notice: str, lang: str) -> str:

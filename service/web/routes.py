@@ -1,14 +1,15 @@
-"""GET / (the chat page), POST /ask (its answer without JavaScript), /theme.css,
-/widget.js (the one-tag embed) and the static ES modules under /static."""
+"""GET / (the chat page), POST /ask (its answer without JavaScript), /v1/shell (the
+same markup for the widget's panel), /theme.css, /widget.js (the one-tag embed) and the
+static ES modules under /static."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
@@ -19,7 +20,7 @@ from service.chat.service import ChatService
 from service.retrieval.language import LANGUAGES, parse_accept_language
 from service.retrieval.store import IndexStoreError
 from service.throttle.limits import RateLimited
-from service.web.pages import ShownExchange, page, text
+from service.web.pages import ShownExchange, page, shell, text
 from service.web.theme import theme_css
 
 STATIC = Path(__file__).parent / "static"
@@ -35,6 +36,17 @@ def browser_language(request: Request) -> str | None:
 @router.get("/", response_class=HTMLResponse)
 async def index(request: Request, settings: SettingsDep) -> HTMLResponse:
     return HTMLResponse(page(settings, lang=browser_language(request) or "en"))
+
+
+@router.get("/v1/shell", response_class=HTMLResponse)
+async def chat_shell(
+    settings: SettingsDep,
+    lang: Annotated[str, Query(pattern=r"^[a-z]{2}$")] = "en",
+    heading: Literal["h1", "h2"] = "h1",
+) -> HTMLResponse:
+    """The chat's markup for the widget's panel, in the page's language: the same the
+    chat page is rendered with (pages.shell), so it is written once."""
+    return HTMLResponse(shell(settings, lang, heading=heading))
 
 
 @router.post("/ask", response_class=HTMLResponse)
@@ -53,13 +65,13 @@ async def ask(
     try:
         message = readable((form.get("message") or [""])[0])[: settings.chat.max_message_chars]
     except ValueError:
-        notice = text(lang, "type_question")
+        notice = text(lang, "typeQuestion")
         return HTMLResponse(page(settings, session_id=session, notice=notice, lang=lang))
     known = session if SESSION_ID.match(session) else None
     try:
         await limits.check("chat", client, known)
     except RateLimited as exc:
-        busy = page(settings, session_id=session, notice=text(lang, "busy"), lang=lang)
+        busy = page(settings, session_id=session, notice=text(lang, "busyShortly"), lang=lang)
         return HTMLResponse(busy, 429, headers={"Retry-After": str(exc.retry_after_s)})
     record = await _answer(service, message, known, client, hint)
     if isinstance(record, str):
@@ -83,7 +95,7 @@ async def _answer(
     try:
         return await service.answer(message, session, client, lang_hint=hint)
     except Overloaded:
-        return text(lang, "busy")
+        return text(lang, "busyShortly")
     except IndexStoreError:
         return text(lang, "updating")
 

@@ -280,7 +280,8 @@ def test_a_german_browser_gets_the_page_and_the_answers_in_german(browser: Any, 
     question = page.get_by_label("Deine Frage")
     question.wait_for()
     assert page.evaluate("document.documentElement.lang") == "de"
-    assert page.get_by_role("button", name="Mit einer Person sprechen").is_visible()
+    # the script's view, once it has its German texts (it replaces the server's page)
+    page.get_by_role("button", name="Mit einer Person sprechen").wait_for(state="visible")
 
     answers = page.locator(".fb-log article.fb-bot:has(.fb-meta)")
     question.fill("Wie viele Tage habe ich Zeit, um eine Jacke zurückzuschicken?")

@@ -208,7 +208,7 @@ def test_bad_input_gets_clear_4xx(make_client: MakeClient) -> None:
 
 def test_queue_bound_gives_429_with_retry_after(make_client: MakeClient) -> None:
     client = make_client(InstantChatModel(), llm={"max_concurrent": 1, "max_queue": 0}, **GENERATE)
-    limiter = client.app.state.chat.limiter  # type: ignore[attr-defined]
+    limiter = client.app.state.limiter  # type: ignore[attr-defined]
     limiter._slots._value = 0  # the only slot is taken by a long generation  # noqa: SLF001
     r = client.post("/v1/chat", json={"message": "How long do I have to return an item?"})
     assert r.status_code == 429 and r.headers["retry-after"] == "5"

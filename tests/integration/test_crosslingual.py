@@ -346,4 +346,4 @@ def test_the_language_parts_are_loaded_before_the_first_customer(
     assert fresh._model is None
     with TestClient(create_app(chat_settings, model=InstantChatModel(), retriever=live)) as c:
         assert fresh._model is not None
-        assert c.app.state.chat.detector._detector is not None  # type: ignore[attr-defined]
+        assert c.app.state.language.detector._detector is not None  # type: ignore[attr-defined]

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from service.chat.prompt import PromptBuilder
 from service.llm.base import ChatMessage, GenerationOptions
 from service.llm.llamacpp import LlamaCppChatModel
 
@@ -107,7 +108,9 @@ def test_injection_in_the_user_message_changes_no_rule(
     make_client: MakeClient, recording: Recording, attack: str
 ) -> None:
     client = make_client(recording, **GENERATE)
-    baseline = client.app.state.chat.prompts.system_prefix  # type: ignore[attr-defined]
+    state = client.app.state  # type: ignore[attr-defined]
+    prompts = PromptBuilder(state.settings.chat, state.model.count_tokens, state.settings.shop)
+    baseline = prompts.system_prefix
     body = client.post("/v1/chat", json={"message": attack}).json()
     # Off-topic attacks never reach the model: retrieval declines first.
     assert body["mode"] == "abstained"

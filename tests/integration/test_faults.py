@@ -111,7 +111,7 @@ def test_a_write_locked_chat_database_does_not_hold_answers(
         time.sleep(0.1)
     engine.dispose()
     assert rows == 4
-    assert client.app.state.chat.history_writer.lost == 0  # type: ignore[attr-defined]
+    assert client.app.state.history.lost == 0  # type: ignore[attr-defined]
 
 
 def _ask_async(base: str, results: dict[str, object], name: str) -> threading.Thread:

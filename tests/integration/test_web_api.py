@@ -167,3 +167,22 @@ def test_the_page_speaks_the_browsers_language_without_javascript(
     assert '<html lang="de">' in answered.text and "Antwort aus unseren FAQ" in answered.text
     empty = client.post("/ask", content="message=", headers=form)
     assert "Bitte gib eine Frage ein." in empty.text
+
+
+def test_the_widget_gets_the_same_markup_as_the_page(make_client: MakeClient) -> None:
+    """The chat's markup is written once (pages.shell): the page embeds it, the widget
+    fetches it in its own language, with its own heading level."""
+    client = make_client(InstantChatModel())
+    german = {"accept-language": "de-DE"}
+    panel = client.get("/v1/shell", params={"lang": "de", "heading": "h2"})
+    assert panel.status_code == 200 and panel.headers["content-type"].startswith("text/html")
+    assert '<h2 class="fb-title">Northwind Outdoor Hilfe</h2>' in panel.text
+    assert 'data-lang="de"' in panel.text and "Deine Frage" in panel.text
+    page = client.get("/", headers=german).text
+    assert panel.text.replace("h2", "h1") in page
+    # the shop's suggested questions are English: not offered on a German panel
+    assert 'class="fb-suggestion"' not in panel.text
+    assert 'class="fb-suggestion"' in client.get("/v1/shell").text
+    assert client.get("/v1/shell", params={"lang": "../etc"}).status_code == 422
+    assert client.get("/v1/shell", params={"heading": "script"}).status_code == 422
+    assert "Your question" in client.get("/v1/shell", params={"lang": "pt"}).text

@@ -109,7 +109,10 @@ def test_the_database_layer_imports_nothing_above_it() -> None:
 def test_routes_take_their_parts_from_deps_not_from_the_chat_service() -> None:
     """The chat service answers turns; the queue, the history and the sessions that
     routes need come from api/deps.py, so the service is no service locator."""
-    parts = {"limiter", "conversations", "history_writer", "resolve_session", "returns_window"}
+    parts = {
+        *("limiter", "conversations", "history_writer", "resolve_session", "returns_window"),
+        *("language", "detector", "chat_settings", "prompts"),
+    }
     routes = [*(ROOT / "service/api").glob("*.py"), ROOT / "service/admin/routes.py"]
     wrong = []
     for path in routes:
@@ -122,6 +125,13 @@ def test_routes_take_their_parts_from_deps_not_from_the_chat_service() -> None:
             ):
                 wrong.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.value.id}.{node.attr}")
     assert not wrong
+
+
+def test_the_chat_service_offers_turns_and_nothing_else() -> None:
+    from service.chat.service import ChatService
+
+    public = sorted(n for n in vars(ChatService) if not n.startswith("_"))
+    assert public == ["answer", "respond"]
 
 
 def test_choosing_thresholds_is_build_time_code_in_ingest() -> None:

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 
 from ingest.pipeline import IngestPipeline
+from service.chat.generation import generation_limiter
+from service.chat.history import HistoryWriter
 from service.chat.memory_store import MemoryChatStore
 from service.chat.modes import choose_mode
 from service.chat.service import ChatService
@@ -44,21 +46,30 @@ def retriever(tmp_path_factory: pytest.TempPathFactory) -> Retriever:
     return Retriever.open(store, backend, embedder, settings.retrieval)
 
 
+# Each service's history store and writer, which the service is given, not asked for.
+PARTS: dict[int, tuple[MemoryChatStore, HistoryWriter]] = {}
+
+
 @pytest.fixture
 def make_service(retriever: Retriever) -> Iterator[Callable[..., ChatService]]:
     def make(model: InstantChatModel | None = None, **chat: Any) -> ChatService:
         settings = Settings(chat=ChatSettings(**chat))
-        return ChatService(
-            settings, lambda: retriever, model or InstantChatModel(), MemoryChatStore()
+        store = MemoryChatStore()
+        history = HistoryWriter(store)
+        service = ChatService(
+            settings, lambda: retriever, model or InstantChatModel(), store, history=history
         )
+        PARTS[id(service)] = (store, history)
+        return service
 
     yield make
+    PARTS.clear()
 
 
 def turn(service: ChatService, message: str, session: str | None = None) -> list[ChatEvent]:
     async def collect() -> list[ChatEvent]:
         events = [e async for e in service.respond(message, session)]
-        await service.history_writer.drain(0.1)
+        await PARTS[id(service)][1].drain(0.1)
         return events
 
     return asyncio.run(collect())
@@ -150,7 +161,7 @@ def test_a_down_history_store_does_not_stop_answers(
     make_service: Callable[..., ChatService],
 ) -> None:
     service = make_service(canonical_threshold=0.3)
-    store: MemoryChatStore = service.conversations._store  # type: ignore[assignment]  # noqa: SLF001
+    store = PARTS[id(service)][0]
     store.down = True
     record = done(turn(service, RETURNS, "a" * 32))
     assert record["mode"] == "canonical"
@@ -179,10 +190,10 @@ def test_admission_never_exceeds_what_the_model_runs_at_once(retriever: Retrieve
     from tests.fakes.slow_model import GatedChatModel
 
     settings = Settings(llm={"max_concurrent": 4})
-    one_at_a_time = ChatService(settings, lambda: retriever, GatedChatModel(), MemoryChatStore())
-    assert one_at_a_time.limiter.max_concurrent == 1
-    server_decides = ChatService(settings, lambda: retriever, InstantChatModel(), MemoryChatStore())
-    assert server_decides.limiter.max_concurrent == 4
+    one_at_a_time = generation_limiter(GatedChatModel(), settings.llm)
+    assert one_at_a_time.max_concurrent == 1
+    server_decides = generation_limiter(InstantChatModel(), settings.llm)
+    assert server_decides.max_concurrent == 4
 
 
 def test_a_new_question_does_not_get_the_last_topics_answer(

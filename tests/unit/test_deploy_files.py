@@ -223,9 +223,13 @@ def test_the_image_gets_every_package_and_the_chat_pages_files() -> None:
         for f in web.rglob("*")
         if f.is_file() and f.suffix not in {".py", ".pyc"} and "__pycache__" not in f.parts
     ]
-    assert "static/widget.js" in data and "page_texts.json" in data
+    assert "static/widget.js" in data and "static/texts/de.json" in data
     for name in data:
-        assert any(fnmatch.fnmatch(name, p) for p in patterns), f"{name} not packaged"
+        # setuptools' globs stop at a folder: "static/*" does not reach static/texts/
+        folder = name.rsplit("/", 1)[0]
+        assert any(fnmatch.fnmatch(name, p) and p.rsplit("/", 1)[0] == folder for p in patterns), (
+            f"{name} not packaged"
+        )
     assert project["project"]["scripts"]["faqbot"] == "cli.main:main"
 
 

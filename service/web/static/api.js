@@ -61,6 +61,14 @@ export async function requestJSON(base, path, { method = 'GET', body, headers = 
   return response.json();
 }
 
+// Server-rendered markup (the chat's shell for the widget), parsed, never run: the
+// nodes of its body, for the caller to adopt.
+export async function getMarkup(base, path) {
+  const response = await send(base + path, { credentials: 'same-origin', headers: { accept: 'text/html' } });
+  const doc = new DOMParser().parseFromString(await response.text(), 'text/html');
+  return [...doc.body.childNodes];
+}
+
 export function getJSON(base, path) {
   return requestJSON(base, path);
 }

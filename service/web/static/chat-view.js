@@ -2,11 +2,11 @@
 // customer's text and the model's tokens are text nodes; only the final answer is
 // rendered, by markdown.js, which allows bold, lists and safe links.
 
-import { ApiError, getJSON, postJSON, streamChat } from './api.js';
+import { ApiError, getJSON, getMarkup, postJSON, streamChat } from './api.js';
 import { entryDialog, handoffDialog, orderDialog, showEntry } from './dialogs.js';
 import { el, uid } from './dom.js';
 import { explain } from './explain.js';
-import { labelsFor, pickLanguage } from './i18n.js';
+import { labelsFor, loadLabels, pickLanguage } from './i18n.js';
 import { renderMarkdown } from './markdown.js';
 
 export { explain };
@@ -48,67 +48,55 @@ export class ChatView {
   }
 
   async start() {
+    const labels = loadLabels(this.lang); // fetched alongside the configuration
+    // The chat's markup is the server's (pages.shell): the page's own when it is in this
+    // language, else the shell the server renders for the widget.
+    const page = this.root.querySelector(`.fb-composer[data-lang="${this.lang}"]`);
+    const heading = this.heading === 'h1' ? 'h1' : 'h2';
+    const shell = page ? null : getMarkup(this.base, `/v1/shell?lang=${this.lang}&heading=${heading}`);
     try {
       this.config = await getJSON(this.base, '/v1/config');
+      if (shell) this.root.replaceChildren(...(await shell));
     } catch (error) {
+      this.t = await labels;
       this.root.replaceChildren(el('p', { class: 'fb-error', role: 'alert', text: explain(error, 'us', this.t) }));
       return;
     }
+    this.t = await labels;
     this.build();
     await this.restore();
   }
 
+  // Takes over the server's markup: the composer sends without a page load, the
+  // suggested questions ask in place, and the header gets the buttons for the dialogs.
   build() {
-    const c = this.config;
-    const t = this.t;
-    this.log = el('section', {
-      class: 'fb-log',
-      role: 'log',
-      'aria-live': 'polite',
-      'aria-label': t.conversation,
-      tabindex: '0',
-    });
+    const root = this.root;
+    this.log = root.querySelector('.fb-log');
+    this.input = root.querySelector('.fb-composer textarea');
+    this.sendButton = root.querySelector('.fb-send');
+    this.suggestions = root.querySelector('.fb-suggestions');
+    // a page may hold more than one chat (the page and a widget): ids of its own
     this.questionId = uid('question');
-    this.input = el('textarea', {
-      id: this.questionId,
-      name: 'message',
-      rows: '2',
-      maxlength: String(c.max_message_chars),
-      required: true,
-      onkeydown: (e) => this.onKey(e),
+    root.querySelector('.fb-composer .fb-label').htmlFor = this.questionId;
+    this.input.id = this.questionId;
+    this.input.required = true;
+    this.input.addEventListener('keydown', (e) => this.onKey(e));
+    root.querySelector('.fb-composer').addEventListener('submit', (e) => {
+      e.preventDefault();
+      this.ask(this.input.value);
     });
-    this.sendButton = el('button', { type: 'submit', class: 'fb-send', text: t.send });
-    // The shop's suggested questions are written in English: shown on English pages only.
-    const suggested = this.lang === 'en' ? c.suggested_questions : [];
-    this.suggestions = el(
-      'div',
-      { class: 'fb-suggestions', role: 'group', 'aria-label': t.suggested },
-      ...suggested.map((q) =>
-        el('button', { type: 'button', class: 'fb-suggestion', text: q, onclick: () => this.ask(q) }),
-      ),
-    );
-    const composer = el(
-      'form',
-      {
-        class: 'fb-composer',
-        onsubmit: (e) => {
-          e.preventDefault();
-          this.ask(this.input.value);
-        },
-      },
-      el('label', { for: this.questionId, class: 'fb-label', text: t.yourQuestion }),
-      el('div', { class: 'fb-row' }, this.input, this.sendButton),
-    );
+    for (const button of this.suggestions.querySelectorAll('.fb-suggestion')) {
+      button.type = 'button';
+      button.addEventListener('click', () => this.ask(button.value));
+    }
+    root.querySelector('.fb-footer').hidden = true; // the header's button offers a person
+    root.querySelector('.fb-header').append(this.actions());
     this.dialogs = {
       handoff: handoffDialog(this),
-      order: c.order_lookup ? orderDialog(this) : null,
+      order: this.config.order_lookup ? orderDialog(this) : null,
       entry: entryDialog(this),
     };
-    this.root.replaceChildren(
-      this.header(),
-      this.log,
-      this.suggestions,
-      composer,
+    root.append(
       ...Object.values(this.dialogs)
         .filter(Boolean)
         .map((d) => d.node),
@@ -116,13 +104,12 @@ export class ChatView {
     this.greet();
   }
 
-  header() {
-    const c = this.config;
+  actions() {
     const t = this.t;
-    const actions = el(
+    return el(
       'div',
       { class: 'fb-actions' },
-      c.order_lookup
+      this.config.order_lookup
         ? el('button', {
             type: 'button',
             class: 'fb-action',
@@ -137,12 +124,6 @@ export class ChatView {
         onclick: (e) => this.open('handoff', e.currentTarget),
       }),
       el('button', { type: 'button', class: 'fb-action', text: t.newConversation, onclick: () => this.reset() }),
-    );
-    return el(
-      'header',
-      { class: 'fb-header' },
-      el(this.heading, { class: 'fb-title', text: t.title(c.shop_name) }),
-      actions,
     );
   }
 
@@ -259,7 +240,7 @@ export class ChatView {
         el('button', {
           type: 'button',
           class: 'fb-chip',
-          'aria-label': t.source(source.n, source.title),
+          'aria-label': t.source({ n: source.n, title: source.title }),
           text: `[${source.n}] ${source.title}`,
           onclick: (e) => this.showEntry(source.id, e.currentTarget),
         }),

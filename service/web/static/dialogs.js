@@ -66,13 +66,11 @@ export function handoffDialog(view) {
             email: email.value,
             message: message.value,
             session_id: view.session || undefined,
+            lang: view.lang,
           });
           form.hidden = true;
-          status.textContent =
-            view.lang === 'en'
-              ? `${receipt.message} ${t.reference(receipt.reference)}`
-              : t.requestSent(receipt.reference);
-          view.log.append(el('p', { class: 'fb-notice', text: t.requestSent(receipt.reference) }));
+          status.textContent = `${receipt.message} ${t.reference({ reference: receipt.reference })}`;
+          view.log.append(el('p', { class: 'fb-notice', text: t.requestSent({ reference: receipt.reference }) }));
         } catch (error) {
           status.textContent = explain(error, view.config.contact, t);
         } finally {
@@ -134,7 +132,7 @@ export function orderDialog(view) {
         try {
           const order = await postJSON(view.base, '/v1/orders/lookup', body);
           view.session = order.session_id;
-          status.textContent = t.found(order.order_number, order.status.replace(/_/g, ' '));
+          status.textContent = t.found({ number: order.order_number, status: order.status.replace(/_/g, ' ') });
           view.log.append(view.answerShell({ answer: order.summary, mode: 'order', sources: [] }));
           view.suggestions.hidden = true;
           view.close('order');
@@ -185,7 +183,7 @@ export async function showEntry(view, id, opener) {
   try {
     const entry = await getJSON(view.base, `/v1/entries/${encodeURIComponent(id)}`);
     const parts = [el('h3', { text: entry.title }), el('div', { class: 'fb-text' }, renderMarkdown(entry.answer))];
-    if (entry.updated) parts.push(el('p', { class: 'fb-updated', text: view.t.updated(entry.updated) }));
+    if (entry.updated) parts.push(el('p', { class: 'fb-updated', text: view.t.updated({ date: entry.updated }) }));
     if (/^https?:\/\//i.test(entry.url))
       parts.push(
         el('p', {}, el('a', { href: entry.url, rel: 'noopener noreferrer', target: '_blank', text: view.t.openHelp })),

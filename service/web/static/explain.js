@@ -8,14 +8,14 @@ export function explain(error, contact, t = labelsFor('en')) {
   if (!(error instanceof ApiError)) return t.errGeneric;
   switch (error.kind) {
     case 'busy':
-      return t.errBusy(error.retryAfter || 5);
+      return t.errBusy({ seconds: error.retryAfter || 5 });
     case 'unavailable':
       return t.errUnavailable;
     case 'network':
       return t.errOffline;
     case 'invalid':
-      return t.errInvalid(error.message);
+      return t.errInvalid({ problem: error.message });
     default:
-      return t.errServer(contact);
+      return t.errServer({ contact });
   }
 }

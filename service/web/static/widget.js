@@ -3,17 +3,17 @@
 // and gets a launcher button that opens the chat in a panel. Everything lives in a shadow
 // root with its own stylesheets, so the shop's CSS cannot reach in and ours cannot leak out.
 import { ChatView } from './static/chat-view.js';
-import { labelsFor, pickLanguage } from './static/i18n.js';
+import { loadLabels, pickLanguage } from './static/i18n.js';
 
 const assets = new URL('./', import.meta.url);
 const tag = document.querySelector('script[data-faqbot-url]');
 const api = ((tag && tag.dataset.faqbotUrl) || assets.href).replace(/\/+$/, '');
 
 class FaqbotWidget extends HTMLElement {
-  connectedCallback() {
+  async connectedCallback() {
     if (this.shadowRoot) return;
     const root = this.attachShadow({ mode: 'open' });
-    const t = labelsFor(pickLanguage(navigator.languages || [navigator.language]));
+    const t = await loadLabels(pickLanguage(navigator.languages || [navigator.language]));
     for (const sheet of ['theme.css', 'static/chat.css', 'static/widget.css']) {
       const link = document.createElement('link');
       link.rel = 'stylesheet';
