@@ -79,6 +79,7 @@ bench: install
 	$(BIN)/python bench/ingest_retrieval.py
 	$(BIN)/python bench/chat_service.py
 	$(BIN)/python bench/order_lookup.py
+	$(BIN)/python bench/order_sources.py
 	$(BIN)/python bench/faults.py
 	$(BIN)/python bench/web_page.py
 	$(BIN)/python bench/guard.py

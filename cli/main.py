@@ -14,6 +14,7 @@ from cli import (
     db_commands,
     import_command,
     ingest_commands,
+    orders_commands,
     retrieval_commands,
     serve_command,
 )
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands.add_parser(sub)
     admin_commands.add_parser(sub)
     import_command.add_parser(sub)
+    orders_commands.add_parser(sub)
     return parser
 
 

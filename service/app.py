@@ -42,7 +42,13 @@ from service.llm.factory import make_chat_model
 from service.logging_setup import configure_logging
 from service.metrics import LiveParts, ServiceMetrics
 from service.orders.assistant import OrderAssistant
+from service.orders.desk import RequestDesk
 from service.orders.repository import OrderRepository
+from service.orders.request_turn import RequestTurn
+from service.orders.request_worker import RequestWorker
+from service.orders.returns_window import returns_window
+from service.orders.shopify_source import ShopifySource
+from service.orders.sources import build_source
 from service.privacy import public_contacts
 from service.retrieval.components import (
     build_backend,
@@ -73,12 +79,21 @@ class _Parts:
 
     engines: list[sa.Engine] = field(default_factory=list)
     guards: list[DatabaseGuard] = field(default_factory=list)
+    closers: list[Callable[[], None]] = field(default_factory=list)  # HTTP clients
+    workers: list[RequestWorker] = field(default_factory=list)
+
+    async def aclose(self) -> None:
+        for w in self.workers:
+            await w.stop()
+        self.close()
 
     def close(self) -> None:
         for g in self.guards:
             g.close()
         for e in self.engines:
             e.dispose()
+        for close in self.closers:
+            close()
 
 
 @dataclass(frozen=True)
@@ -172,9 +187,7 @@ def _lifespan(
         app.state.index_live = live
         model = given.model or make_chat_model(settings.llm)
         app.state.warm_up = await warm_up(settings, model, retriever)
-        orders = given.orders
-        if orders is None and settings.orders.enabled:
-            orders = _order_assistant(settings, parts)
+        orders = given.orders or await _orders(app, settings, parts, retriever)
         history = HistoryWriter(store)
         console = _side_parts(app, settings, given, parts)
         app.state.settings, app.state.retriever, app.state.model = settings, retriever, model
@@ -201,7 +214,7 @@ def _lifespan(
         finally:
             await history.drain(timeout_s=5.0)
             await model.close()
-            parts.close()
+            await parts.aclose()
             if console is not None:
                 app.state.console = None
                 console.close()
@@ -276,6 +289,20 @@ async def _check_schema(settings: Settings, parts: _Parts) -> None:
             continue
         if late:
             log.error("database %s: %s", engine.url.render_as_string(hide_password=True), NO_SCHEMA)
+
+
+async def _check_order_source(orders: OrderAssistant, timeout_s: float) -> None:
+    """Say at start-up what is wrong with the order source (a query the shop's database
+    refuses, a column it lacks, a token Shopify refuses), as `faqbot orders check` does.
+    Never blocks start-up: order questions get "temporarily unavailable" meanwhile."""
+    source = orders.source
+    try:
+        problems = await asyncio.wait_for(asyncio.to_thread(source.problems), timeout_s)
+    except Exception as exc:  # down or slow: the guard and /readyz report that
+        log.warning("could not check the order source %s: %s", source.name, type(exc).__name__)
+        return
+    for problem in problems:
+        log.error("order source %s: %s (see `faqbot orders check`)", source.name, problem)
 
 
 def _detector(settings: Settings) -> LanguageDetector | None:
@@ -355,21 +382,74 @@ def _handoff_desk(settings: Settings, parts: _Parts) -> HandoffDesk:
     return HandoffDesk(engine, guard, settings.handoff)
 
 
-def _order_assistant(settings: Settings, parts: _Parts) -> OrderAssistant:
+async def _orders(
+    app: FastAPI, settings: Settings, parts: _Parts, retriever: Callable[[], Retriever]
+) -> OrderAssistant | None:
+    """The order flow, its source checked; and the requests' desk and worker."""
+    app.state.requests_desk = None
+    if not settings.orders.enabled:
+        return None
+    assistant = _order_assistant(settings, parts, app, retriever)
+    await _check_order_source(assistant, settings.orders.db_timeout_s * 5)
+    return assistant
+
+
+def _order_assistant(
+    settings: Settings,
+    parts: _Parts,
+    app: FastAPI | None = None,
+    retriever: Callable[[], Retriever] | None = None,
+) -> OrderAssistant:
     """Orders get their own engine and threads even when they share the chat database's
-    URL: a slow order query must not hold the threads chat history needs, and back."""
-    url = settings.orders.db_url or settings.db.url
-    engine = engine_for(url, settings.db, settings.orders.db_timeout_s)
-    guard = guard_for("orders", settings.db, settings.orders.db_timeout_s)
+    URL: a slow order query must not hold the threads chat history needs, and back. The
+    facts come from the source the settings choose (orders.source); the verification
+    state and the requests stay in faqbot's own orders database."""
+    orders = settings.orders
+    url = orders.db_url or settings.db.url
+    engine = engine_for(url, settings.db, orders.db_timeout_s)
+    guard = guard_for("orders", settings.db, orders.db_timeout_s)
     parts.engines.append(engine)
     parts.guards.append(guard)
-    replica = None
-    if settings.orders.read_url:
-        replica = engine_for(settings.orders.read_url, settings.db, settings.orders.db_timeout_s)
-        parts.engines.append(replica)
+
+    def source_engine(source_url: str) -> sa.Engine:
+        if source_url == url:
+            return engine
+        made = engine_for(source_url, settings.db, orders.db_timeout_s)
+        parts.engines.append(made)
+        return made
+
+    source = build_source(orders, source_engine, orders.read_url or url)
+    if isinstance(source, ShopifySource):
+        parts.closers.append(source.close)
+    repo = OrderRepository(engine, source=source)
+    requests = None
+    if settings.requests.enabled and app is not None and retriever is not None:
+        requests = _request_turn(settings, parts, app, repo, guard, retriever)
     return OrderAssistant(
-        OrderRepository(engine, replica),
-        settings.orders,
-        guard=guard,
-        contact=settings.shop.contact,
+        repo, orders, guard=guard, contact=settings.shop.contact, requests=requests
+    )
+
+
+def _request_turn(
+    settings: Settings,
+    parts: _Parts,
+    app: FastAPI,
+    repo: OrderRepository,
+    guard: DatabaseGuard,
+    retriever: Callable[[], Retriever],
+) -> RequestTurn:
+    """Requests about an order: recorded on the orders database, delivered by a worker."""
+    desk = RequestDesk(repo.engine, settings.requests, settings.handoff)
+    worker = RequestWorker(desk)
+    worker.start()
+    parts.workers.append(worker)
+    parts.closers.append(desk.close)
+    app.state.requests_desk = desk
+    days = settings.orders.returns_window_days
+
+    async def window() -> int:
+        return await returns_window(retriever, days)
+
+    return RequestTurn(
+        repo, desk, settings.requests, guard.run, window, settings.shop.contact, worker.wake
     )

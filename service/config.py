@@ -362,9 +362,42 @@ class OrderSettings(BaseModel):
     enabled: bool = Field(default=True, description="Answer order questions from the database.")
     db_url: str | None = Field(
         default=None,
-        description="Where the orders live (PostgreSQL, MariaDB/MySQL, SQLite). Default: db.url. "
-        "A read-only role is enough (see docs/orders.md).",
+        description="faqbot's own order state (verifications, attempt counters, locks) and "
+        "the demo's order tables (PostgreSQL, MariaDB/MySQL, SQLite). Default: db.url.",
     )
+    source: Literal["faqbot", "woocommerce", "saleor", "sql", "shopify"] = Field(
+        default="faqbot",
+        description="Where orders are read: faqbot's demo tables; WooCommerce (HPOS tables, "
+        "MariaDB/MySQL) or Saleor (PostgreSQL) by their presets; your own queries (sql, with "
+        "orders.mapping); or Shopify's Admin API. Read-only, always (docs/orders.md).",
+    )
+    source_url: str | None = Field(
+        default=None,
+        description="The shop's database for woocommerce, saleor and sql (give a read-only "
+        "role). Default: read_url, else db_url.",
+    )
+    mapping: Path | None = Field(
+        default=None,
+        description="The queries file for source sql; for woocommerce or saleor, one that "
+        "replaces the shipped preset (another table prefix, say).",
+    )
+    number_prefix: str = Field(
+        default="NW-",
+        pattern=r"^[A-Za-z#-]{0,8}$",
+        description="How the shop writes its order numbers before the digits: 'NW-' "
+        "(Northwind), '#' (Shopify's order names), '' (WooCommerce's and Saleor's numbers).",
+    )
+    number_min_digits: int = Field(default=6, ge=1, le=12)
+    number_max_digits: int = Field(default=6, ge=1, le=12)
+    shopify_url: str | None = Field(
+        default=None,
+        pattern=r"^https://[A-Za-z0-9.-]+(:\d+)?$|^http://(127\.0\.0\.1|localhost)(:\d+)?$",
+        description="The shop's Admin API host, https://<shop>.myshopify.com.",
+    )
+    shopify_token: SecretStr | None = Field(
+        default=None, description="An Admin API access token with read_orders only."
+    )
+    shopify_api_version: str = Field(default="2025-10", pattern=r"^\d{4}-\d{2}$")
     read_url: str | None = Field(
         default=None,
         description="A read replica of the order tables for the order facts (customers, "
@@ -423,6 +456,16 @@ class OrderSettings(BaseModel):
         le=43200,
         description="Failed verifications older than this are forgotten.",
     )
+
+    @model_validator(mode="after")
+    def _source_needs(self) -> OrderSettings:
+        if self.number_min_digits > self.number_max_digits:
+            raise ValueError("orders.number_min_digits is above orders.number_max_digits")
+        if self.source == "sql" and self.mapping is None:
+            raise ValueError("orders.source sql needs orders.mapping (a queries file)")
+        if self.source == "shopify" and not (self.shopify_url and self.shopify_token):
+            raise ValueError("orders.source shopify needs orders.shopify_url and shopify_token")
+        return self
 
 
 class DatabaseSettings(BaseModel):
@@ -622,6 +665,50 @@ class HandoffSettings(BaseModel):
     )
 
 
+class RequestSettings(BaseModel):
+    """Requests customers make about a verified order in the chat (cancel it, return
+    items, a new delivery address): confirmed by the customer, recorded, and delivered
+    to the shop by a signed webhook and/or a mail; faqbot never changes the order."""
+
+    enabled: bool = Field(default=True, description="Offer the requests in the chat.")
+    webhook_url: str | None = Field(
+        default=None,
+        pattern=r"^https://\S+$|^http://(127\.0\.0\.1|localhost)(:\d+)?(/\S*)?$",
+        description="POSTed each request as JSON, signed (X-Faqbot-Signature: "
+        "t=<unix time>,v1=<HMAC-SHA256 of '<t>.<body>'>); retried until it answers 2xx.",
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="The key of the signature; required with webhook_url."
+    )
+    webhook_timeout_s: float = Field(default=5.0, gt=0, le=60)
+    email: bool = Field(
+        default=False, description="Also mail each request to handoff.mail_to (handoff.smtp_*)."
+    )
+    max_attempts: int = Field(
+        default=10, ge=1, le=100, description="Deliveries tried before a request is 'failed'."
+    )
+    retry_s: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="The first retry's wait; each next one waits twice as long (at most 1 h).",
+    )
+    cancel_statuses: list[str] = Field(
+        default=["paid", "processing", "pending_payment", "on_hold"],
+        description="Order statuses (faqbot's words) in which a cancellation may be asked.",
+    )
+    address_statuses: list[str] = Field(
+        default=["paid", "processing", "pending_payment", "on_hold"],
+        description="Order statuses in which a new delivery address may be asked.",
+    )
+
+    @model_validator(mode="after")
+    def _signed(self) -> RequestSettings:
+        if self.webhook_url and not self.webhook_secret:
+            raise ValueError("requests.webhook_url needs requests.webhook_secret (it signs them)")
+        return self
+
+
 class RedisSettings(BaseModel):
     """Optional: state shared by workers and replicas beyond the databases."""
 
@@ -762,6 +849,7 @@ class Settings(BaseSettings):
     redis: RedisSettings = RedisSettings()
     web: WebSettings = WebSettings()
     handoff: HandoffSettings = HandoffSettings()
+    requests: RequestSettings = RequestSettings()
     admin: AdminSettings = AdminSettings()
     limits: LimitSettings = LimitSettings()
 

@@ -15,7 +15,6 @@ import smtplib
 import uuid
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,6 +23,7 @@ from service.chat.store import StoredMessage
 from service.config import HandoffSettings
 from service.db.guard import DatabaseGuard
 from service.db.tables import handoff_requests
+from service.mail import send_mail
 from service.privacy import mask_pii
 
 log = logging.getLogger("faqbot.handoff")
@@ -132,22 +132,8 @@ class HandoffDesk:
             )
 
     def _mail(self, r: HandoffRequest) -> None:
-        s = self._settings
-        mail = EmailMessage()
-        mail["From"] = s.mail_from
-        mail["To"] = s.mail_to
-        mail["Reply-To"] = r.email
-        mail["Subject"] = f"Help request from {r.name} ({r.id[:8]})"
-        mail.set_content(_mail_body(r))
-        with smtplib.SMTP(s.smtp_host or "", s.smtp_port, timeout=s.timeout_s) as smtp:
-            if s.smtp_starttls:
-                smtp.starttls()
-            if s.smtp_username:
-                smtp.login(
-                    s.smtp_username,
-                    s.smtp_password.get_secret_value() if s.smtp_password else "",
-                )
-            smtp.send_message(mail)
+        subject = f"Help request from {r.name} ({r.id[:8]})"
+        send_mail(self._settings, subject, _mail_body(r), reply_to=r.email)
 
     def purge(self, older_than: datetime) -> int:
         with self._engine.begin() as conn:

@@ -16,6 +16,7 @@ from service.admin.inbox import VectorCache
 from service.admin.publishing import IngestRunner
 from service.config import Settings
 from service.db.engine import make_engine
+from service.orders.desk import RequestDesk
 from service.retrieval.store import IndexStore
 
 
@@ -55,3 +56,12 @@ def get_console(request: Request) -> Console:
 
 
 ConsoleDep = Annotated[Console, Depends(get_console)]
+
+
+def get_requests_desk(request: Request) -> RequestDesk | None:
+    """The order requests' desk; None when orders or requests are off."""
+    desk: RequestDesk | None = getattr(request.app.state, "requests_desk", None)
+    return desk
+
+
+RequestsDep = Annotated[RequestDesk | None, Depends(get_requests_desk)]

@@ -27,7 +27,7 @@ from pydantic import BaseModel, Field, StringConstraints, field_validator
 
 from service.admin import analytics, conversations, exports, faq_files, inbox, thresholds
 from service.admin.accounts import AdminUser, LoginsBusy, PasswordChecks, Role
-from service.admin.deps import Console, ConsoleDep
+from service.admin.deps import Console, ConsoleDep, RequestsDep
 from service.admin.publishing import ingest_args, run_json
 from service.api.deps import (
     ChatSettingsDep,
@@ -458,6 +458,14 @@ async def charts(
     figures = await asyncio.to_thread(analytics.daily, console.engine, since)
     png = await asyncio.to_thread(analytics.chart_png, figures)
     return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
+
+
+@router.get("/api/requests")
+async def order_requests(caller: Editor, desk: RequestsDep) -> dict[str, Any]:
+    """Requests customers confirmed about their orders, newest first, with how their
+    delivery to the shop went (pending, delivered, failed, kept: nowhere to send it)."""
+    found = await asyncio.to_thread(desk.recent) if desk is not None else []
+    return {"requests": found, "enabled": desk is not None}
 
 
 @router.get("/api/audit")

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from service.api.deps import ClientDep, ConversationsDep, OrdersDep, RetrieverDep, SettingsDep
 from service.api.errors import BUSY, POST_ERRORS, UNAVAILABLE, ErrorBody
-from service.orders.extract import clean_text, find_order_numbers
+from service.orders.extract import OrderNumbers, clean_text
 from service.orders.returns_window import returns_window
 from service.orders.wording import describe_order, return_eligibility
 from service.retrieval.language import LANGUAGES, parse_accept_language
@@ -20,18 +20,10 @@ router = APIRouter(prefix="/v1/orders", tags=["orders"])
 
 
 class LookupRequest(BaseModel):
-    order_number: str = Field(min_length=6, max_length=32)
+    order_number: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9#\- ]+$")
     email: str | None = Field(default=None, max_length=254)
     postal_code: str | None = Field(default=None, max_length=16)
     session_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
-
-    @field_validator("order_number")
-    @classmethod
-    def _order_number(cls, v: str) -> str:
-        found = find_order_numbers(v) or find_order_numbers(f"order {clean_text(v).strip()}")
-        if len(found) != 1:
-            raise ValueError("expected an order number like NW-100234")
-        return found[0]
 
     @field_validator("email")
     @classmethod
@@ -80,6 +72,23 @@ class LookupResponse(BaseModel):
     summary: str
 
 
+def _order_number(numbers: OrderNumbers, given: str) -> str:
+    """The number in the shop's numbering, or a 422 that says what one looks like."""
+    found = numbers.find(given) or numbers.find(f"order {clean_text(given).strip()}")
+    if len(found) != 1:
+        raise HTTPException(
+            422,
+            detail=[
+                {
+                    "loc": ["body", "order_number"],
+                    "msg": f"expected an order number like {numbers.example}",
+                    "type": "value_error",
+                }
+            ],
+        )
+    return found[0]
+
+
 def _email_only() -> HTTPException:
     """A shop that verifies orders by the email address only: a postal code alone is a
     422 that names the missing field."""
@@ -119,8 +128,9 @@ async def lookup(
 ) -> dict[str, Any]:
     if not settings.orders.allow_postal_code and not body.email:
         raise _email_only()
+    number = _order_number(assistant.numbers, body.order_number)
     session, _ = await conversations.resolve(body.session_id)
-    reply = await assistant.lookup(session, body.order_number, body.email, body.postal_code, client)
+    reply = await assistant.lookup(session, number, body.email, body.postal_code, client)
     if reply.outcome in ("locked", "order_locked", "rate_limited"):
         raise HTTPException(429, detail=reply.text, headers={"Retry-After": "60"})
     if reply.outcome == "unavailable":

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from service.chat.generation import ModelRunner
 from service.chat.grounding import refusal_reason
 from service.chat.prompt import PromptBuilder, strip_fences
-from service.chat.turn import Answer, Timings, TurnOutcome
+from service.chat.turn import Action, Answer, Timings, TurnOutcome
 from service.config import Settings
 from service.llm.base import ModelError
 from service.orders.assistant import OrderAssistant, OrderReply, facts_block
@@ -71,7 +71,8 @@ class OrderWords:
         self, message: str, reply: OrderReply, lang: str, timings: Timings
     ) -> TurnOutcome:
         text = await self.text(message, reply, lang, timings)
-        return TurnOutcome(Answer(text, "order"), lang)
+        action: Action | None = "confirm_request" if reply.confirm else None
+        return TurnOutcome(Answer(text, "order"), lang, action=action)
 
     async def text(self, message: str, reply: OrderReply, lang: str, timings: Timings) -> str:
         """What the customer reads for this order reply."""
@@ -91,6 +92,8 @@ class OrderWords:
 
     def _fixed_reply(self, reply: OrderReply, lang: str) -> str:
         """The order flow's fixed replies in the customer's language."""
+        if reply.key is not None:  # a request's reply, with its values
+            return phrase(reply.key, lang, **reply.values) or reply.text
         key: str = reply.outcome
         if key == "ask_contact" and not self._settings.orders.allow_postal_code:
             key = "ask_email"

@@ -13,8 +13,9 @@ from service.retrieval.retriever import SearchResult
 Mode = Literal[
     "generated", "canonical", "extractive", "abstained", "fallback", "order", "smalltalk", "handoff"
 ]
-# What the page offers with an answer: the handoff form, or the order lookup form.
-Action = Literal["handoff", "order_lookup"]
+# What the page offers with an answer: the handoff form, the order lookup form, or Yes
+# and No to a request about an order.
+Action = Literal["handoff", "order_lookup", "confirm_request"]
 EventKind = Literal["sources", "token", "replace", "done"]
 
 

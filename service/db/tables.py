@@ -155,9 +155,11 @@ order_access = sa.Table(
     "order_access",
     metadata,
     sa.Column("session_id", sa.String(64), primary_key=True),
-    sa.Column("pending_order", sa.String(16)),
-    sa.Column("verified_order", sa.String(16)),
+    sa.Column("pending_order", sa.String(32)),
+    sa.Column("verified_order", sa.String(32)),
     sa.Column("verified_until", TIMESTAMP),
+    # a request about the verified order that the customer was asked to confirm
+    sa.Column("pending_request", sa.JSON),
 )
 
 # Attempt counters shared by every worker and replica: failed verifications per session
@@ -188,6 +190,40 @@ handoff_requests = sa.Table(
     sa.Index("ix_handoff_requests_created", "created_at"),
     sa.Index("ix_handoff_requests_session", "session_id", "created_at"),
     sa.Index("ix_handoff_requests_email", "email", "created_at"),
+)
+
+# Requests about an order (cancel, return, a new delivery address), recorded once the
+# customer confirmed them and delivered to the shop (webhook, email) until one succeeds;
+# faqbot never changes the shop's orders itself.
+order_requests = sa.Table(
+    "order_requests",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("reference", sa.String(16), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("order_number", sa.String(32), nullable=False),
+    sa.Column("session_id", sa.String(64)),
+    sa.Column("details", sa.JSON),
+    sa.Column("created_at", TIMESTAMP, nullable=False),
+    # pending (to deliver), delivered, failed (gave up), kept (nowhere to deliver it)
+    sa.Column("delivery", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", TIMESTAMP),
+    sa.Column("last_error", sa.String(200)),
+    sa.Column("delivered_at", TIMESTAMP),
+    sa.Index("ix_order_requests_created", "created_at"),
+    sa.Index("ix_order_requests_due", "delivery", "next_attempt_at"),
+)
+
+order_request_log = sa.Table(
+    "order_request_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("request_id", sa.String(32), nullable=False),
+    sa.Column("at", TIMESTAMP, nullable=False),
+    sa.Column("event", sa.String(32), nullable=False),
+    sa.Column("detail", sa.String(300)),
+    sa.Index("ix_order_request_log_request", "request_id", "at"),
 )
 
 # --- the admin console (service/admin/) ---

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, TypeVar
 
@@ -15,14 +15,17 @@ from service.config import DatabaseSettings, OrderSettings
 from service.db.guard import DatabaseGuard, DatabaseUnavailable, guard_for
 from service.orders.attempts import AttemptCounter, Count, Scope, SqlAttemptCounter
 from service.orders.extract import (
+    OrderNumbers,
     Topic,
     find_email,
-    find_order_numbers,
     find_postal_code,
     follow_up_topic,
     mentions_orders,
 )
 from service.orders.repository import AccessState, OrderFacts, OrderRepository
+from service.orders.request_turn import RequestTurn, english
+from service.orders.requests import Kind, answer_to_confirm, asked_kind
+from service.orders.source import OrderSource
 from service.orders.wording import return_eligibility
 from service.texts import phrase
 
@@ -30,7 +33,14 @@ log = logging.getLogger("faqbot.orders")
 T = TypeVar("T")
 
 Outcome = Literal[
-    "facts", "ask_contact", "not_verified", "locked", "order_locked", "rate_limited", "unavailable"
+    "facts",
+    "ask_contact",
+    "not_verified",
+    "locked",
+    "order_locked",
+    "rate_limited",
+    "unavailable",
+    "request",  # about a request (key: which text): asked to confirm, recorded, refused
 ]
 
 
@@ -46,6 +56,9 @@ class OrderReply:
     text: str
     facts: OrderFacts | None = None
     topic: Topic | None = None  # a follow-up's question about the verified order
+    key: str | None = None  # the catalogue text of a request reply, with its values
+    values: dict[str, str] = field(default_factory=dict)
+    confirm: bool = False  # the page offers Yes and No
 
 
 def _now() -> datetime:
@@ -62,15 +75,23 @@ class OrderAssistant:
         guard: DatabaseGuard | None = None,
         contact: str = "our customer service team",
         clock: Callable[[], datetime] = _now,
+        requests: RequestTurn | None = None,
     ) -> None:
         self._repo = repository
+        self._requests = requests  # cancel, return, a new address (None: not offered)
+        self._contact = contact
         self._settings = settings
         self._counter = counter or SqlAttemptCounter(
             repository.engine, self._window_s(settings.failure_window_minutes)
         )
         self._guard = guard or guard_for("orders", DatabaseSettings(), settings.db_timeout_s)
         self._order_locked = _english("order_locked", contact)
+        self.numbers = OrderNumbers.of(settings)  # the shop's order numbering
         self._clock = clock
+
+    @property
+    def source(self) -> OrderSource:
+        return self._repo.source
 
     @staticmethod
     def _window_s(minutes: int) -> float:
@@ -86,10 +107,13 @@ class OrderAssistant:
         """The reply to an order question, or None when the message is not one (the FAQ
         answers it). An order number, or contact details for a pending order, or a
         question about the order already verified in this session make it one."""
-        numbers = find_order_numbers(message)
+        numbers = self.numbers.find(message)
         email, postal = find_email(message), find_postal_code(message)
         topic = follow_up_topic(message) if not numbers else None
-        if not (numbers or email or postal or topic or mentions_orders(message)):
+        kind = asked_kind(message) if self._requests is not None else None
+        answering = self._requests is not None and answer_to_confirm(message) is not None
+        found = numbers or email or postal or topic or kind or answering
+        if not (found or mentions_orders(message)):
             return None  # plainly an FAQ question: no database round trip
         try:
             state = await self._db(self._repo.access, session_id)
@@ -98,6 +122,10 @@ class OrderAssistant:
                 return OrderReply("unavailable", _english("unavailable"))
             return None
         now = self._clock()
+        if not numbers and (kind or state.pending_request is not None):
+            request = await self._request_reply(session_id, state, kind, message, now)
+            if request is not None:
+                return request
         if not numbers:
             if state.pending_order and (email or postal):
                 numbers = [state.pending_order]
@@ -110,6 +138,32 @@ class OrderAssistant:
         except DatabaseUnavailable:
             return OrderReply("unavailable", _english("unavailable"))
         return replace(reply, topic=topic) if reply.facts is not None else reply
+
+    async def _request_reply(
+        self, session_id: str, state: AccessState, kind: Kind | None, message: str, now: datetime
+    ) -> OrderReply | None:
+        """A request's turn (request_turn.py): the answer to a pending confirmation, or a
+        new request about the verified order; None when the message is neither."""
+        assert self._requests is not None
+        try:
+            if state.pending_request is not None:
+                answered = await self._requests.answer(session_id, state, message)
+                if answered is not None:
+                    return self._request(*answered)
+                state = replace(state, pending_request=None)
+            if kind is None:
+                return None
+            if not state.verified(None, now):
+                return self._request("request_needs_verification", {})
+            return self._request(
+                *await self._requests.propose(session_id, state, kind, message, now)
+            )
+        except DatabaseUnavailable:
+            return OrderReply("unavailable", _english("unavailable"))
+
+    def _request(self, key: str, values: dict[str, str], confirm: bool = False) -> OrderReply:
+        values = {**values, "contact": self._contact}
+        return OrderReply("request", english(key, values), key=key, values=values, confirm=confirm)
 
     async def lookup(
         self, session_id: str, order_number: str, email: str | None, postal: str | None, client: str

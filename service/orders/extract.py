@@ -1,30 +1,26 @@
 """Finds order numbers, emails and postal codes in free text, without the model.
 
-Accepted order-number forms (6 digits, the shop's numbering):
+Order numbers follow the shop's numbering (OrderNumbers: a prefix and a number of
+digits; Northwind's "NW-" and 6 digits by default). Accepted forms, for Northwind:
     NW-100234   NW100234   nw 100234   #100234   order 100234   order no. 100234
     order number 100234   Bestellung 100234
-All normalise to "NW-100234". A bare 6-digit number is accepted only when the message
-also talks about an order (so "10115 Berlin" is a postal code, not an order).
+All normalise to "NW-100234". A bare number is accepted only when the message also
+talks about an order (so "10115 Berlin" is a postal code, not an order).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 # The patterns service.privacy masks: what is found here is masked there.
 from service.privacy import EMAIL_PATTERN, POSTCODE_PATTERN
 
+if TYPE_CHECKING:
+    from service.config import OrderSettings
+
 ORDER_PREFIX = "NW-"
-_ORDER_FORMS = re.compile(
-    r"""(?ix)
-    (?:\bNW\s*-?\s*(?P<a>\d{6})\b)
-    | (?:\#\s*(?P<b>\d{6})\b)
-    | (?:\b(?:order|bestellung)(?:\s+(?:no\.?|nr\.?|number|num|id|\#))?\s*[:#]?\s*(?P<c>\d{6})\b)
-    """
-)
-_BARE = re.compile(r"(?<![\d-])(\d{6})(?!\d)")
 _EMAIL = re.compile(EMAIL_PATTERN)
 _POSTCODE = re.compile(POSTCODE_PATTERN)
 _ORDER_TALK = re.compile(
@@ -40,15 +36,46 @@ def clean_text(text: str) -> str:
     return "".join(c for c in folded if unicodedata.category(c) != "Cf")
 
 
-def find_order_numbers(text: str) -> list[str]:
-    text = clean_text(text)
-    found: list[str] = []
-    for m in _ORDER_FORMS.finditer(text):
-        digits = m.group("a") or m.group("b") or m.group("c")
-        found.append(ORDER_PREFIX + digits)
-    if not found and _ORDER_TALK.search(text) and not _POSTCODE.search(text):
-        found = [ORDER_PREFIX + d for d in _BARE.findall(text)]
-    return list(dict.fromkeys(found))
+class OrderNumbers:
+    """A shop's order numbering: ``prefix`` (letters, "#" or "-"; may be empty) and
+    digits. A number written with or without the prefix's letters, after "#" or after
+    "order (number)" normalises to prefix + digits, as the shop writes it."""
+
+    def __init__(self, prefix: str = ORDER_PREFIX, min_digits: int = 6, max_digits: int = 6):
+        self.prefix = prefix
+        self.example = prefix + "100234567890"[:min_digits]  # for messages: "like NW-100234"
+        digits = rf"\d{{{min_digits},{max_digits}}}"
+        letters = re.escape(prefix.strip("#-").strip())
+        forms = [rf"(?:\#\s*(?P<b>{digits})\b)"]
+        if letters:
+            forms.insert(0, rf"(?:\b{letters}\s*-?\s*(?P<a>{digits})\b)")
+        forms.append(
+            r"(?:\b(?:order|bestellung|commande|pedido|ordine|bestelling)"
+            rf"(?:\s+(?:no\.?|nr\.?|n°|number|num|id|\#))?\s*[:#]?\s*(?P<c>{digits})\b)"
+        )
+        self._forms = re.compile("(?i)" + "|".join(forms))
+        self._bare = re.compile(rf"(?<![\d-])({digits})(?!\d)")
+
+    def find(self, text: str) -> list[str]:
+        text = clean_text(text)
+        found: list[str] = []
+        for m in self._forms.finditer(text):
+            digits = m.group("a") if "a" in m.groupdict() and m.group("a") else None
+            found.append(self.prefix + (digits or m.group("b") or m.group("c")))
+        if not found and _ORDER_TALK.search(text) and not _POSTCODE.search(text):
+            found = [self.prefix + d for d in self._bare.findall(text)]
+        return list(dict.fromkeys(found))
+
+    @classmethod
+    def of(cls, settings: OrderSettings) -> OrderNumbers:
+        return cls(settings.number_prefix, settings.number_min_digits, settings.number_max_digits)
+
+
+NORTHWIND = OrderNumbers()
+
+
+def find_order_numbers(text: str, numbers: OrderNumbers = NORTHWIND) -> list[str]:
+    return numbers.find(text)
 
 
 def find_email(text: str) -> str | None:

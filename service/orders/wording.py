@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from service.orders.extract import Topic
-from service.orders.repository import OrderFacts
+from service.orders.facts import OrderFacts
 from service.texts import catalogue, languages
 
 
@@ -22,6 +22,7 @@ class Wording:
     time: str
     placed: str  # {n} {d} {status}
     carrier: str  # {c} {t}
+    tracking: str  # {t}: a tracking number without a carrier's name
     latest: str  # {s} {where} {when}
     where: str  # {loc}
     delivered: str  # {d}
@@ -35,6 +36,7 @@ class Wording:
     t_returns: str  # {n} {ret}
     t_items: str  # {n} {items}
     t_carrier: str  # {n} {c} {t}
+    t_tracking: str  # {n} {t}
     t_no_carrier: str  # {n}
     t_delivered: str  # {n} {d}
     t_expected: str  # {n} {d}
@@ -73,6 +75,8 @@ def describe_order(
     ]
     if facts.carrier and facts.tracking_number:
         lines.append(w.carrier.format(c=facts.carrier, t=facts.tracking_number))
+    elif facts.tracking_number:
+        lines.append(w.tracking.format(t=facts.tracking_number))
     if facts.events:
         last = facts.events[-1]
         where = w.where.format(loc=last.location) if last.location else ""
@@ -104,6 +108,8 @@ def describe_topic(
     if topic == "carrier":
         if facts.carrier and facts.tracking_number:
             return w.t_carrier.format(n=n, c=facts.carrier, t=facts.tracking_number)
+        if facts.tracking_number:
+            return w.t_tracking.format(n=n, t=facts.tracking_number)
         return w.t_no_carrier.format(n=n)
     if topic == "arrival":
         if facts.delivered_at is not None:

@@ -53,6 +53,7 @@ class Shop:
     db_url: str
     mailbox: Mailbox
     faq_dir: Path  # a copy of data/faq, which the console edits
+    hooks: Any = None  # the shop's webhook for order requests (tests/fakes/webhook_receiver)
 
 
 def _shop_page(service: str) -> bytes:
@@ -104,6 +105,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Iterator[Sh
     from service.retrieval.retriever import Retriever
     from service.retrieval.store import IndexStore
     from service.retrieval.vector_index import make_vector_backend
+    from tests.fakes.webhook_receiver import SECRET, WebhookReceiver
     from tests.integration.shop import seed_two_customers
     from tests.live_server import LiveServer, free_port
 
@@ -114,6 +116,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Iterator[Sh
     mailbox = Mailbox()
     smtp = Controller(mailbox, hostname="127.0.0.1", port=free_port())
     smtp.start()
+    hooks = WebhookReceiver().__enter__()
     shop_port = free_port()
     faq_dir = tmp / "faq"
     shutil.copytree(ROOT / "data" / "faq", faq_dir)
@@ -124,6 +127,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Iterator[Sh
         admin={"enabled": True, "faq_dir": faq_dir},
         web={"allowed_origins": [f"http://127.0.0.1:{shop_port}"]},
         handoff={"smtp_host": "127.0.0.1", "smtp_port": smtp.port, "smtp_starttls": False},
+        requests={"webhook_url": hooks.url, "webhook_secret": SECRET},
         limits=ROOMY_LIMITS,
     )
     store = IndexStore(settings.index.path)
@@ -147,11 +151,13 @@ def shop(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Iterator[Sh
     server = LiveServer(app, settings)
     shop_server = _serve_shop(shop_port, server.url)
     try:
-        yield Shop(server.start(), f"http://127.0.0.1:{shop_port}", db_url, mailbox, faq_dir)
+        url = server.start()
+        yield Shop(url, f"http://127.0.0.1:{shop_port}", db_url, mailbox, faq_dir, hooks)
     finally:
         server.stop()
         shop_server.shutdown()
         smtp.stop()
+        hooks.__exit__(None, None, None)
 
 
 @pytest.fixture(scope="package")

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from service.web.security import CSP
 from tests.browser.conftest import Shop
-from tests.integration.shop import ALICE
+from tests.integration.shop import ALICE, BOB
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 RETURNS = "How long do I have to return a jacket?"
@@ -325,3 +325,42 @@ def test_a_conversation_of_small_talk_a_person_and_an_order(page: Any, shop: Sho
     page.locator("dialog[open]").get_by_label("Order number").wait_for()
     page.keyboard.press("Escape")
     page.screenshot(path="var/screenshots/conversation.png", full_page=True)
+
+
+@pytest.mark.parametrize(
+    ("order", "message", "kind", "shows"),
+    [
+        ("NW-200003", "Please cancel this order", "cancel", "cancel order NW-200003"),
+        ("NW-200002", "I want to return the boots", "return", "Tatra hiking boots"),
+        (
+            "NW-200003",
+            "Please change the delivery address to 221b Baker Street, London",
+            "address",
+            "221b Baker Street, London",
+        ),
+    ],
+)
+def test_a_request_is_confirmed_with_a_button_and_reaches_the_shop(
+    page: Any, shop: Shop, order: str, message: str, kind: str, shows: str
+) -> None:
+    page.goto(shop.url)
+    ask(page, f"order {order} {BOB['email']}")
+    asked = ask(page, message)
+    assert shows in asked.inner_text()
+    before = len(shop.hooks.behaviour.received)
+    asked.get_by_role("button", name="Yes", exact=True).click()
+    done = page.locator(".fb-log article.fb-bot:has(.fb-meta)").nth(2)
+    done.wait_for()
+    assert "R-" in done.inner_text()
+    assert asked.get_by_role("button", name="Yes", exact=True).count() == 0  # asked once
+    sent = shop.hooks.wait_for(before + 1)[-1]
+    assert sent["kind"] == kind and sent["reference"] in done.inner_text()
+    page.screenshot(path=f"var/screenshots/order-request-{kind}.png", full_page=True)
+
+
+def test_a_request_the_order_does_not_allow_gets_no_buttons(page: Any, shop: Shop) -> None:
+    page.goto(shop.url)
+    ask(page, f"order {ALICE['order']} {ALICE['email']}")  # shipped
+    refused = ask(page, "Please cancel my order")
+    assert "can no longer be cancelled" in refused.inner_text()
+    assert refused.get_by_role("button", name="Yes", exact=True).count() == 0

@@ -122,3 +122,34 @@ def test_an_editor_turns_a_cluster_of_declined_questions_into_phrasings(
     # the cookie is not readable by scripts
     assert "faqbot_admin" not in page.evaluate("document.cookie")
     context.close()
+
+
+def test_order_requests_show_in_the_console_with_their_delivery(browser: Any, shop: Shop) -> None:
+    from tests.integration.shop import BOB
+
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    chat = f"{shop.url}/v1/chat"
+    first = page.request.post(chat, data={"message": f"order {BOB['order']} {BOB['email']}"})
+    session = first.json()["session_id"]
+    for message in ("I want to return the boots", "yes"):
+        done = page.request.post(chat, data={"message": message, "session_id": session}).json()
+    reference = done["answer"].split("reference ")[1].split(")")[0]
+
+    page.goto(f"{shop.url}/admin")
+    page.get_by_label("Name").fill("erika")
+    page.get_by_label("Password").fill(EDITOR_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    panel = page.locator("section[aria-labelledby=adm-requests]")
+    row = panel.locator("tr", has_text=reference)
+    row.wait_for()
+    assert "Return" in row.inner_text() and "Tatra hiking boots" in row.inner_text()
+    assert BOB["email"] not in panel.inner_text()
+    deadline = time.monotonic() + 15  # the worker delivers it to the shop's webhook
+    while "delivered" not in row.inner_text():
+        assert time.monotonic() < deadline, row.inner_text()
+        panel.get_by_role("button", name="Refresh").click()
+        time.sleep(0.3)
+    page.screenshot(path="var/screenshots/console-requests.png", full_page=True)
+    context.close()

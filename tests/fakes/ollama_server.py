@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+
+from tests.fakes.served import Served
 
 
 @dataclass
@@ -144,37 +143,12 @@ def build_app(behaviour: FakeOllamaBehaviour) -> Starlette:
     )
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class FakeOllama:
+class FakeOllama(Served):
     """Runs the fake on a free loopback port in a background thread."""
 
     def __init__(self, behaviour: FakeOllamaBehaviour | None = None) -> None:
         self.behaviour = behaviour or FakeOllamaBehaviour()
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(
-            build_app(self.behaviour), host="127.0.0.1", port=self.port, log_level="warning"
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-
-    def __enter__(self) -> FakeOllama:
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("fake Ollama did not start")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
+        super().__init__(build_app(self.behaviour), "fake Ollama")
 
 
 def running(behaviour: FakeOllamaBehaviour | None = None) -> Iterator[FakeOllama]:

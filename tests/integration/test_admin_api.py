@@ -79,6 +79,7 @@ ROUTES = [
     ("GET", "/admin/api/charts.png", None),
     ("GET", "/admin/api/export/feedback.csv", None),
     ("GET", "/admin/api/audit", None),
+    ("GET", "/admin/api/requests", None),
     ("POST", "/admin/api/logout", None),
     ("POST", "/admin/api/inbox/attach", {"entry_id": "returns-window", "questions": ["x y"]}),
     ("POST", "/admin/api/inbox/draft", DRAFT),

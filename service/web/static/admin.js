@@ -2,6 +2,7 @@
 // customers' questions and comments are text nodes, never markup. Every change sends the
 // session's CSRF token; the session itself is an HttpOnly cookie this script never sees.
 
+import { orderRequestsPanel } from './admin-requests.js';
 import { requestJSON } from './api.js';
 import { el } from './dom.js';
 
@@ -592,6 +593,7 @@ async function showInbox(me) {
     current.inbox,
     whyThisAnswer(),
     thresholdsPanel(me),
+    orderRequestsPanel(call),
     charts,
   );
   say('');

@@ -166,6 +166,7 @@ export class ChatView {
               suggestions: m.suggestions || [],
               action: m.action,
               rating: m.rating,
+              restored: true, // a reloaded question to confirm is not asked again
             }),
           );
       }
@@ -258,6 +259,7 @@ export class ChatView {
         }),
       );
     }
+    if (record.action === 'confirm_request' && !record.restored) article.append(this.confirmButtons());
     if (record.action === 'order_lookup' && this.config.order_lookup) {
       article.append(
         el('button', {
@@ -269,9 +271,29 @@ export class ChatView {
       );
     }
     // Small talk and offers of a form are not answers to rate.
-    const rated = record.mode !== 'smalltalk' && record.mode !== 'handoff';
+    const rated = record.mode !== 'smalltalk' && record.mode !== 'handoff' && record.action !== 'confirm_request';
     if (record.message_id && rated) article.append(this.feedback(record.message_id, record.rating));
     return article;
+  }
+
+  // Yes and No to a request about an order (cancel it, a return, a new address): the
+  // answer is sent as the customer's message, in their language.
+  confirmButtons() {
+    const group = el('div', { class: 'fb-confirm', role: 'group', 'aria-label': this.t.yourAnswer });
+    for (const word of [this.t.yes, this.t.no]) {
+      group.append(
+        el('button', {
+          type: 'button',
+          class: 'fb-action fb-inline',
+          text: word,
+          onclick: () => {
+            group.remove();
+            this.ask(word);
+          },
+        }),
+      );
+    }
+    return group;
   }
 
   didYouMean(suggestions) {
