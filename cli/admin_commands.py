@@ -15,9 +15,9 @@ from cli.common import EXIT_OK, EXIT_REFUSED, err, say, settings_for
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("admin", help="console accounts (FAQBOT_ADMIN__ENABLED=true serves /admin)")
     actions = p.add_subparsers(dest="action", required=True)
-    create = actions.add_parser("create-user", help="a new editor or ops account")
+    create = actions.add_parser("create-user", help="a new editor, ops or agent account")
     create.add_argument("name", help="the login name")
-    create.add_argument("--role", choices=["editor", "ops"], required=True)
+    create.add_argument("--role", choices=["editor", "ops", "agent"], required=True)
     _password_option(create)
     actions.add_parser("users", help="list the accounts")
     reset = actions.add_parser(

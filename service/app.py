@@ -17,6 +17,7 @@ from service.admin.publishing import IngestRunner, NoIngestRunner
 from service.admin.routes import mount_admin
 from service.api import chat, compat, content, feedback, health, observability
 from service.api import handoff as handoff_api
+from service.api import live as live_api
 from service.api import orders as orders_api
 from service.api.errors import register_error_handlers
 from service.api.middleware import BodyLimit, ClientAddress, LimitDoor
@@ -37,6 +38,7 @@ from service.db.engine import engine_for
 from service.db.guard import NO_SCHEMA, DatabaseGuard, guard_for
 from service.db.migrations import behind
 from service.handoff import HandoffDesk
+from service.live_handoff import LiveHandoffs
 from service.llm.base import ChatModel
 from service.llm.factory import make_chat_model
 from service.logging_setup import configure_logging
@@ -141,6 +143,7 @@ def create_app(
         orders_api.router,
         content.router,
         handoff_api.router,
+        live_api.router,
         health.router,
         observability.router,
         compat.router,
@@ -205,6 +208,7 @@ def _lifespan(
             history=history,
             observer=metrics,
             detector=detector,
+            live=app.state.live,
         )
         _watch(metrics.live, settings, limiter, retriever, parts)
         if live is not None:
@@ -224,7 +228,7 @@ def _lifespan(
 
 def _side_parts(app: FastAPI, settings: Settings, given: _Given, parts: _Parts) -> Console | None:
     """The handoff desk, the clients' limits and the console (None when it is off)."""
-    app.state.handoff = _handoff_desk(settings, parts)
+    app.state.handoff = _handoff_desk(app, settings, parts)
     app.state.limits = _client_limits(settings, parts, app.state.metrics)
     console = open_console(settings, given.ingest_runner) if settings.admin.enabled else None
     app.state.console = console
@@ -374,11 +378,14 @@ def _client_limits(settings: Settings, parts: _Parts, metrics: ServiceMetrics) -
     )
 
 
-def _handoff_desk(settings: Settings, parts: _Parts) -> HandoffDesk:
+def _handoff_desk(app: FastAPI, settings: Settings, parts: _Parts) -> HandoffDesk:
+    """The handoff requests, and the conversations a person takes over (live_handoff.py)
+    on the same engine."""
     engine = engine_for(settings.db.url, settings.db, settings.db.timeout_s * 5)
     guard = guard_for("handoff", settings.db, settings.db.timeout_s * 5)
     parts.engines.append(engine)
     parts.guards.append(guard)
+    app.state.live = LiveHandoffs(engine)
     return HandoffDesk(engine, guard, settings.handoff)
 
 

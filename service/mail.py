@@ -9,10 +9,17 @@ from email.message import EmailMessage
 from service.config import HandoffSettings
 
 
-def send_mail(s: HandoffSettings, subject: str, body: str, reply_to: str | None = None) -> None:
+def send_mail(
+    s: HandoffSettings,
+    subject: str,
+    body: str,
+    reply_to: str | None = None,
+    to: str | None = None,
+) -> None:
+    """To the shop's support address, or to ``to`` (a customer, for an agent's reply)."""
     mail = EmailMessage()
     mail["From"] = s.mail_from
-    mail["To"] = s.mail_to
+    mail["To"] = to or s.mail_to
     if reply_to:
         mail["Reply-To"] = reply_to
     mail["Subject"] = subject

@@ -25,8 +25,8 @@ from service.db.tables import admin_sessions, admin_users, as_utc, audit_log, is
 from service.orders.attempts import LOGIN_ONLY, SqlAttemptCounter
 
 T = TypeVar("T")
-Role = Literal["editor", "ops"]
-ROLES: tuple[Role, ...] = ("editor", "ops")
+Role = Literal["editor", "ops", "agent"]
+ROLES: tuple[Role, ...] = ("editor", "ops", "agent")
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,63}$")
 MIN_PASSWORD = 12
 _HASHER = PasswordHasher()
@@ -46,8 +46,9 @@ class AdminUser:
     role: Role
 
     def may(self, needed: Role) -> bool:
-        """ops may do everything an editor may, and change retrieval settings."""
-        return needed == "editor" or self.role == "ops"
+        """ops may do everything, editors edit the FAQ, agents answer customers who asked
+        for a person (and nothing else)."""
+        return self.role == "ops" or self.role == needed
 
 
 @dataclass(frozen=True)

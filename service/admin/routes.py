@@ -78,6 +78,7 @@ def _role(needed: Role) -> Any:
 
 Editor = Annotated[Caller, _role("editor")]
 Ops = Annotated[Caller, _role("ops")]
+Agent = Annotated[Caller, _role("agent")]
 
 
 class LoginBody(BaseModel):
@@ -506,4 +507,7 @@ def mount_admin(app: FastAPI, settings: Settings) -> None:
     """The console and its API, when enabled; otherwise nothing under /admin exists.
     Its parts (service/admin/deps.py) are built and closed in the app's lifespan."""
     if settings.admin.enabled:
+        from service.admin.agent_routes import agents  # it uses this module's checks
+
         app.include_router(router)
+        app.include_router(agents)

@@ -15,6 +15,7 @@ from service.chat.service import ChatService
 from service.chat.store import ChatStore
 from service.chat.turn_language import TurnLanguage
 from service.config import ChatSettings, Settings
+from service.live_handoff import LiveHandoffs
 from service.llm.base import ChatModel
 from service.metrics import ServiceMetrics
 from service.orders.assistant import OrderAssistant
@@ -59,5 +60,6 @@ ConversationsDep = Annotated[Conversations, Depends(_part("conversations"))]
 HistoryDep = Annotated[HistoryWriter, Depends(_part("history"))]
 MetricsDep = Annotated[ServiceMetrics, Depends(_part("metrics"))]
 LanguageDep = Annotated[TurnLanguage, Depends(_part("language"))]
+LiveDep = Annotated[LiveHandoffs, Depends(_part("live"))]
 # The chat settings in force (answer_mode "auto" resolved).
 ChatSettingsDep = Annotated[ChatSettings, Depends(_part("chat_settings"))]

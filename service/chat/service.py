@@ -12,6 +12,8 @@ The non-streaming endpoint collects the same events.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
@@ -45,10 +47,14 @@ from service.chat.turn import (
 )
 from service.chat.turn_language import TurnLanguage
 from service.config import Settings
+from service.live_handoff import LiveHandoffs
 from service.llm.base import ChatModel
 from service.orders.assistant import OrderAssistant
 from service.retrieval.language import LanguageDetector
 from service.retrieval.retriever import Retriever
+from service.texts import phrase
+
+log = logging.getLogger("faqbot.chat")
 
 
 class TurnObserver(Protocol):
@@ -72,8 +78,10 @@ class ChatService:
         history: HistoryWriter | None = None,
         observer: TurnObserver | None = None,
         detector: LanguageDetector | None = None,
+        live: LiveHandoffs | None = None,
     ) -> None:
         self._settings = settings
+        self._live = live  # a person may hold a conversation (the bot is silent then)
         self._observer = observer
         chat = resolved_chat_settings(settings)
         runner = ModelRunner(model, settings.llm, limiter)
@@ -166,8 +174,12 @@ class ChatService:
         lang: str,
         timings: Timings,
     ) -> TurnOutcome | Draft:
-        """Who answers: the order flow when it takes the message, a "did you mean"
-        button's entry, a short reply to small talk and requests, else the FAQ."""
+        """Who answers: a person who holds the conversation (the bot is silent), the
+        order flow when it takes the message, a "did you mean" button's entry, a short
+        reply to small talk and requests, else the FAQ."""
+        held = await self._held(session, message, lang)
+        if held is not None:
+            return held
         if entry_id is not None:
             return await self._faq.entry(entry_id, lang)
         if self._orders is not None:
@@ -177,6 +189,25 @@ class ChatService:
         if reading.act != "question" and (reading.act != "order_status" or self._orders):
             return dialogue_reply(reading, lang, self._settings.shop.contact)
         return await self._faq.decide(message, turns, lang, timings)
+
+    async def _held(self, session: str, message: str, lang: str) -> TurnOutcome | None:
+        """The message goes to the person holding the conversation, if one does. When the
+        database cannot say, the bot answers: a slow store must not silence it."""
+        if self._live is None:
+            return None
+        timeout = self._settings.db.timeout_s
+        try:
+            agent = await asyncio.wait_for(asyncio.to_thread(self._live.holder, session), timeout)
+            if agent is None:
+                return None
+            await asyncio.wait_for(
+                asyncio.to_thread(self._live.from_customer, session, message), timeout
+            )
+        except Exception as exc:  # down, slow, or released meanwhile
+            log.warning("live handoff unknown (%s): the bot answers", type(exc).__name__)
+            return None
+        note = phrase("handoff_with_person", lang, agent=agent) or ""
+        return TurnOutcome(Answer(note, "waiting"), lang)
 
     def _remember(self, outcome: TurnOutcome) -> None:
         # Only first questions (no history changes their meaning) and only answers that

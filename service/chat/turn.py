@@ -11,7 +11,16 @@ from service.chat.prompt import BuiltPrompt, Turn
 from service.retrieval.retriever import SearchResult
 
 Mode = Literal[
-    "generated", "canonical", "extractive", "abstained", "fallback", "order", "smalltalk", "handoff"
+    "generated",
+    "canonical",
+    "extractive",
+    "abstained",
+    "fallback",
+    "order",
+    "smalltalk",
+    "handoff",
+    "human",  # a person's reply (live_handoff.py)
+    "waiting",  # the customer wrote while a person holds the conversation: no bot answer
 ]
 # What the page offers with an answer: the handoff form, the order lookup form, or Yes
 # and No to a request about an order.

@@ -187,6 +187,13 @@ handoff_requests = sa.Table(
     sa.Column("conversation", sa.JSON),
     sa.Column("created_at", TIMESTAMP, nullable=False),
     sa.Column("mailed_at", TIMESTAMP),
+    # open (waiting for a person), claimed (a person holds it: the bot is silent),
+    # closed, handed_back (the bot answers again)
+    sa.Column("status", sa.String(16), nullable=False, server_default="open"),
+    sa.Column("agent", sa.String(64)),
+    sa.Column("claimed_at", TIMESTAMP),
+    sa.Column("closed_at", TIMESTAMP),
+    sa.Column("customer_seen_at", TIMESTAMP),  # the customer's page last listened
     sa.Index("ix_handoff_requests_created", "created_at"),
     sa.Index("ix_handoff_requests_session", "session_id", "created_at"),
     sa.Index("ix_handoff_requests_email", "email", "created_at"),
@@ -224,6 +231,22 @@ order_request_log = sa.Table(
     sa.Column("event", sa.String(32), nullable=False),
     sa.Column("detail", sa.String(300)),
     sa.Index("ix_order_request_log_request", "request_id", "at"),
+)
+
+# What the agent and the customer wrote while a person held the conversation.
+handoff_messages = sa.Table(
+    "handoff_messages",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("handoff_id", sa.String(32), nullable=False),
+    sa.Column("session_id", sa.String(64)),
+    sa.Column("author", sa.String(16), nullable=False),  # agent, customer
+    sa.Column("agent", sa.String(64)),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("created_at", TIMESTAMP, nullable=False),
+    sa.Column("mailed_at", TIMESTAMP),  # an agent's reply mailed to a customer who left
+    sa.Index("ix_handoff_messages_session", "session_id", "id"),
+    sa.Index("ix_handoff_messages_handoff", "handoff_id", "id"),
 )
 
 # --- the admin console (service/admin/) ---

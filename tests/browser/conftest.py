@@ -121,6 +121,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Iterator[Sh
     faq_dir = tmp / "faq"
     shutil.copytree(ROOT / "data" / "faq", faq_dir)
     AdminAccounts(make_engine(db_url)).create_user("erika", "editor", EDITOR_PASSWORD)
+    AdminAccounts(make_engine(db_url)).create_user("anna", "agent", EDITOR_PASSWORD)
     settings = Settings(
         index={"path": tmp / "index"},
         db={"url": db_url},

@@ -80,6 +80,12 @@ ROUTES = [
     ("GET", "/admin/api/export/feedback.csv", None),
     ("GET", "/admin/api/audit", None),
     ("GET", "/admin/api/requests", None),
+    ("GET", "/admin/api/handoffs", None),
+    ("GET", "/admin/api/handoffs/abc", None),
+    ("POST", "/admin/api/handoffs/abc/claim", None),
+    ("POST", "/admin/api/handoffs/abc/reply", {"text": "Hello"}),
+    ("POST", "/admin/api/handoffs/abc/handback", None),
+    ("POST", "/admin/api/handoffs/abc/close", None),
     ("POST", "/admin/api/logout", None),
     ("POST", "/admin/api/inbox/attach", {"entry_id": "returns-window", "questions": ["x y"]}),
     ("POST", "/admin/api/inbox/draft", DRAFT),
@@ -93,6 +99,8 @@ ROUTES = [
     ("POST", "/admin/api/thresholds", THRESHOLDS),
 ]
 OPS_ONLY = {("GET", "/admin/api/audit"), ("POST", "/admin/api/thresholds")}
+# the agents' inbox: agents and ops, not editors
+AGENT_ONLY = {(m, p) for m, p, _ in ROUTES if p.startswith("/admin/api/handoffs")}
 
 
 def call(client: TestClient, method: str, path: str, body: Any, csrf: str | None = None) -> int:
@@ -104,17 +112,21 @@ def test_every_route_refuses_anonymous_wrong_role_and_missing_csrf(console: Test
     import re
 
     # every /admin/api route is in ROUTES (a new one must be added here to be checked)
+    from service.admin.agent_routes import agents
     from service.admin.routes import router
 
     served = {
         (method, re.sub(r"\{[^}]+\}", "x", route.path))  # type: ignore[attr-defined]
-        for route in router.routes
+        for route in [*router.routes, *agents.routes]
         if getattr(route, "path", "").startswith("/admin/api/")
         for method in route.methods  # type: ignore[attr-defined]
     }
     templates = {
         "/admin/api/conversations/abc": "/admin/api/conversations/x",
         "/admin/api/export/feedback.csv": "/admin/api/export/x.csv",
+        **{
+            p: p.replace("/abc", "/x") for _, p, _ in ROUTES if p.startswith("/admin/api/handoffs/")
+        },
     }
     listed = {(m, templates.get(p, p)) for m, p, _ in ROUTES}
     assert served - {("POST", "/admin/api/login")} == listed
@@ -122,7 +134,7 @@ def test_every_route_refuses_anonymous_wrong_role_and_missing_csrf(console: Test
         assert call(console, method, path, body) == 401, path
     csrf = login(console, "erika")
     for method, path, body in ROUTES:
-        if (method, path) in OPS_ONLY:
+        if (method, path) in OPS_ONLY | AGENT_ONLY:
             assert call(console, method, path, body, csrf) == 403, path
     for method, path, body in ROUTES:
         if method == "POST" and path != "/admin/api/logout":

@@ -2,6 +2,7 @@
 // customers' questions and comments are text nodes, never markup. Every change sends the
 // session's CSRF token; the session itself is an HttpOnly cookie this script never sees.
 
+import { agentInbox } from './admin-agents.js';
 import { orderRequestsPanel } from './admin-requests.js';
 import { requestJSON } from './api.js';
 import { el } from './dom.js';
@@ -42,7 +43,7 @@ function showLogin(message = '') {
         try {
           const me = await call('POST', '/login', { name: name.value, password: password.value });
           csrf = me.csrf;
-          await showInbox(me);
+          await showFor(me);
         } catch (error) {
           say(error.message, true);
           password.value = '';
@@ -546,6 +547,22 @@ async function refresh() {
   current.count.textContent = `${inbox.questions} question${inbox.questions === 1 ? '' : 's'} in ${n} cluster${n === 1 ? '' : 's'}`;
 }
 
+function logout() {
+  return el('button', {
+    type: 'button',
+    class: 'adm-quiet',
+    text: 'Log out',
+    onclick: async () => {
+      try {
+        await call('POST', '/logout');
+      } finally {
+        csrf = '';
+        showLogin();
+      }
+    },
+  });
+}
+
 async function showInbox(me) {
   const header = el(
     'header',
@@ -559,19 +576,7 @@ async function showInbox(me) {
       ' · ',
       el('a', { href: `${API}/export/feedback.csv`, text: 'Feedback (CSV)' }),
     ),
-    el('button', {
-      type: 'button',
-      class: 'adm-quiet',
-      text: 'Log out',
-      onclick: async () => {
-        try {
-          await call('POST', '/logout');
-        } finally {
-          csrf = '';
-          showLogin();
-        }
-      },
-    }),
+    logout(),
   );
   current = { inbox: el('div'), count: el('p') };
   const charts = el(
@@ -594,17 +599,31 @@ async function showInbox(me) {
     whyThisAnswer(),
     thresholdsPanel(me),
     orderRequestsPanel(call),
+    ...(me.role === 'ops' ? [agentInbox(call, me)] : []),
     charts,
   );
   say('');
   await refresh();
 }
 
+async function showFor(me) {
+  if (me.role === 'agent') showAgents(me);
+  else await showInbox(me);
+}
+
+// Agents see only the customers who asked for a person.
+function showAgents(me) {
+  root.replaceChildren(
+    el('header', {}, el('h1', { text: 'faqbot console' }), el('p', { text: `${me.user} (${me.role})` }), logout()),
+    agentInbox(call, me),
+  );
+}
+
 async function start() {
   try {
     const me = await call('GET', '/me');
     csrf = me.csrf;
-    await showInbox(me);
+    await showFor(me);
   } catch (error) {
     showLogin(error.status === 401 ? '' : error.message);
   }

@@ -6,6 +6,7 @@ import { ApiError, getJSON, getMarkup, postJSON, streamChat } from './api.js';
 import { entryDialog, handoffDialog, orderDialog, showEntry } from './dialogs.js';
 import { el, uid } from './dom.js';
 import { explain } from './explain.js';
+import { listenForPerson } from './live.js';
 import { labelsFor, loadLabels, pickLanguage } from './i18n.js';
 import { renderMarkdown } from './markdown.js';
 
@@ -135,6 +136,8 @@ export class ChatView {
   }
 
   reset() {
+    this.live?.close();
+    this.live = null;
     this.session = null;
     this.greet();
     this.input.value = '';
@@ -171,6 +174,7 @@ export class ChatView {
           );
       }
       if (conversation.messages.length) this.suggestions.hidden = true;
+      if (conversation.messages.some((m) => m.mode === 'human' || m.mode === 'waiting')) this.listen();
     } catch (error) {
       if (error instanceof ApiError && error.kind === 'notfound') this.session = null;
       else this.log.append(this.errorMessage(error));
@@ -214,6 +218,7 @@ export class ChatView {
         } else if (kind === 'done') {
           this.session = data.session_id;
           bubble.replaceWith(this.answerShell(data));
+          if (data.mode === 'waiting') this.listen(); // a person holds the conversation
         }
       });
     } catch (error) {
@@ -229,6 +234,8 @@ export class ChatView {
 
   answerShell(record) {
     const t = this.t;
+    if (record.mode === 'human') return this.personMessage(record.answer);
+    if (record.mode === 'waiting') return el('p', { class: 'fb-notice', text: record.answer });
     const article = el('article', { class: 'fb-msg fb-bot', 'aria-label': t.answer });
     // The answer's own language (the customer's, or English where the FAQ has no
     // translation), so screen readers pronounce it right.
@@ -274,6 +281,34 @@ export class ChatView {
     const rated = record.mode !== 'smalltalk' && record.mode !== 'handoff' && record.action !== 'confirm_request';
     if (record.message_id && rated) article.append(this.feedback(record.message_id, record.rating));
     return article;
+  }
+
+  // A person's reply: marked as such, plain text.
+  personMessage(text) {
+    return el(
+      'article',
+      { class: 'fb-msg fb-bot fb-human', 'aria-label': this.t.fromPerson },
+      el('p', { class: 'fb-from', text: this.t.fromPerson }),
+      el('div', { class: 'fb-text', text }),
+      el('div', { class: 'fb-meta' }),
+    );
+  }
+
+  // While a person may answer (after a handoff request, or while one holds the
+  // conversation), their replies arrive on the event stream.
+  listen() {
+    if (this.live || !this.session) return;
+    this.live = listenForPerson(this.base, this.session, {
+      onMessage: (m) => {
+        this.log.append(this.personMessage(m.text));
+        this.scroll();
+      },
+      onReleased: () => {
+        this.live = null;
+        this.log.append(el('p', { class: 'fb-notice', text: this.t.backToBot }));
+        this.scroll();
+      },
+    });
   }
 
   // Yes and No to a request about an order (cancel it, a return, a new address): the

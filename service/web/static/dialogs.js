@@ -71,6 +71,7 @@ export function handoffDialog(view) {
           form.hidden = true;
           status.textContent = `${receipt.message} ${t.reference({ reference: receipt.reference })}`;
           view.log.append(el('p', { class: 'fb-notice', text: t.requestSent({ reference: receipt.reference }) }));
+          view.listen(); // a person may answer right here
         } catch (error) {
           status.textContent = explain(error, view.config.contact, t);
         } finally {
