@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from service.admin import outcomes
 from service.admin.deps import Console, open_console
 from service.admin.publishing import IngestRunner, NoIngestRunner
 from service.admin.routes import mount_admin
@@ -211,6 +215,7 @@ def _lifespan(
             live=app.state.live,
         )
         _watch(metrics.live, settings, limiter, retriever, parts)
+        metrics.live.outcomes = _todays_outcomes(app.state.live.engine)
         if live is not None:
             metrics.live.index_health = lambda: live.health
         try:
@@ -280,6 +285,21 @@ def _watch(
     live.breakers = {g.name: _state_of(g) for g in parts.guards}
     live.index = index
     live.ingest_runs = IndexStore(settings.index.path).ingest_runs
+
+
+def _todays_outcomes(engine: sa.Engine) -> Callable[[], dict[str, Any] | None]:
+    """Today's outcome figures for /metrics, computed at most once a minute."""
+    cached: list[Any] = [0.0, None]
+
+    def today() -> dict[str, Any] | None:
+        if time.monotonic() - cached[0] > 60:
+            start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+            days = outcomes.daily(engine, start)
+            cached[:] = [time.monotonic(), days[-1] if days else None]
+        result: dict[str, Any] | None = cached[1]
+        return result
+
+    return today
 
 
 async def _check_schema(settings: Settings, parts: _Parts) -> None:

@@ -10,6 +10,7 @@ import ipaddress
 import json
 import os
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -663,6 +664,33 @@ class HandoffSettings(BaseModel):
         description="Mails sent per hour at most (all requests together); beyond it a "
         "request is stored and shown in the console, not mailed.",
     )
+    hours: str | None = Field(
+        default=None,
+        description="When people answer in the chat, e.g. 'Mon-Fri 08:00-20:00; Sat "
+        "09:00-16:00' (in hours_timezone). Inside them the customer is told a person "
+        "usually replies within reply_minutes, here; outside, that the reply comes by "
+        "email. Unset: always by email.",
+    )
+    hours_timezone: str = Field(default="Europe/Berlin")
+    reply_minutes: int = Field(
+        default=10, ge=1, le=1440, description="'A person usually replies within N minutes'."
+    )
+
+    @model_validator(mode="after")
+    def _hours_read(self) -> HandoffSettings:
+        if self.hours:
+            from service.opening_hours import OpeningHours
+
+            OpeningHours.parse(self.hours, self.hours_timezone)  # raises, naming the part
+        return self
+
+    def people_answer(self, moment: datetime) -> bool:
+        """Whether a person answers in the chat now (inside the opening hours)."""
+        if not self.hours:
+            return False
+        from service.opening_hours import OpeningHours
+
+        return OpeningHours.parse(self.hours, self.hours_timezone).open_at(moment)
 
 
 class RequestSettings(BaseModel):

@@ -60,18 +60,16 @@ class LiveHandoffs:
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
 
+    @property
+    def engine(self) -> sa.Engine:
+        return self._engine
+
     # -- the customer's side -------------------------------------------------------------
 
     def holder(self, session_id: str) -> str | None:
         """The agent holding this conversation, or None when the bot answers."""
         with self._engine.connect() as conn:
-            row = conn.execute(
-                sa.select(handoff_requests.c.agent)
-                .where(handoff_requests.c.session_id == session_id)
-                .where(handoff_requests.c.status == "claimed")
-                .order_by(handoff_requests.c.created_at.desc())
-                .limit(1)
-            ).first()
+            row = self._active(conn, session_id)
         return str(row.agent) if row is not None else None
 
     def from_customer(self, session_id: str, text: str) -> None:
@@ -235,8 +233,9 @@ class LiveHandoffs:
         return (row.name, row.email) if row is not None else None
 
     def _active(self, conn: sa.Connection, session_id: str) -> Any:
+        """The claimed handoff of this conversation (its id and agent), or None."""
         return conn.execute(
-            sa.select(handoff_requests.c.id)
+            sa.select(handoff_requests.c.id, handoff_requests.c.agent)
             .where(handoff_requests.c.session_id == session_id)
             .where(handoff_requests.c.status == "claimed")
             .order_by(handoff_requests.c.created_at.desc())
@@ -261,6 +260,21 @@ class LiveHandoffs:
         if row.status == "claimed":
             return f"{row.agent} holds this conversation"
         return f"this handoff is {row.status.replace('_', ' ')}"
+
+
+def first_replies() -> sa.Subquery:
+    """Each handoff's first agent message: (handoff_id, first: its id, at: its time)."""
+    hm = handoff_messages
+    return (
+        sa.select(
+            hm.c.handoff_id,
+            sa.func.min(hm.c.id).label("first"),
+            sa.func.min(hm.c.created_at).label("at"),
+        )
+        .where(hm.c.author == "agent")
+        .group_by(hm.c.handoff_id)
+        .subquery()
+    )
 
 
 def _to_history(conn: sa.Connection, session_id: str, text: str, at: datetime) -> None:

@@ -51,6 +51,8 @@ class LiveParts:
     index: Callable[[], tuple[str, int]] | None = None  # (version, entries)
     ingest_runs: Callable[[], Sequence[dict[str, Any]]] | None = None
     index_health: Callable[[], IndexHealth] | None = None
+    # today's outcome figures (service/admin/outcomes.py), cached by the caller
+    outcomes: Callable[[], dict[str, Any] | None] | None = None
 
 
 class _LiveCollector(Collector):
@@ -79,6 +81,8 @@ class _LiveCollector(Collector):
             yield from _health_metrics(_safe(p.index_health, None))
         if p.ingest_runs is not None:
             yield from _ingest_metrics(_safe(p.ingest_runs, []))
+        if p.outcomes is not None:
+            yield from _outcome_metrics(_safe(p.outcomes, None))
 
 
 def _index_metrics(index: tuple[str, int]) -> Iterator[Metric]:
@@ -114,6 +118,32 @@ def _health_metrics(health: IndexHealth | None) -> Iterator[Metric]:
     )
     failures.add_metric([], float(health.failures if health is not None else 0))
     yield failures
+
+
+def _outcome_metrics(today: dict[str, Any] | None) -> Iterator[Metric]:
+    """Today's conversations by outcome (UTC day; what each over-counts: outcomes.py)."""
+    if not today:
+        return
+    by = GaugeMetricFamily(
+        "faqbot_conversations_today",
+        "Conversations started today, by outcome (resolved by the bot confirmed or assumed; "
+        "handed off asked, declined or thumbs down; durable).",
+        labels=["outcome"],
+    )
+    for key, value in today.items():  # the outcome counts (outcomes.OUTCOMES)
+        if key.startswith(("resolved_", "handed_off_")) or key == "durable":
+            by.add_metric([key], float(value or 0))
+    yield by
+    if today.get("first_human_reply_s") is not None:
+        yield _gauge(
+            "faqbot_first_human_reply_seconds",
+            "Median time from a handoff request to the agent's first reply, today.",
+            float(today["first_human_reply_s"]),
+        )
+    if today.get("csat") is not None:
+        yield _gauge(
+            "faqbot_csat_today", "Thumbs up among today's rated answers.", float(today["csat"])
+        )
 
 
 def _ingest_metrics(runs: Sequence[dict[str, Any]]) -> Iterator[Metric]:

@@ -23,7 +23,15 @@ import numpy as np
 import sqlalchemy as sa
 
 from service.chat.trace import unpack_vector
-from service.db.tables import as_utc, chat_messages, feedback, inbox_dismissed
+from service.db.tables import (
+    as_utc,
+    chat_messages,
+    feedback,
+    handoff_messages,
+    handoff_requests,
+    inbox_dismissed,
+)
+from service.live_handoff import first_replies
 
 GAP_MODES = ("abstained", "fallback")
 SUGGEST_QUESTIONS = 10  # a cluster's most recent questions searched for its suggestion
@@ -33,14 +41,15 @@ NEIGHBOURS = 15
 
 @dataclass(frozen=True)
 class Gap:
-    id: str  # the message the dismissal refers to
+    id: str  # the message the dismissal refers to (a handoff's id for kind person)
     question: str
-    kind: str  # abstained, fallback, thumbs_down
+    kind: str  # abstained, fallback, thumbs_down, person (a person answered it)
     at: datetime
     retrieved: tuple[str, ...] = ()
     comment: str | None = None
     # the question's embedding kept with the answer's trace, if any (see chat/trace.py)
     vector: np.ndarray | None = field(default=None, compare=False, repr=False)
+    draft: str | None = None  # what a person answered (a closed handoff): a draft answer
 
 
 @dataclass
@@ -53,6 +62,7 @@ class Cluster:
     entries: list[tuple[str, int]]  # entries retrieval considered, most often first
     comments: list[str] = field(default_factory=list)
     suggested: str = ""  # the entry the live version finds for the questions alone
+    drafts: list[str] = field(default_factory=list)  # people's answers to these questions
 
     @property
     def size(self) -> int:
@@ -70,6 +80,7 @@ class Cluster:
             "entries": [{"id": e, "count": n} for e, n in self.entries[:5]],
             "comments": self.comments[:10],
             "suggested": self.suggested,
+            "drafts": self.drafts[:3],
         }
 
 
@@ -137,7 +148,27 @@ def load_gaps(engine: sa.Engine, since: datetime, model_id: str = "") -> list[Ga
         )
         for r in down
     ]
-    return gaps
+    return gaps + answered_by_people(engine, since, dismissed)
+
+
+def answered_by_people(engine: sa.Engine, since: datetime, dismissed: Any) -> list[Gap]:
+    """Closed handoffs a person answered: the customer's question, with the person's
+    first reply as a draft answer for an FAQ entry (the live check in still_open drops
+    those the FAQ now answers)."""
+    h, hm = handoff_requests, handoff_messages
+    first = first_replies()
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(h.c.id, h.c.message, h.c.closed_at, hm.c.text)
+            .join(first, first.c.handoff_id == h.c.id)
+            .join(hm, hm.c.id == first.c.first)
+            .where(h.c.status == "closed", h.c.closed_at >= since)
+            .where(h.c.id.not_in(dismissed))
+        ).all()
+    return [
+        Gap(r.id, r.message, "person", as_utc(r.closed_at) or r.closed_at, draft=r.text)
+        for r in rows
+    ]
 
 
 def entry_ids(retrieved: Any) -> tuple[str, ...]:
@@ -251,7 +282,7 @@ def still_open(
     Their messages stay in the history. Fallbacks and thumbs-down stay: retrieval
     cannot tell whether the answer is now good. The vectors are those the answers
     kept (or the console's cache), so clustering after this embeds nothing again."""
-    declined_ones = [g for g in gaps if g.kind == "abstained"]
+    declined_ones = [g for g in gaps if g.kind in ("abstained", "person")]
     if not declined_ones:
         return gaps
     vectors = question_vectors(declined_ones, embed)
@@ -275,6 +306,7 @@ def _cluster(members: list[Gap]) -> Cluster:
         kinds=dict(Counter(g.kind for g in members)),
         entries=entries.most_common(),
         comments=[g.comment for g in members if g.comment],
+        drafts=[g.draft for g in members if g.draft],
     )
 
 

@@ -25,7 +25,15 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, 
 from fastapi.responses import HTMLResponse, StreamingResponse
 from pydantic import BaseModel, Field, StringConstraints, field_validator
 
-from service.admin import analytics, conversations, exports, faq_files, inbox, thresholds
+from service.admin import (
+    analytics,
+    conversations,
+    exports,
+    faq_files,
+    inbox,
+    outcomes,
+    thresholds,
+)
 from service.admin.accounts import AdminUser, LoginsBusy, PasswordChecks, Role
 from service.admin.deps import Console, ConsoleDep, RequestsDep
 from service.admin.publishing import ingest_args, run_json
@@ -336,8 +344,12 @@ def _streamed(
 
 @router.get("/api/export/{name}.csv")
 async def export(name: str, caller: Editor, console: ConsoleDep, settings: SettingsDep) -> Response:
-    """feedback.csv or unanswered.csv, for the inbox's period."""
-    makers = {"feedback": exports.feedback_csv, "unanswered": exports.unanswered_csv}
+    """feedback.csv, unanswered.csv or outcomes.csv (per day), for the inbox's period."""
+    makers = {
+        "feedback": exports.feedback_csv,
+        "unanswered": exports.unanswered_csv,
+        "outcomes": outcomes.outcomes_csv,
+    }
     if name not in makers:
         raise HTTPException(404, "no such export")
     since = datetime.now(UTC) - timedelta(days=settings.admin.inbox_days)
@@ -441,6 +453,16 @@ async def save_thresholds(body: ThresholdBody, caller: Ops, console: ConsoleDep)
     await asyncio.to_thread(store.save_thresholds, values)
     await asyncio.to_thread(console.accounts.audit, caller.user.name, "thresholds", values)
     return values
+
+
+@router.get("/api/outcomes")
+async def outcome_days(
+    caller: Editor, console: ConsoleDep, days: Annotated[int, Query(ge=1, le=365)] = 30
+) -> dict[str, Any]:
+    """What became of the conversations, per day (service/admin/outcomes.py says what
+    each figure can over-count)."""
+    since = datetime.now(UTC) - timedelta(days=days)
+    return {"days": await asyncio.to_thread(outcomes.daily, console.engine, since)}
 
 
 @router.get("/api/analytics")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field, field_validator
 
-from service.api.deps import ClientDep, ConversationsDep, LimitsDep
+from service.api.deps import ClientDep, ConversationsDep, LimitsDep, SettingsDep
 from service.api.errors import BUSY, POST_ERRORS, UNAVAILABLE
 from service.api.text import OneLineText, ReadableText, one_line
 from service.chat.store import ChatStoreError, StoredMessage
@@ -63,6 +64,7 @@ async def handoff(
     request: Request,
     client: ClientDep,
     limits: LimitsDep,
+    settings: SettingsDep,
 ) -> HandoffReceipt:
     await limits.check("handoff", client)
     conversation: list[StoredMessage] = []
@@ -83,10 +85,19 @@ async def handoff(
     except DatabaseUnavailable:
         raise HTTPException(503, detail=phrase("handoff_unavailable", "en")) from None
     key = "handoff_repeated" if done.repeated else "handoff_received"
+    if not done.repeated and settings.handoff.people_answer(datetime.now(UTC)):
+        key = "handoff_received_live"  # opening hours: a person answers here
     return HandoffReceipt(
         status="received",
         reference=done.reference,
         mailed=done.mailed,
         repeated=done.repeated,
-        message=phrase(key, body.lang or "en", name=body.name, email=body.email) or "",
+        message=phrase(
+            key,
+            body.lang or "en",
+            name=body.name,
+            email=body.email,
+            minutes=str(settings.handoff.reply_minutes),
+        )
+        or "",
     )

@@ -33,9 +33,14 @@ def decline(lang: str, contact: str) -> Answer:
     return Answer(phrase("decline", lang, contact=contact) or "", "abstained")
 
 
-def dialogue_reply(reading: Reading, lang: str, contact: str) -> TurnOutcome:
+def dialogue_reply(
+    reading: Reading, lang: str, contact: str, reply_minutes: int | None = None
+) -> TurnOutcome:
     """Small talk, a request for a person, or an order question without its number:
-    a short fixed reply, and the form the page should offer with it."""
+    a short fixed reply, and the form the page should offer with it. reply_minutes: a
+    person answers in the chat now (opening hours), usually within that many minutes."""
     key, mode, action = _DIALOGUE_REPLIES[reading.act]
-    text = phrase(key, lang, contact=contact) or ""
+    if key == "handoff_offer" and reply_minutes is not None:
+        key = "handoff_offer_live"
+    text = phrase(key, lang, contact=contact, minutes=str(reply_minutes or "")) or ""
     return TurnOutcome(Answer(text, mode), lang, action=action)

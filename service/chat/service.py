@@ -16,6 +16,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from service.chat.cache import AnswerCache, AnswerStore, CachedAnswer
@@ -187,7 +188,9 @@ class ChatService:
             if outcome is not None:
                 return outcome
         if reading.act != "question" and (reading.act != "order_status" or self._orders):
-            return dialogue_reply(reading, lang, self._settings.shop.contact)
+            handoff = self._settings.handoff
+            live = handoff.reply_minutes if handoff.people_answer(datetime.now(UTC)) else None
+            return dialogue_reply(reading, lang, self._settings.shop.contact, live)
         return await self._faq.decide(message, turns, lang, timings)
 
     async def _held(self, session: str, message: str, lang: str) -> TurnOutcome | None:

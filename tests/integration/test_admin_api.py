@@ -80,6 +80,7 @@ ROUTES = [
     ("GET", "/admin/api/export/feedback.csv", None),
     ("GET", "/admin/api/audit", None),
     ("GET", "/admin/api/requests", None),
+    ("GET", "/admin/api/outcomes", None),
     ("GET", "/admin/api/handoffs", None),
     ("GET", "/admin/api/handoffs/abc", None),
     ("POST", "/admin/api/handoffs/abc/claim", None),

@@ -156,3 +156,41 @@ def test_a_reply_to_a_customer_who_left_is_kept_and_marked(
     assert body["customer_left"] is True  # no page listened: it would be mailed (SMTP set)
     history = httpx.get(f"{url}/v1/sessions/{session}/messages").json()["messages"]
     assert "It is waterproof." in [m["content"] for m in history]  # there on their return
+
+
+def test_inside_opening_hours_the_customer_is_told_a_person_replies_here(
+    make_client: MakeClient,
+) -> None:
+    always = {"hours": "Mon-Sun 00:00-24:00", "hours_timezone": "UTC", "reply_minutes": 7}
+    client = make_client(InstantChatModel(), handoff=always)
+    offer = client.post("/v1/chat", json={"message": "I want to talk to a person"}).json()
+    assert "within 7 minutes" in offer["answer"]
+    body = {"name": "Eve", "email": "eve@example.com", "message": "help"}
+    receipt = client.post("/v1/handoff", json=body).json()
+    assert "usually replies here within 7 minutes" in receipt["message"]
+    closed = make_client(InstantChatModel())  # no hours: the reply comes by email
+    offer = closed.post("/v1/chat", json={"message": "I want to talk to a person"}).json()
+    assert "minutes" not in offer["answer"] and "get back to you" in offer["answer"]
+    receipt = closed.post("/v1/handoff", json={**body, "email": "eve2@example.com"}).json()
+    assert "reply to eve2@example.com" in receipt["message"]
+
+
+def test_a_persons_answer_becomes_a_draft_in_the_gap_inbox(service: str) -> None:
+    question = "Can my parrot join your office party next week?"
+    asked = chat(service, question)
+    assert asked["mode"] == "abstained"  # the FAQ does not cover it
+    session = asked["session_id"]
+    body = {"name": "Finn", "email": "finn@example.com", "message": question, "session_id": session}
+    assert httpx.post(f"{service}/v1/handoff", json=body, timeout=10).status_code == 201
+    anna = agent_client(service, "anna")
+    hid = next(
+        h["id"] for h in anna.get("/admin/api/handoffs").json()["handoffs"] if h["name"] == "Finn"
+    )
+    anna.post(f"/admin/api/handoffs/{hid}/claim")
+    anna.post(f"/admin/api/handoffs/{hid}/reply", json={"text": "Yes: send it to our workshop."})
+    anna.post(f"/admin/api/handoffs/{hid}/close")
+    erika = agent_client(service, "erika")
+    clusters = erika.get("/admin/api/inbox").json()["clusters"]
+    [found] = [c for c in clusters if question in c["questions"]]
+    assert found["kinds"] == {"person": 1, "abstained": 1}  # the decline and the handoff
+    assert found["drafts"] == ["Yes: send it to our workshop."]

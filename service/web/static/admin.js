@@ -158,6 +158,8 @@ function draftForm(cluster, act) {
     value: cluster.examples[0],
   });
   const answer = el('textarea', { id: `adm-draft-a-${n}`, required: true, rows: '4', maxlength: '20000' });
+  // what a person answered these questions (a closed handoff): the draft to start from
+  if (cluster.drafts && cluster.drafts.length) answer.value = cluster.drafts[0];
   const send = act(
     'draft',
     () => ({ entry_id: id.value, question: question.value, answer: answer.value, questions: cluster.questions }),
