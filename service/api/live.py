@@ -18,6 +18,7 @@ from fastapi.responses import StreamingResponse
 
 from service.api.content import SESSION_ID
 from service.api.deps import ConversationsDep, LiveDep, SettingsDep
+from service.live_handoff import LiveHandoffs
 
 log = logging.getLogger("faqbot.api")
 router = APIRouter(prefix="/v1", tags=["chat"])
@@ -63,37 +64,40 @@ async def events(
     else:  # a new page: the history it loaded has the earlier replies
         after = await asyncio.wait_for(asyncio.to_thread(live.latest, session_id), timeout)
 
-    async def stream() -> AsyncIterator[str]:
-        nonlocal after
-        started = last_beat = time.monotonic()
-        last_seen = 0.0
-        held = None
-        yield "retry: 2000\n\n"  # reconnect after 2 s
-        while time.monotonic() - started < STREAM_S and not await request.is_disconnected():
-            try:
-                found = await asyncio.wait_for(
-                    asyncio.to_thread(live.after, session_id, after), timeout
-                )
-                holder = await asyncio.wait_for(asyncio.to_thread(live.holder, session_id), timeout)
-            except Exception as exc:  # the database is down: try again, the page waits
-                log.warning("live events: %s", type(exc).__name__)
-                found, holder = [], held
-            for message in found:
-                after = message.id
-                yield _event("message", message.as_dict(), message.id)
-            if held is not None and holder is None:
-                yield _event("released", {"agent": held})
-            held = holder
-            if time.monotonic() - last_seen > SEEN_S:
-                last_seen = time.monotonic()
-                await _quietly(asyncio.wait_for(asyncio.to_thread(live.seen, session_id), timeout))
-            if time.monotonic() - last_beat > HEARTBEAT_S:
-                last_beat = time.monotonic()
-                yield ": still here\n\n"
-            await asyncio.sleep(POLL_S)
-
     return StreamingResponse(
-        stream(),
+        _stream(request, live, session_id, after, timeout),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+async def _stream(
+    request: Request, live: LiveHandoffs, session_id: str, after: int, timeout: float
+) -> AsyncIterator[str]:
+    """Polls for the agent's replies after ``after``; says when the person lets go."""
+    started = last_beat = time.monotonic()
+    last_seen = 0.0
+    held = None
+    yield "retry: 2000\n\n"  # reconnect after 2 s
+    while time.monotonic() - started < STREAM_S and not await request.is_disconnected():
+        try:
+            found = await asyncio.wait_for(
+                asyncio.to_thread(live.after, session_id, after), timeout
+            )
+            holder = await asyncio.wait_for(asyncio.to_thread(live.holder, session_id), timeout)
+        except Exception as exc:  # the database is down: try again, the page waits
+            log.warning("live events: %s", type(exc).__name__)
+            found, holder = [], held
+        for message in found:
+            after = message.id
+            yield _event("message", message.as_dict(), message.id)
+        if held is not None and holder is None:
+            yield _event("released", {"agent": held})
+        held = holder
+        if time.monotonic() - last_seen > SEEN_S:
+            last_seen = time.monotonic()
+            await _quietly(asyncio.wait_for(asyncio.to_thread(live.seen, session_id), timeout))
+        if time.monotonic() - last_beat > HEARTBEAT_S:
+            last_beat = time.monotonic()
+            yield ": still here\n\n"
+        await asyncio.sleep(POLL_S)
