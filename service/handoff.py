@@ -61,15 +61,15 @@ class HandoffDesk:
         is set and the hour's mails allow. A failed mail is logged, the request kept."""
         earlier = await self._guard.run(self._recent, request)
         if earlier is not None:
-            return Submitted(_reference(earlier.id), earlier.mailed_at is not None, True)
+            return Submitted(reference(earlier.id), earlier.mailed_at is not None, True)
         masked = _masked(request)
         await self._guard.run(self._store, masked)
-        reference = _reference(request.id)
+        ref = reference(request.id)
         if not self._settings.smtp_host:
-            return Submitted(reference, False)
+            return Submitted(ref, False)
         if await self._guard.run(self._mails_last_hour) >= self._settings.mails_per_hour:
             log.warning("handoff %s stored, not mailed: mails_per_hour reached", request.id)
-            return Submitted(reference, False)
+            return Submitted(ref, False)
         try:
             await asyncio.wait_for(
                 asyncio.to_thread(self._mail, masked), self._settings.timeout_s + 1
@@ -77,9 +77,9 @@ class HandoffDesk:
         except (OSError, smtplib.SMTPException, TimeoutError, ValueError) as exc:
             # ValueError: a header the mail library refuses (a name the API let through)
             log.warning("handoff %s stored but not mailed: %s", request.id, exc)
-            return Submitted(reference, False)
+            return Submitted(ref, False)
         await self._guard.run(self._mark_mailed, request.id)
-        return Submitted(reference, True)
+        return Submitted(ref, True)
 
     def _recent(self, r: HandoffRequest) -> Any:
         """The same conversation's (or, without one, the same address's) request of the
@@ -144,7 +144,7 @@ class HandoffDesk:
             )
 
 
-def _reference(request_id: str) -> str:
+def reference(request_id: str) -> str:
     """The short reference the customer is given."""
     return request_id[:8].upper()
 

@@ -22,6 +22,7 @@ from service.db.tables import (
     handoff_messages,
     handoff_requests,
 )
+from service.handoff import reference
 from service.privacy import mask_pii
 
 Status = Literal["open", "claimed", "closed", "handed_back"]
@@ -304,7 +305,7 @@ def _message(r: Any) -> LiveMessage:
 def _summary(r: Any) -> dict[str, Any]:
     return {
         "id": r.id,
-        "reference": r.id[:8].upper(),  # as the customer was given it (handoff.py)
+        "reference": reference(r.id),  # as the customer was given it
         "name": r.name,
         "status": r.status,
         "agent": r.agent,

@@ -18,6 +18,7 @@ from service.admin.deps import ConsoleDep
 from service.admin.routes import Agent
 from service.api.deps import LiveDep, SettingsDep
 from service.api.text import ReadableText
+from service.handoff import reference
 from service.live_handoff import HandoffStateError, LiveHandoffs
 from service.mail import send_mail
 
@@ -88,7 +89,7 @@ async def _mail(
     if contact is None:
         return False
     name, email = contact
-    subject = f"Re: your question to {settings.shop.name} ({handoff_id[:8].upper()})"
+    subject = f"Re: your question to {settings.shop.name} ({reference(handoff_id)})"
     try:
         await asyncio.to_thread(
             send_mail, settings.handoff, subject, f"Hello {name},\n\n{text}\n", None, email
