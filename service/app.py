@@ -405,7 +405,7 @@ def _handoff_desk(app: FastAPI, settings: Settings, parts: _Parts) -> HandoffDes
     guard = guard_for("handoff", settings.db, settings.db.timeout_s * 5)
     parts.engines.append(engine)
     parts.guards.append(guard)
-    app.state.live = LiveHandoffs(engine)
+    app.state.live = LiveHandoffs(engine, public_contacts(settings.shop.contact))
     return HandoffDesk(engine, guard, settings.handoff)
 
 

@@ -58,8 +58,11 @@ def _now() -> datetime:
 
 
 class LiveHandoffs:
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: sa.Engine, public: frozenset[str] = frozenset()) -> None:
         self._engine = engine
+        # The history masks every answer (the shop's own contact details excepted), a
+        # person's as the bot's: the page shows the reply as sent, the history masked.
+        self._public = public
 
     @property
     def engine(self) -> sa.Engine:
@@ -198,7 +201,7 @@ class LiveHandoffs:
             ).inserted_primary_key
             assert new_id is not None
             if row.session_id:
-                _to_history(conn, row.session_id, text, now)
+                _to_history(conn, row.session_id, mask_pii(text, self._public), now)
         seen = as_utc(row.customer_seen_at)
         left = seen is None or now - seen > AWAY_AFTER
         return LiveMessage(int(new_id[0]), "agent", text, now, agent), left

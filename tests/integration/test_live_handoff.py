@@ -194,3 +194,16 @@ def test_a_persons_answer_becomes_a_draft_in_the_gap_inbox(service: str) -> None
     [found] = [c for c in clusters if question in c["questions"]]
     assert found["kinds"] == {"person": 1, "abstained": 1}  # the decline and the handoff
     assert found["drafts"] == ["Yes: send it to our workshop."]
+
+
+def test_the_history_masks_a_persons_reply_as_it_masks_the_bots(
+    handed_off: tuple[str, str, str],
+) -> None:
+    url, session, hid = handed_off
+    anna = agent_client(url, "anna")
+    anna.post(f"/admin/api/handoffs/{hid}/claim")
+    text = "I sent it to carla.private@example.net, or call +49 170 1234567."
+    assert anna.post(f"/admin/api/handoffs/{hid}/reply", json={"text": text}).status_code == 200
+    history = httpx.get(f"{url}/v1/sessions/{session}/messages").json()["messages"]
+    [stored] = [m["content"] for m in history if m["mode"] == "human"]
+    assert "carla.private@example.net" not in stored and "1234567" not in stored
