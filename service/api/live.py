@@ -59,10 +59,9 @@ async def events(
     if await conversations.messages(session_id, limit=1) is None:
         raise HTTPException(404, detail="no such conversation")
     timeout = settings.db.timeout_s * 5
-    if last_event_id and last_event_id.isdigit():  # a reconnect: what it has not seen
-        after = int(last_event_id)
-    else:  # a new page: the history it loaded has the earlier replies
-        after = await asyncio.wait_for(asyncio.to_thread(live.latest, session_id), timeout)
+    # A reconnect: what it has not seen. A new page: after the replies its history has,
+    # found in the stream's first poll (a store that does not answer then is retried).
+    after = int(last_event_id) if last_event_id and last_event_id.isdigit() else None
 
     return StreamingResponse(
         _stream(request, live, session_id, after, timeout),
@@ -72,7 +71,7 @@ async def events(
 
 
 async def _stream(
-    request: Request, live: LiveHandoffs, session_id: str, after: int, timeout: float
+    request: Request, live: LiveHandoffs, session_id: str, after: int | None, timeout: float
 ) -> AsyncIterator[str]:
     """Polls for the agent's replies after ``after``; says when the person lets go."""
     started = last_beat = time.monotonic()
@@ -81,6 +80,8 @@ async def _stream(
     yield "retry: 2000\n\n"  # reconnect after 2 s
     while time.monotonic() - started < STREAM_S and not await request.is_disconnected():
         try:
+            if after is None:
+                after = await asyncio.wait_for(asyncio.to_thread(live.latest, session_id), timeout)
             found = await asyncio.wait_for(
                 asyncio.to_thread(live.after, session_id, after), timeout
             )

@@ -207,3 +207,24 @@ def test_the_history_masks_a_persons_reply_as_it_masks_the_bots(
     history = httpx.get(f"{url}/v1/sessions/{session}/messages").json()["messages"]
     [stored] = [m["content"] for m in history if m["mode"] == "human"]
     assert "carla.private@example.net" not in stored and "1234567" not in stored
+
+
+def test_the_event_stream_opens_while_the_store_cannot_say_where_it_was(
+    make_client: MakeClient,
+) -> None:
+    """No 500: the stream starts, and finds its place once the store answers."""
+    client = make_client(InstantChatModel())
+    session = client.post("/v1/chat", json={"message": RETURNS}).json()["session_id"]
+    live = client.app.state.live  # type: ignore[attr-defined]
+    real, calls = live.latest, []
+
+    def flaky(session_id: str) -> int:
+        calls.append(session_id)
+        if len(calls) == 1:
+            raise TimeoutError("the store is slow")
+        return int(real(session_id))
+
+    live.latest = flaky
+    with client.stream("GET", f"/v1/sessions/{session}/events") as r:
+        assert r.status_code == 200
+        assert next(r.iter_lines()).startswith("retry:")
