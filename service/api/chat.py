@@ -12,7 +12,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from service.api.deps import ChatDep, ClientDep, LimiterDep, LimitsDep, SettingsDep
-from service.api.errors import BUSY, POST_ERRORS, UNAVAILABLE, Responses
+from service.api.errors import BUSY, POST_ERRORS, UNAVAILABLE, Responses, field_error
 from service.api.text import ReadableText
 from service.chat.limits import Overloaded
 from service.chat.turn import TurnRecord
@@ -58,16 +58,8 @@ def language_hint(body: ChatRequest, request: Request) -> str | None:
 
 def _check_length(body: ChatRequest, max_chars: int) -> None:
     if len(body.message) > max_chars:
-        raise HTTPException(
-            422,
-            detail=[
-                {
-                    "loc": ["body", "message"],
-                    "msg": f"String should have at most {max_chars} characters",
-                    "type": "string_too_long",
-                }
-            ],
-        )
+        message = f"String should have at most {max_chars} characters"
+        raise field_error("message", message, "string_too_long")
 
 
 def _too_busy(request: Request, retry_after: int) -> HTTPException:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -30,6 +30,11 @@ DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
 )
 
 log = logging.getLogger("faqbot.api")
+
+
+def field_error(field: str, msg: str, kind: str) -> HTTPException:
+    """A 422 naming the body's field, shaped as FastAPI's own validation errors."""
+    return HTTPException(422, detail=[{"loc": ["body", field], "msg": msg, "type": kind}])
 
 
 class ErrorBody(BaseModel):

@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from service.api.deps import ClientDep, ConversationsDep, OrdersDep, RetrieverDep, SettingsDep
-from service.api.errors import BUSY, POST_ERRORS, UNAVAILABLE, ErrorBody
+from service.api.errors import BUSY, POST_ERRORS, UNAVAILABLE, ErrorBody, field_error
 from service.orders.extract import OrderNumbers, clean_text
 from service.orders.returns_window import returns_window
 from service.orders.wording import describe_order, return_eligibility
@@ -76,32 +76,15 @@ def _order_number(numbers: OrderNumbers, given: str) -> str:
     """The number in the shop's numbering, or a 422 that says what one looks like."""
     found = numbers.find(given) or numbers.find(f"order {clean_text(given).strip()}")
     if len(found) != 1:
-        raise HTTPException(
-            422,
-            detail=[
-                {
-                    "loc": ["body", "order_number"],
-                    "msg": f"expected an order number like {numbers.example}",
-                    "type": "value_error",
-                }
-            ],
-        )
+        message = f"expected an order number like {numbers.example}"
+        raise field_error("order_number", message, "value_error")
     return found[0]
 
 
 def _email_only() -> HTTPException:
     """A shop that verifies orders by the email address only: a postal code alone is a
     422 that names the missing field."""
-    return HTTPException(
-        422,
-        detail=[
-            {
-                "loc": ["body", "email"],
-                "msg": "this shop verifies orders by the email address only",
-                "type": "missing",
-            }
-        ],
-    )
+    return field_error("email", "this shop verifies orders by the email address only", "missing")
 
 
 @router.post(
