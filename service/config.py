@@ -688,9 +688,9 @@ class HandoffSettings(BaseModel):
         """Whether a person answers in the chat now (inside the opening hours)."""
         if not self.hours:
             return False
-        from service.opening_hours import OpeningHours
+        from service.opening_hours import parsed
 
-        return OpeningHours.parse(self.hours, self.hours_timezone).open_at(moment)
+        return parsed(self.hours, self.hours_timezone).open_at(moment)
 
 
 class RequestSettings(BaseModel):

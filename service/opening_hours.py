@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, time
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -62,3 +63,9 @@ def _clock(text: str) -> time:
     if not (0 <= hours < 24 and 0 <= minutes < 60):
         raise ValueError(f"opening hours: {text} is not a time of day")
     return time(hours, minutes)
+
+
+@lru_cache(maxsize=8)
+def parsed(text: str, zone: str) -> OpeningHours:
+    """The hours of the settings, read once (asked at every handoff offer)."""
+    return OpeningHours.parse(text, zone)
