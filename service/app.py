@@ -21,6 +21,7 @@ from service.admin.publishing import IngestRunner, NoIngestRunner
 from service.admin.routes import mount_admin
 from service.api import chat, compat, content, feedback, health, observability
 from service.api import handoff as handoff_api
+from service.api import helpdesk as helpdesk_api
 from service.api import live as live_api
 from service.api import orders as orders_api
 from service.api.errors import register_error_handlers
@@ -41,7 +42,10 @@ from service.config import Settings
 from service.db.engine import engine_for
 from service.db.guard import NO_SCHEMA, DatabaseGuard, guard_for
 from service.db.migrations import behind
+from service.delivery_worker import DeliveryWorker
 from service.handoff import HandoffDesk
+from service.helpdesk.chatwoot import ChatwootHelpdesk
+from service.helpdesk.outbox import HelpdeskOutbox
 from service.live_handoff import LiveHandoffs
 from service.llm.base import ChatModel
 from service.llm.factory import make_chat_model
@@ -51,7 +55,6 @@ from service.orders.assistant import OrderAssistant
 from service.orders.desk import RequestDesk
 from service.orders.repository import OrderRepository
 from service.orders.request_turn import RequestTurn
-from service.orders.request_worker import RequestWorker
 from service.orders.returns_window import returns_window
 from service.orders.shopify_source import ShopifySource
 from service.orders.sources import build_source
@@ -86,7 +89,7 @@ class _Parts:
     engines: list[sa.Engine] = field(default_factory=list)
     guards: list[DatabaseGuard] = field(default_factory=list)
     closers: list[Callable[[], None]] = field(default_factory=list)  # HTTP clients
-    workers: list[RequestWorker] = field(default_factory=list)
+    workers: list[DeliveryWorker] = field(default_factory=list)
 
     async def aclose(self) -> None:
         for w in self.workers:
@@ -147,6 +150,7 @@ def create_app(
         orders_api.router,
         content.router,
         handoff_api.router,
+        helpdesk_api.router,
         live_api.router,
         health.router,
         observability.router,
@@ -405,8 +409,32 @@ def _handoff_desk(app: FastAPI, settings: Settings, parts: _Parts) -> HandoffDes
     guard = guard_for("handoff", settings.db, settings.db.timeout_s * 5)
     parts.engines.append(engine)
     parts.guards.append(guard)
-    app.state.live = LiveHandoffs(engine, public_contacts(settings.shop.contact))
-    return HandoffDesk(engine, guard, settings.handoff)
+    live = LiveHandoffs(engine, public_contacts(settings.shop.contact))
+    app.state.live = live
+    outbox = _helpdesk_outbox(settings, engine, parts)
+    if outbox is None:
+        return HandoffDesk(engine, guard, settings.handoff)
+    live.wake_outbox = outbox.wake
+    return HandoffDesk(
+        engine, guard, settings.handoff, helpdesk=settings.helpdesk.kind, wake_outbox=outbox.wake
+    )
+
+
+def _helpdesk_outbox(settings: Settings, engine: sa.Engine, parts: _Parts) -> DeliveryWorker | None:
+    """With a helpdesk (Chatwoot), handoffs and the customers' messages are sent there by
+    a worker, from the outbox they are recorded in."""
+    h = settings.helpdesk
+    if h.kind != "chatwoot" or not h.chatwoot_url or h.chatwoot_inbox is None:
+        return None
+    token = h.chatwoot_hmac_token.get_secret_value() if h.chatwoot_hmac_token else None
+    chatwoot = ChatwootHelpdesk(
+        h.chatwoot_url, h.chatwoot_inbox.get_secret_value(), hmac_token=token, timeout_s=h.timeout_s
+    )
+    parts.closers.append(chatwoot.close)
+    worker = DeliveryWorker("helpdesk", HelpdeskOutbox(engine, chatwoot, h).deliver_due)
+    worker.start()
+    parts.workers.append(worker)
+    return worker
 
 
 async def _orders(
@@ -467,7 +495,7 @@ def _request_turn(
 ) -> RequestTurn:
     """Requests about an order: recorded on the orders database, delivered by a worker."""
     desk = RequestDesk(repo.engine, settings.requests, settings.handoff)
-    worker = RequestWorker(desk)
+    worker = DeliveryWorker("order requests", desk.deliver_due)
     worker.start()
     parts.workers.append(worker)
     parts.closers.append(desk.close)

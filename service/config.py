@@ -737,6 +737,70 @@ class RequestSettings(BaseModel):
         return self
 
 
+class HelpdeskSettings(BaseModel):
+    """Where a customer who asks for a person is handed: faqbot's own agents' inbox in the
+    console, or a Chatwoot inbox (an API channel inbox: its client API for the
+    conversation, its webhook for the agents' replies). docs/handoff.md."""
+
+    kind: Literal["console", "chatwoot"] = Field(
+        default="console",
+        description="console: agents answer in faqbot's console. chatwoot: each handoff "
+        "becomes a Chatwoot conversation with the transcript; agents answer there.",
+    )
+    chatwoot_url: str | None = Field(
+        default=None,
+        pattern=r"^https://\S+$|^http://(127\.0\.0\.1|localhost)(:\d+)?(/\S*)?$",
+        description="Chatwoot's address, e.g. https://chat.example.com.",
+    )
+    chatwoot_inbox: SecretStr | None = Field(
+        default=None,
+        description="The API channel inbox's identifier (Settings, Inboxes, Configuration): "
+        "anyone who has it can write into the inbox, so it is kept like a password.",
+    )
+    chatwoot_hmac_token: SecretStr | None = Field(
+        default=None,
+        description="The inbox's HMAC token, where the inbox enforces identity validation: "
+        "contacts are then created with an identifier_hash.",
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="The secret of the webhook that posts to /v1/helpdesk/chatwoot "
+        "(Chatwoot 4.11.2 or later signs with it); unsigned or stale calls are refused.",
+    )
+    agent_name: str = Field(
+        default="a colleague",
+        max_length=64,
+        description="Who the customer is told holds the conversation until an agent writes.",
+    )
+    timeout_s: float = Field(default=5.0, gt=0, le=60, description="Per call to Chatwoot.")
+    retry_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=3600,
+        description="The first retry's wait after Chatwoot failed; then twice as long each time.",
+    )
+    max_attempts: int = Field(
+        default=8,
+        ge=1,
+        le=100,
+        description="Tries before a handoff falls back to the console's inbox (and the mail).",
+    )
+
+    @model_validator(mode="after")
+    def _complete(self) -> HelpdeskSettings:
+        if self.kind == "chatwoot":
+            missing = [
+                name
+                for name in ("chatwoot_url", "chatwoot_inbox", "webhook_secret")
+                if not getattr(self, name)
+            ]
+            if missing:
+                raise ValueError(
+                    f"helpdesk.kind=chatwoot needs helpdesk.{', helpdesk.'.join(missing)}"
+                )
+        return self
+
+
 class RedisSettings(BaseModel):
     """Optional: state shared by workers and replicas beyond the databases."""
 
@@ -878,6 +942,7 @@ class Settings(BaseSettings):
     web: WebSettings = WebSettings()
     handoff: HandoffSettings = HandoffSettings()
     requests: RequestSettings = RequestSettings()
+    helpdesk: HelpdeskSettings = HelpdeskSettings()
     admin: AdminSettings = AdminSettings()
     limits: LimitSettings = LimitSettings()
 

@@ -13,6 +13,7 @@ import asyncio
 import logging
 import smtplib
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,6 +24,7 @@ from service.chat.store import StoredMessage
 from service.config import HandoffSettings
 from service.db.guard import DatabaseGuard
 from service.db.tables import handoff_requests
+from service.helpdesk.outbox import enqueue
 from service.mail import send_mail
 from service.privacy import mask_pii
 
@@ -51,10 +53,22 @@ class HandoffRequest:
 
 
 class HandoffDesk:
-    def __init__(self, engine: sa.Engine, guard: DatabaseGuard, settings: HandoffSettings) -> None:
+    def __init__(
+        self,
+        engine: sa.Engine,
+        guard: DatabaseGuard,
+        settings: HandoffSettings,
+        *,
+        helpdesk: str | None = None,
+        wake_outbox: Callable[[], None] = lambda: None,
+    ) -> None:
         self._engine = engine
         self._guard = guard
         self._settings = settings
+        # Set (chatwoot): each new request also opens a conversation there, sent by the
+        # helpdesk outbox's worker, which wake_outbox starts at once.
+        self._helpdesk = helpdesk
+        self._wake_outbox = wake_outbox
 
     async def submit(self, request: HandoffRequest) -> Submitted:
         """Stores the request (DatabaseUnavailable if it cannot), then mails it when SMTP
@@ -64,6 +78,8 @@ class HandoffDesk:
             return Submitted(reference(earlier.id), earlier.mailed_at is not None, True)
         masked = _masked(request)
         await self._guard.run(self._store, masked)
+        if self._helpdesk:
+            self._wake_outbox()
         ref = reference(request.id)
         if not self._settings.smtp_host:
             return Submitted(ref, False)
@@ -120,8 +136,11 @@ class HandoffDesk:
                     message=r.message,
                     conversation=[asdict(m) for m in r.conversation],
                     created_at=r.created_at,
+                    helpdesk=self._helpdesk,
                 )
             )
+            if self._helpdesk:
+                enqueue(conn, r.id, "open", None, r.created_at)
 
     def _mark_mailed(self, request_id: str) -> None:
         with self._engine.begin() as conn:

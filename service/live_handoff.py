@@ -9,6 +9,7 @@ calls; the callers run them in the chat store's guarded threads."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -23,6 +24,8 @@ from service.db.tables import (
     handoff_requests,
 )
 from service.handoff import reference
+from service.helpdesk.base import AgentReply
+from service.helpdesk.outbox import enqueue
 from service.privacy import mask_pii
 
 Status = Literal["open", "claimed", "closed", "handed_back"]
@@ -57,12 +60,29 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass(frozen=True)
+class HelpdeskReply:
+    """An agent's reply that came from the helpdesk, kept: for the mail to a customer
+    who has left."""
+
+    handoff_id: str
+    message: LiveMessage
+    customer_left: bool
+
+
 class LiveHandoffs:
-    def __init__(self, engine: sa.Engine, public: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        engine: sa.Engine,
+        public: frozenset[str] = frozenset(),
+        wake_outbox: Callable[[], None] = lambda: None,
+    ) -> None:
         self._engine = engine
         # The history masks every answer (the shop's own contact details excepted), a
         # person's as the bot's: the page shows the reply as sent, the history masked.
         self._public = public
+        # A customer's message for the helpdesk was recorded: its worker sends it now.
+        self.wake_outbox = wake_outbox
 
     @property
     def engine(self) -> sa.Engine:
@@ -82,15 +102,20 @@ class LiveHandoffs:
             found = self._active(conn, session_id)
             if found is None:
                 raise HandoffStateError("no person holds this conversation")
+            masked = mask_pii(text)
             conn.execute(
                 handoff_messages.insert().values(
                     handoff_id=found.id,
                     session_id=session_id,
                     author="customer",
-                    text=mask_pii(text),
+                    text=masked,
                     created_at=_now(),
                 )
             )
+            if found.helpdesk:  # sent on by the outbox, in the same transaction
+                enqueue(conn, found.id, "message", masked, _now())
+        if found.helpdesk:
+            self.wake_outbox()
 
     def latest(self, session_id: str) -> int:
         """The last agent message's number: a new event stream starts after it (what came
@@ -134,6 +159,7 @@ class LiveHandoffs:
             rows = conn.execute(
                 sa.select(handoff_requests)
                 .where(handoff_requests.c.status.in_(ACTIVE))
+                .where(handoff_requests.c.helpdesk.is_(None))  # those are answered there
                 .order_by(handoff_requests.c.created_at)
                 .limit(200)
             ).all()
@@ -164,6 +190,7 @@ class LiveHandoffs:
             done = conn.execute(
                 handoff_requests.update()
                 .where(handoff_requests.c.id == handoff_id)
+                .where(handoff_requests.c.helpdesk.is_(None))
                 .where(
                     (handoff_requests.c.status == "open")
                     | (
@@ -179,7 +206,6 @@ class LiveHandoffs:
     def reply(self, handoff_id: str, agent: str, text: str) -> tuple[LiveMessage, bool]:
         """The agent's reply: to the page, to the history, and whether the customer has
         left (their page stopped listening): then it is also to be mailed."""
-        now = _now()
         with self._engine.begin() as conn:
             row = conn.execute(
                 sa.select(handoff_requests)
@@ -189,19 +215,63 @@ class LiveHandoffs:
             ).first()
             if row is None:
                 raise HandoffStateError(self._why(handoff_id, conn))
-            new_id = conn.execute(
-                handoff_messages.insert().values(
-                    handoff_id=handoff_id,
-                    session_id=row.session_id,
-                    author="agent",
-                    agent=agent,
-                    text=text,
-                    created_at=now,
-                )
-            ).inserted_primary_key
-            assert new_id is not None
-            if row.session_id:
-                _to_history(conn, row.session_id, mask_pii(text, self._public), now)
+            return self._agent_message(conn, row, agent, text)
+
+    def from_helpdesk(self, helpdesk: str, reply: AgentReply) -> HelpdeskReply | None:
+        """An agent's reply written in the helpdesk, to the page and the history as a
+        console agent's; None when no active handoff has that conversation, or the reply
+        was taken already (a webhook delivered twice)."""
+        with self._engine.begin() as conn:
+            row = conn.execute(
+                sa.select(handoff_requests)
+                .where(handoff_requests.c.helpdesk == helpdesk)
+                .where(handoff_requests.c.external_id == reply.conversation)
+                .where(handoff_requests.c.status.in_(ACTIVE))
+                .order_by(handoff_requests.c.created_at.desc())
+                .limit(1)
+            ).first()
+            if row is None or _has_reply(conn, row.id, reply.message_id):
+                return None
+            conn.execute(
+                handoff_requests.update()
+                .where(handoff_requests.c.id == row.id)
+                .values(status="claimed", agent=reply.agent)
+            )
+            message, left = self._agent_message(
+                conn, row, reply.agent, reply.text, reply.message_id
+            )
+        return HelpdeskReply(row.id, message, left)
+
+    def resolved_there(self, helpdesk: str, conversation: str) -> bool:
+        """The helpdesk's conversation was resolved: closed here, the bot answers again."""
+        with self._engine.begin() as conn:
+            done = conn.execute(
+                handoff_requests.update()
+                .where(handoff_requests.c.helpdesk == helpdesk)
+                .where(handoff_requests.c.external_id == conversation)
+                .where(handoff_requests.c.status.in_(ACTIVE))
+                .values(status="closed", closed_at=_now())
+            ).rowcount
+        return bool(done)
+
+    def _agent_message(
+        self, conn: sa.Connection, row: Any, agent: str, text: str, external_id: str | None = None
+    ) -> tuple[LiveMessage, bool]:
+        now = _now()
+        new_id = conn.execute(
+            handoff_messages.insert().values(
+                handoff_id=row.id,
+                session_id=row.session_id,
+                author="agent",
+                agent=agent,
+                text=text,
+                created_at=now,
+                external_id=external_id,
+            )
+        ).inserted_primary_key
+        assert new_id is not None
+        if row.session_id:
+            _to_history(conn, row.session_id, mask_pii(text, self._public), now)
         seen = as_utc(row.customer_seen_at)
         left = seen is None or now - seen > AWAY_AFTER
         return LiveMessage(int(new_id[0]), "agent", text, now, agent), left
@@ -239,7 +309,7 @@ class LiveHandoffs:
     def _active(self, conn: sa.Connection, session_id: str) -> Any:
         """The claimed handoff of this conversation (its id and agent), or None."""
         return conn.execute(
-            sa.select(handoff_requests.c.id, handoff_requests.c.agent)
+            sa.select(handoff_requests.c.id, handoff_requests.c.agent, handoff_requests.c.helpdesk)
             .where(handoff_requests.c.session_id == session_id)
             .where(handoff_requests.c.status == "claimed")
             .order_by(handoff_requests.c.created_at.desc())
@@ -278,6 +348,17 @@ def first_replies() -> sa.Subquery:
         .where(hm.c.author == "agent")
         .group_by(hm.c.handoff_id)
         .subquery()
+    )
+
+
+def _has_reply(conn: sa.Connection, handoff_id: str, external_id: str) -> bool:
+    return (
+        conn.execute(
+            sa.select(handoff_messages.c.id)
+            .where(handoff_messages.c.handoff_id == handoff_id)
+            .where(handoff_messages.c.external_id == external_id)
+        ).first()
+        is not None
     )
 
 

@@ -6,7 +6,6 @@ customer who has left), hands it back to the bot or closes it."""
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
 from typing import Any
 
@@ -18,11 +17,9 @@ from service.admin.deps import ConsoleDep
 from service.admin.routes import Agent
 from service.api.deps import LiveDep, SettingsDep
 from service.api.text import ReadableText
-from service.handoff import reference
-from service.live_handoff import HandoffStateError, LiveHandoffs
-from service.mail import send_mail
+from service.live_handoff import HandoffStateError
+from service.reply_mail import mail_reply
 
-log = logging.getLogger("faqbot.admin")
 agents = APIRouter(prefix="/admin/api/handoffs", include_in_schema=False)
 HANDOFF_ID = re.compile(r"^[0-9a-f]{32}$")
 
@@ -75,30 +72,8 @@ async def reply(
     handoff_id: str, body: ReplyBody, caller: Agent, live: LiveDep, settings: SettingsDep
 ) -> dict[str, Any]:
     message, left = await _act(live.reply, _id(handoff_id), caller.user.name, body.text)
-    mailed = False
-    if left and settings.handoff.smtp_host:
-        mailed = await _mail(live, settings, handoff_id, message.id, body.text)
+    mailed = left and await mail_reply(live, settings, handoff_id, message.id, body.text)
     return {**message.as_dict(), "customer_left": left, "mailed": mailed}
-
-
-async def _mail(
-    live: LiveHandoffs, settings: Any, handoff_id: str, message_id: int, text: str
-) -> bool:
-    """The reply by mail to a customer whose page is closed; kept either way."""
-    contact = await asyncio.to_thread(live.contact, handoff_id)
-    if contact is None:
-        return False
-    name, email = contact
-    subject = f"Re: your question to {settings.shop.name} ({reference(handoff_id)})"
-    try:
-        await asyncio.to_thread(
-            send_mail, settings.handoff, subject, f"Hello {name},\n\n{text}\n", None, email
-        )
-    except Exception as exc:  # the reply is stored and shown on the page all the same
-        log.warning("agent reply not mailed: %s", type(exc).__name__)
-        return False
-    await asyncio.to_thread(live.mark_mailed, message_id)
-    return True
 
 
 @agents.post("/{handoff_id}/handback")

@@ -194,7 +194,12 @@ handoff_requests = sa.Table(
     sa.Column("claimed_at", TIMESTAMP),
     sa.Column("closed_at", TIMESTAMP),
     sa.Column("customer_seen_at", TIMESTAMP),  # the customer's page last listened
+    # Handed to a helpdesk (chatwoot): its conversation and contact there, once opened
+    sa.Column("helpdesk", sa.String(16)),
+    sa.Column("external_id", sa.String(64)),
+    sa.Column("external_contact", sa.String(128)),
     sa.Index("ix_handoff_requests_created", "created_at"),
+    sa.Index("ix_handoff_requests_external", "helpdesk", "external_id"),
     sa.Index("ix_handoff_requests_session", "session_id", "created_at"),
     sa.Index("ix_handoff_requests_email", "email", "created_at"),
 )
@@ -245,8 +250,31 @@ handoff_messages = sa.Table(
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("created_at", TIMESTAMP, nullable=False),
     sa.Column("mailed_at", TIMESTAMP),  # an agent's reply mailed to a customer who left
+    # The helpdesk's id of a reply that came from there: a webhook delivered twice
+    # (a retry after a lost answer) is the same reply, kept once.
+    sa.Column("external_id", sa.String(64)),
     sa.Index("ix_handoff_messages_session", "session_id", "id"),
     sa.Index("ix_handoff_messages_handoff", "handoff_id", "id"),
+    sa.Index("ux_handoff_messages_external", "handoff_id", "external_id", unique=True),
+)
+
+# What is to be sent to the helpdesk (open a conversation there, a customer's message),
+# written in the same transaction as what caused it and sent by a worker until it
+# succeeds: nothing a customer wrote is lost while the helpdesk is down.
+helpdesk_outbox = sa.Table(
+    "helpdesk_outbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("handoff_id", sa.String(32), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # open, message
+    sa.Column("text", sa.Text),
+    sa.Column("created_at", TIMESTAMP, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),  # pending, sent, failed
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", TIMESTAMP, nullable=False),
+    sa.Column("last_error", sa.String(200)),
+    sa.Index("ix_helpdesk_outbox_due", "state", "next_attempt_at"),
+    sa.Index("ix_helpdesk_outbox_handoff", "handoff_id", "id"),
 )
 
 # --- the admin console (service/admin/) ---
