@@ -82,6 +82,11 @@ class IndexSettings(BaseModel):
 
 class RetrievalSettings(BaseModel):
     top_k: int = Field(default=5, ge=1, le=100, description="Entries returned by a search.")
+    correct_typos: bool = Field(
+        default=True,
+        description="Search a mistyped word as the FAQ word one edit away ('pasword'), "
+        "when it is no English word (service/retrieval/spelling.py).",
+    )
     vector_candidates: int = Field(
         default=100, ge=5, le=2000, description="Vectors fetched from Chroma before grouping."
     )

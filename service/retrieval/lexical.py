@@ -107,6 +107,11 @@ class LexicalIndex:
         retriever = bm25s.BM25.load(str(path), show_progress=False, verbosity=0)
         return cls(meta["entry_ids"], retriever, frozenset(meta["vocab"]))
 
+    @property
+    def vocabulary(self) -> frozenset[str]:
+        """The words of the entries' texts (stop words left out)."""
+        return self._vocab
+
     def scores(self, query: str) -> npt.NDArray[np.float32]:
         """BM25 score per entry, divided by the best one for this query (0..1)."""
         tokens = [t for t in tokenize(query) if t in self._vocab]

@@ -36,6 +36,7 @@ from service.retrieval.neighbours import EntryClassifier, load_classifier
 from service.retrieval.schema import CLASSIFIER_FILE, LEXICAL_DIR, parse_record_id
 from service.retrieval.scoring import confidence as confidence_of
 from service.retrieval.scoring import fused_scores
+from service.retrieval.spelling import Speller, english_lexicon
 from service.retrieval.store import IndexStore, IndexStoreError, Manifest
 from service.retrieval.thresholds import first_fixed, resolve
 from service.retrieval.vector_index import VectorBackend, VectorIndex
@@ -105,9 +106,11 @@ class Retriever:
         settings: RetrievalSettings,
         crosslingual: CrossLingual | None = None,
         saved: Mapping[str, Any] | None = None,
+        lexicon: frozenset[str] = frozenset(),
     ) -> None:
         """saved: the thresholds saved from the console (service/retrieval/thresholds.py
-        says which wins)."""
+        says which wins). lexicon: English words, never taken for typos (spelling.py);
+        without it, queries are searched as written."""
         self.manifest = manifest
         self._crosslingual = crosslingual
         self.version = manifest.version
@@ -123,6 +126,7 @@ class Retriever:
         self._classifier_order = self._alignment(classifier.entry_ids)
         self.calibration = _calibration(manifest, settings)
         self.thresholds = resolve(self.calibration, saved or {}, settings.abstain_threshold)
+        self._speller = _speller(manifest, lexical, lexicon) if settings.correct_typos else None
 
     @property
     def abstain_threshold(self) -> float:
@@ -179,6 +183,7 @@ class Retriever:
             settings,
             crosslingual,
             saved=store.saved_thresholds(),
+            lexicon=english_lexicon(),
         )
 
     @property
@@ -209,7 +214,7 @@ class Retriever:
             result = self._search_crosslingual(query, lang, self._crosslingual, top_k)
             return _excluding(result, exclude) if exclude else result
         started = time.perf_counter()
-        vector = self._embedder.embed([query])[0]
+        vector = self._embedder.embed([self.spelt(query)])[0]
         embedded = time.perf_counter()
         result = replace(
             self.search_embedded(query, vector, top_k, exclude),
@@ -232,7 +237,11 @@ class Retriever:
 
     def embed_queries(self, queries: list[str]) -> Vectors:
         """Embed many queries in one call, for batch evaluation."""
-        return self._embedder.embed(queries)
+        return self._embedder.embed([self.spelt(q) for q in queries])
+
+    def spelt(self, query: str) -> str:
+        """The query as it is searched: the customer's typos read as the FAQ's words."""
+        return self._speller.correct(query) if self._speller is not None else query
 
     def search_embedded(
         self,
@@ -253,7 +262,7 @@ class Retriever:
             vector, self._classifier_sims(question_sim, chunk_sim)
         )
         probs = raw_probs[self._classifier_order]
-        lexical = self._lexical.scores(query)[self._lexical_order]
+        lexical = self._lexical.scores(self.spelt(query))[self._lexical_order]
         score = fused_scores(question_sim, chunk_sim, probs, lexical, s)
         for entry_id in exclude:
             if entry_id in self._position:
@@ -433,3 +442,11 @@ def _calibration(manifest: Manifest, settings: RetrievalSettings) -> Calibration
         temperature=1.0,
         method="index built before calibration: defaults",
     )
+
+
+def _speller(manifest: Manifest, lexical: LexicalIndex, lexicon: frozenset[str]) -> Speller | None:
+    """Off without the model's vocabulary: a real word would then pass for a typo."""
+    if not lexicon:
+        return None
+    texts = [f"{e.question} {e.answer}" for e in manifest.entries.values()]
+    return Speller.build([*texts, " ".join(lexical.vocabulary)], lexicon)
