@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
 from service.admin.accounts import AdminAccounts
@@ -236,3 +237,42 @@ def test_a_reply_to_a_customer_who_left_is_mailed(start: Start, chatwoot: FakeCh
         assert b"It is waterproof to 10,000 mm." in sent.content
     finally:
         smtp.stop()
+
+
+def test_a_reply_the_database_cannot_take_is_refused_so_chatwoot_sends_it_again(
+    make_client: Callable[..., Any], chatwoot: FakeChatwoot
+) -> None:
+    client = make_client(InstantChatModel(), helpdesk=chatwoot.settings())
+    live = client.app.state.live
+    taken: list[Any] = []
+
+    def down(helpdesk: str, reply: Any) -> Any:
+        if not taken:
+            taken.append(reply)
+            raise sa.exc.OperationalError("INSERT", {}, Exception("database is locked"))
+        return None  # the second delivery: no such conversation, ignored
+
+    live.from_helpdesk = down
+    payload = {
+        "event": "message_created",
+        "id": 5,
+        "content": "On its way.",
+        "message_type": "outgoing",
+        "private": False,
+        "sender": {"name": "Dana", "type": "user"},
+        "conversation": {"id": 77},
+    }
+    body = json.dumps(payload).encode()
+    stamp = str(int(time.time()))
+    mac = hmac.new(WEBHOOK_SECRET.encode(), f"{stamp}.".encode() + body, hashlib.sha256)
+    headers = {"X-Chatwoot-Timestamp": stamp, "X-Chatwoot-Signature": f"sha256={mac.hexdigest()}"}
+    first = client.post("/v1/helpdesk/chatwoot", content=body, headers=headers)
+    assert first.status_code == 503  # Chatwoot keeps the delivery and tries again
+    again = client.post("/v1/helpdesk/chatwoot", content=body, headers=headers)
+    assert again.status_code == 200 and again.json() == {"status": "ignored"}
+    assert taken[0].text == "On its way." and taken[0].agent == "Dana"
+
+
+def test_without_a_helpdesk_the_webhook_is_not_there(make_client: Callable[..., Any]) -> None:
+    client = make_client(InstantChatModel())
+    assert client.post("/v1/helpdesk/chatwoot", content=b"{}").status_code == 404
