@@ -60,12 +60,13 @@ class Helpdesk(Protocol):
     name: str
 
     def open(self, ticket: Ticket) -> Thread:
-        """A new conversation with the transcript, then the customer's request, as the
-        customer's messages."""
+        """A new conversation for the ticket's customer, still empty: the transcript and
+        the request follow as messages (outbox.py), each sent once however often a later
+        one fails, so a retry never opens a second conversation."""
         ...
 
     def post(self, thread: Thread, text: str) -> None:
-        """A message the customer wrote after the handoff."""
+        """A message into the conversation, as the customer's."""
         ...
 
     def close(self) -> None: ...

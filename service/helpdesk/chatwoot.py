@@ -25,7 +25,6 @@ from service.helpdesk.base import (
     Resolved,
     Thread,
     Ticket,
-    transcript_text,
 )
 
 TOLERANCE_S = 300
@@ -73,12 +72,7 @@ class ChatwootHelpdesk:
         source_id = _field(self._post(f"{self._inbox_path}/contacts", contact), "source_id")
         base = f"{self._inbox_path}/contacts/{source_id}/conversations"
         attributes = {"custom_attributes": {"faqbot_reference": ticket.reference}}
-        thread = Thread(_field(self._post(base, attributes), "id"), source_id)
-        transcript = transcript_text(ticket)
-        if transcript:
-            self.post(thread, transcript)
-        self.post(thread, ticket.message)
-        return thread
+        return Thread(_field(self._post(base, attributes), "id"), source_id)
 
     def post(self, thread: Thread, text: str) -> None:
         path = f"{self._inbox_path}/contacts/{thread.contact}/conversations/{thread.conversation}"

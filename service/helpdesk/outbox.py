@@ -1,8 +1,10 @@
 """What is to be sent to the helpdesk, kept in the database until the helpdesk took it.
 
-A handoff for the helpdesk records an "open" (the conversation there, with the
-transcript and the request); each message the customer writes while the helpdesk holds
-the conversation records a "message". Both are written in the transaction that stores
+A handoff for the helpdesk records an "open" (the conversation there); once it is open,
+the transcript and the request follow as "message"s, and so does each message the
+customer writes while the helpdesk holds the conversation. A failed message is retried
+on its own: a retry never opens a second conversation, where an agent's reply would be
+lost. Both are written in the transaction that stores
 what caused them, so nothing is lost when the helpdesk is down. A worker sends them in
 order, per handoff: a message waits until the conversation it belongs to is open there.
 A failed send waits retry_s, then twice as long each time (at most an hour); after
@@ -20,7 +22,7 @@ import sqlalchemy as sa
 
 from service.config import HelpdeskSettings
 from service.db.tables import as_utc, chat_messages, handoff_requests, helpdesk_outbox
-from service.helpdesk.base import Helpdesk, Thread, Ticket
+from service.helpdesk.base import Helpdesk, Thread, Ticket, transcript_text
 
 log = logging.getLogger("faqbot.helpdesk")
 Kind = Literal["open", "message"]
@@ -65,9 +67,18 @@ class HelpdeskOutbox:
         self._clock = clock
 
     def deliver_due(self) -> int:
-        """One pass of the worker: what is due, in order, each tried once. Returns how
-        many were sent. An item is claimed before it is sent (a lease), so two replicas
-        do not send it at once."""
+        """One pass of the worker: what is due, in order, each tried once (and what an
+        opened conversation queued, at once). Returns how many were sent. An item is
+        claimed before it is sent (a lease), so two replicas do not send it at once."""
+        sent = 0
+        for _ in range(3):  # a conversation opened in a pass queues its first messages
+            done, opened = self._pass()
+            sent += done
+            if not opened:
+                break
+        return sent
+
+    def _pass(self) -> tuple[int, bool]:
         now = self._clock()
         with self._engine.connect() as conn:
             due = conn.execute(
@@ -77,7 +88,7 @@ class HelpdeskOutbox:
                 .order_by(helpdesk_outbox.c.id)
                 .limit(BATCH)
             ).all()
-        sent = 0
+        sent, opened = 0, False
         waiting: set[str] = set()  # handoffs with an earlier item not sent yet
         for row in due:
             if row.handoff_id in waiting or self._behind(row) or not self._claim(row, now):
@@ -85,9 +96,10 @@ class HelpdeskOutbox:
                 continue
             if self._attempt(row, now):
                 sent += 1
+                opened = opened or row.kind == "open"
             else:
                 waiting.add(row.handoff_id)
-        return sent
+        return sent, opened
 
     def pending(self, handoff_id: str) -> list[dict[str, Any]]:
         """The items of one handoff and their state (for the console and the tests)."""
@@ -137,8 +149,8 @@ class HelpdeskOutbox:
         attempt = row.attempts + 1
         try:
             if row.kind == "open":
-                thread = self._helpdesk.open(self._ticket(row.handoff_id))
-                self._opened(row, thread)
+                ticket = self._ticket(row.handoff_id)
+                self._opened(row, ticket, self._helpdesk.open(ticket))
             else:
                 self._helpdesk.post(self._thread(row.handoff_id), row.text or "")
                 self._mark(row.id, "sent", None)
@@ -181,9 +193,16 @@ class HelpdeskOutbox:
             raise LookupError("the conversation is not open at the helpdesk")
         return Thread(r.external_id, r.external_contact)
 
-    def _opened(self, row: Any, thread: Thread) -> None:
-        """The helpdesk holds the conversation now: the bot is silent until it lets go."""
+    def _opened(self, row: Any, ticket: Ticket, thread: Thread) -> None:
+        """The helpdesk holds the conversation now: the bot is silent until it lets go.
+        The transcript and the request are queued first, before anything the customer
+        writes next."""
+        now = self._clock()
         with self._engine.begin() as conn:
+            transcript = transcript_text(ticket)
+            if transcript:
+                enqueue(conn, row.handoff_id, "message", transcript, now)
+            enqueue(conn, row.handoff_id, "message", ticket.message, now)
             conn.execute(
                 handoff_requests.update()
                 .where(handoff_requests.c.id == row.handoff_id)
@@ -193,7 +212,7 @@ class HelpdeskOutbox:
                 handoff_requests.update()
                 .where(handoff_requests.c.id == row.handoff_id)
                 .where(handoff_requests.c.status == "open")
-                .values(status="claimed", agent=self._settings.agent_name, claimed_at=self._clock())
+                .values(status="claimed", agent=self._settings.agent_name, claimed_at=now)
             )
             conn.execute(
                 helpdesk_outbox.update()

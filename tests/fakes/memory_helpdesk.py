@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
-from service.helpdesk.base import HelpdeskError, Thread, Ticket, transcript_text
+from service.helpdesk.base import HelpdeskError, Thread, Ticket
 
 
 @dataclass
@@ -20,10 +20,8 @@ class MemoryHelpdesk:
     def open(self, ticket: Ticket) -> Thread:
         self._gate()
         thread = Thread(str(next(self._ids)), f"contact-{ticket.handoff_id}")
-        transcript = transcript_text(ticket)
-        self.conversations[thread.conversation] = [transcript] if transcript else []
+        self.conversations[thread.conversation] = []
         self.contacts[thread.conversation] = thread.contact
-        self.conversations[thread.conversation].append(ticket.message)
         return thread
 
     def post(self, thread: Thread, text: str) -> None:

@@ -9,16 +9,19 @@ import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+from service.chat.store import StoredMessage
 from service.config import DatabaseSettings, HandoffSettings, HelpdeskSettings
 from service.db.engine import make_engine
 from service.db.guard import guard_for
 from service.db.migrations import upgrade
 from service.db.tables import handoff_requests
 from service.handoff import HandoffDesk, HandoffRequest
+from service.helpdesk.base import HelpdeskError
 from service.helpdesk.outbox import HelpdeskOutbox
 from service.live_handoff import LiveHandoffs
 from tests.fakes.memory_helpdesk import MemoryHelpdesk
@@ -48,8 +51,10 @@ class World:
         self.desk = HandoffDesk(self.engine, self.guard, HandoffSettings(), helpdesk="memory")
         self.live = LiveHandoffs(self.engine)
 
-    def hand_off(self, session: str = "s1") -> str:
-        request = HandoffRequest("Carla", "carla@example.com", "Call me", session)
+    def hand_off(self, session: str = "s1", *conversation: StoredMessage) -> str:
+        request = HandoffRequest(
+            "Carla", "carla@example.com", "Call me", session, conversation=conversation
+        )
         asyncio.run(self.desk.submit(request))
         return request.id
 
@@ -72,13 +77,38 @@ def world(tmp_path: Path) -> Iterator[World]:
 
 
 def test_a_handoff_opens_one_conversation_and_the_bot_falls_silent(world: World) -> None:
-    hid = world.hand_off()
+    asked = StoredMessage("m1", "user", "How long do I have to return it?")
+    hid = world.hand_off("s1", asked, StoredMessage("m2", "assistant", "Within 30 days."))
     assert world.live.holder("s1") is None  # not there yet: the bot answers
-    assert world.outbox.deliver_due() == 1
+    assert world.outbox.deliver_due() == 3  # the conversation, the transcript, the request
     assert world.status(hid) == ("claimed", "Team", "memory")
     assert world.live.holder("s1") == "Team"
-    assert list(world.helpdesk.conversations.values()) == [["Call me"]]
+    [(transcript, request)] = world.helpdesk.conversations.values()
+    assert "Customer: How long do I have to return it?\nBot: Within 30 days." in transcript
+    assert request == "Call me"
     assert world.outbox.deliver_due() == 0  # sent once
+
+
+def test_a_failed_message_never_opens_a_second_conversation(world: World) -> None:
+    """The conversation is open there and the request fails: only the request is tried
+    again. (Opening anew would leave the first conversation, where an agent's reply
+    would reach nobody.)"""
+    hid = world.hand_off()
+    real_post = world.helpdesk.post
+    calls: list[str] = []
+
+    def flaky(thread: Any, text: str) -> None:
+        calls.append(text)
+        if len(calls) == 1:
+            raise HelpdeskError("Chatwoot answered HTTP 502")
+        real_post(thread, text)
+
+    world.helpdesk.post = flaky  # type: ignore[method-assign]
+    assert world.outbox.deliver_due() == 1  # opened; the request failed
+    world.clock.advance(10)
+    assert world.outbox.deliver_due() == 1
+    assert list(world.helpdesk.conversations.values()) == [["Call me"]]  # one conversation
+    assert [i["state"] for i in world.outbox.pending(hid)] == ["sent", "sent"]
 
 
 def test_messages_follow_the_conversation_in_order_and_wait_for_it(world: World) -> None:
@@ -89,7 +119,7 @@ def test_messages_follow_the_conversation_in_order_and_wait_for_it(world: World)
     world.outbox.deliver_due()  # not due yet: nothing tried
     assert world.outbox.pending(hid)[0]["attempts"] == 1
     world.clock.advance(10)
-    assert world.outbox.deliver_due() == 1
+    assert world.outbox.deliver_due() == 2  # opened, and the request sent
     world.live.from_customer("s1", "first")
     world.live.from_customer("s1", "second")
     world.helpdesk.fail_next = 1
@@ -110,7 +140,7 @@ def test_each_retry_waits_twice_as_long(world: World) -> None:
     world.outbox.deliver_due()
     assert world.outbox.pending(hid)[0]["attempts"] == 2
     world.clock.advance(1)
-    assert world.outbox.deliver_due() == 1
+    assert world.outbox.deliver_due() == 2
 
 
 def test_a_helpdesk_that_never_takes_it_hands_over_to_the_console(world: World) -> None:
