@@ -10,8 +10,13 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
 
 log = logging.getLogger("faqbot")
+MAX_WAIT_S = 3600.0
 
 
 class DeliveryWorker:
@@ -57,3 +62,26 @@ class DeliveryWorker:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._poll_s)
             self._wake.clear()
+
+
+def retry_wait(first_s: float, attempt: int) -> float:
+    """The wait after failed attempt number ``attempt``: first_s, then twice as long each
+    time, at most an hour."""
+    return min(MAX_WAIT_S, first_s * 2.0 ** (attempt - 1))
+
+
+def claim(
+    engine: sa.Engine, table: sa.Table, state: sa.Column[Any], row: Any, lease: datetime
+) -> bool:
+    """Takes a pending record for one attempt: its attempt counted, and not due again
+    before ``lease``. False when another worker (a replica) took it first."""
+    with engine.begin() as conn:
+        return bool(
+            conn.execute(
+                table.update()
+                .where(table.c.id == row.id)
+                .where(table.c.attempts == row.attempts)
+                .where(state == "pending")
+                .values(next_attempt_at=lease, attempts=row.attempts + 1)
+            ).rowcount
+        )

@@ -22,11 +22,11 @@ import sqlalchemy as sa
 
 from service.config import HelpdeskSettings
 from service.db.tables import as_utc, chat_messages, handoff_requests, helpdesk_outbox
+from service.delivery_worker import claim, retry_wait
 from service.helpdesk.base import Helpdesk, Thread, Ticket, transcript_text
 
 log = logging.getLogger("faqbot.helpdesk")
 Kind = Literal["open", "message"]
-MAX_WAIT_S = 3600.0
 BATCH = 20
 TRANSCRIPT_MESSAGES = 40
 
@@ -134,16 +134,7 @@ class HelpdeskOutbox:
 
     def _claim(self, row: Any, now: datetime) -> bool:
         lease = now + timedelta(seconds=self._settings.timeout_s * 8 + 30)
-        with self._engine.begin() as conn:
-            return bool(
-                conn.execute(
-                    helpdesk_outbox.update()
-                    .where(helpdesk_outbox.c.id == row.id)
-                    .where(helpdesk_outbox.c.attempts == row.attempts)
-                    .where(helpdesk_outbox.c.state == "pending")
-                    .values(next_attempt_at=lease, attempts=row.attempts + 1)
-                ).rowcount
-            )
+        return claim(self._engine, helpdesk_outbox, helpdesk_outbox.c.state, row, lease)
 
     def _attempt(self, row: Any, now: datetime) -> bool:
         attempt = row.attempts + 1
@@ -231,7 +222,7 @@ class HelpdeskOutbox:
     def _failed(self, row: Any, attempt: int, now: datetime, error: str) -> None:
         s = self._settings
         gave_up = attempt >= s.max_attempts
-        wait = min(MAX_WAIT_S, s.retry_s * 2 ** (attempt - 1))
+        wait = retry_wait(s.retry_s, attempt)
         with self._engine.begin() as conn:
             conn.execute(
                 helpdesk_outbox.update()

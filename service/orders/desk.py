@@ -27,11 +27,11 @@ import sqlalchemy as sa
 
 from service.config import HandoffSettings, RequestSettings
 from service.db.tables import as_utc, order_request_log, order_requests
+from service.delivery_worker import claim, retry_wait
 from service.mail import send_mail
 from service.orders.requests import OrderRequest
 
 log = logging.getLogger("faqbot.orders")
-MAX_WAIT_S = 3600.0
 BATCH = 20
 
 
@@ -116,16 +116,7 @@ class RequestDesk:
 
     def _claim(self, row: Any, now: datetime) -> bool:
         lease = now + timedelta(seconds=self._settings.webhook_timeout_s * 4 + 30)
-        with self._engine.begin() as conn:
-            return bool(
-                conn.execute(
-                    order_requests.update()
-                    .where(order_requests.c.id == row.id)
-                    .where(order_requests.c.attempts == row.attempts)
-                    .where(order_requests.c.delivery == "pending")
-                    .values(next_attempt_at=lease, attempts=row.attempts + 1)
-                ).rowcount
-            )
+        return claim(self._engine, order_requests, order_requests.c.delivery, row, lease)
 
     def _attempt(self, row: Any, now: datetime) -> int:
         attempt = row.attempts + 1
@@ -175,7 +166,7 @@ class RequestDesk:
     def _failed(self, rid: str, attempt: int, now: datetime, error: str) -> None:
         s = self._settings
         gave_up = attempt >= s.max_attempts
-        wait = min(MAX_WAIT_S, s.retry_s * 2 ** (attempt - 1))
+        wait = retry_wait(s.retry_s, attempt)
         with self._engine.begin() as conn:
             conn.execute(
                 order_requests.update()
