@@ -90,6 +90,7 @@ class _Parts:
     guards: list[DatabaseGuard] = field(default_factory=list)
     closers: list[Callable[[], None]] = field(default_factory=list)  # HTTP clients
     workers: list[DeliveryWorker] = field(default_factory=list)
+    outbox_counts: Callable[[], dict[str, int]] | None = None  # /metrics, with a helpdesk
 
     async def aclose(self) -> None:
         for w in self.workers:
@@ -220,6 +221,7 @@ def _lifespan(
         )
         _watch(metrics.live, settings, limiter, retriever, parts)
         metrics.live.outcomes = _todays_outcomes(app.state.live.engine)
+        metrics.live.helpdesk_outbox = parts.outbox_counts
         if live is not None:
             metrics.live.index_health = lambda: live.health
         try:
@@ -289,6 +291,19 @@ def _watch(
     live.breakers = {g.name: _state_of(g) for g in parts.guards}
     live.index = index
     live.ingest_runs = IndexStore(settings.index.path).ingest_runs
+
+
+def _every(seconds: float, read: Callable[[], dict[str, int]]) -> Callable[[], dict[str, int]]:
+    """read, called at most once every ``seconds`` (a scrape must not load the database)."""
+    cached: list[Any] = [-seconds, {}]
+
+    def value() -> dict[str, int]:
+        if time.monotonic() - cached[0] > seconds:
+            cached[:] = [time.monotonic(), read()]
+        result: dict[str, int] = cached[1]
+        return result
+
+    return value
 
 
 def _todays_outcomes(engine: sa.Engine) -> Callable[[], dict[str, Any] | None]:
@@ -431,9 +446,11 @@ def _helpdesk_outbox(settings: Settings, engine: sa.Engine, parts: _Parts) -> De
         h.chatwoot_url, h.chatwoot_inbox.get_secret_value(), hmac_token=token, timeout_s=h.timeout_s
     )
     parts.closers.append(chatwoot.close)
-    worker = DeliveryWorker("helpdesk", HelpdeskOutbox(engine, chatwoot, h).deliver_due)
+    outbox = HelpdeskOutbox(engine, chatwoot, h)
+    worker = DeliveryWorker("helpdesk", outbox.deliver_due)
     worker.start()
     parts.workers.append(worker)
+    parts.outbox_counts = _every(30.0, outbox.counts)
     return worker
 
 

@@ -53,6 +53,8 @@ class LiveParts:
     index_health: Callable[[], IndexHealth] | None = None
     # today's outcome figures (service/admin/outcomes.py), cached by the caller
     outcomes: Callable[[], dict[str, Any] | None] | None = None
+    # the helpdesk outbox's items by state (service/helpdesk/outbox.py), cached by the caller
+    helpdesk_outbox: Callable[[], dict[str, int]] | None = None
 
 
 class _LiveCollector(Collector):
@@ -83,6 +85,8 @@ class _LiveCollector(Collector):
             yield from _ingest_metrics(_safe(p.ingest_runs, []))
         if p.outcomes is not None:
             yield from _outcome_metrics(_safe(p.outcomes, None))
+        if p.helpdesk_outbox is not None:
+            yield from _outbox_metrics(_safe(p.helpdesk_outbox, None))
 
 
 def _index_metrics(index: tuple[str, int]) -> Iterator[Metric]:
@@ -169,6 +173,21 @@ def _ingest_metrics(runs: Sequence[dict[str, Any]]) -> Iterator[Metric]:
     for outcome, t in sorted(latest.items()):
         last.add_metric([outcome], t)
     yield last
+
+
+def _outbox_metrics(states: dict[str, int] | None) -> Iterator[Metric]:
+    """What waits to go to the helpdesk (pending: Chatwoot down or slow) and what was
+    given up on (the handoff went to the console's inbox instead)."""
+    if states is None:
+        return
+    by = GaugeMetricFamily(
+        "faqbot_helpdesk_outbox",
+        "Handoffs and customers' messages for the helpdesk, by state (pending, failed).",
+        labels=["state"],
+    )
+    for state in ("pending", "failed"):
+        by.add_metric([state], float(states.get(state, 0)))
+    yield by
 
 
 def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:

@@ -101,6 +101,16 @@ class HelpdeskOutbox:
                 waiting.add(row.handoff_id)
         return sent, opened
 
+    def counts(self) -> dict[str, int]:
+        """Items waiting (pending) and given up (failed), for /metrics."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(helpdesk_outbox.c.state, sa.func.count())
+                .where(helpdesk_outbox.c.state.in_(("pending", "failed")))
+                .group_by(helpdesk_outbox.c.state)
+            ).all()
+        return {str(state): int(n) for state, n in rows}
+
     def pending(self, handoff_id: str) -> list[dict[str, Any]]:
         """The items of one handoff and their state (for the console and the tests)."""
         with self._engine.connect() as conn:

@@ -150,6 +150,8 @@ def test_nothing_is_lost_while_chatwoot_is_down(
     chatwoot.behaviour.down = True
     hand_off(url, session)  # stored: the customer gets the receipt all the same
     until(lambda: len(chatwoot.behaviour.requests) >= 2, "a retry")
+    metrics = httpx.get(f"{url}/metrics").text  # what ops see meanwhile
+    assert 'faqbot_helpdesk_outbox{state="pending"} 1.0' in metrics
     answered = chat(url, "How much is shipping to Germany?", session)
     assert answered["mode"] != "waiting"  # not there yet: the bot still answers
     chatwoot.behaviour.down = False
