@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from service.chat.store import StoredMessage
 from service.config import HandoffSettings
 from service.db.guard import DatabaseGuard
-from service.db.tables import handoff_requests
+from service.db.tables import handoff_messages, handoff_requests, helpdesk_outbox
 from service.helpdesk.outbox import enqueue
 from service.mail import send_mail
 from service.privacy import mask_pii
@@ -155,7 +155,18 @@ class HandoffDesk:
         send_mail(self._settings, subject, _mail_body(r), reply_to=r.email)
 
     def purge(self, older_than: datetime) -> int:
+        """Requests older than the cut-off, the messages written in them by then, and
+        what was sent (or given up) for the helpdesk by then; what still waits to be
+        sent stays."""
         with self._engine.begin() as conn:
+            conn.execute(
+                handoff_messages.delete().where(handoff_messages.c.created_at < older_than)
+            )
+            conn.execute(
+                helpdesk_outbox.delete()
+                .where(helpdesk_outbox.c.created_at < older_than)
+                .where(helpdesk_outbox.c.state != "pending")
+            )
             return int(
                 conn.execute(
                     handoff_requests.delete().where(handoff_requests.c.created_at < older_than)

@@ -19,7 +19,7 @@ from service.config import DatabaseSettings, HandoffSettings, HelpdeskSettings
 from service.db.engine import make_engine
 from service.db.guard import guard_for
 from service.db.migrations import upgrade
-from service.db.tables import handoff_requests
+from service.db.tables import handoff_messages, handoff_requests
 from service.handoff import HandoffDesk, HandoffRequest
 from service.helpdesk.base import HelpdeskError
 from service.helpdesk.outbox import HelpdeskOutbox
@@ -154,3 +154,16 @@ def test_a_helpdesk_that_never_takes_it_hands_over_to_the_console(world: World) 
     assert [h["id"] for h in world.live.waiting()] == [hid]  # the console's agents see it
     world.helpdesk.fail_next = 0
     assert world.outbox.deliver_due() == 0  # given up: not sent later behind their back
+
+
+def test_purge_keeps_what_still_waits_to_be_sent(world: World) -> None:
+    sent = world.hand_off("s1")
+    world.outbox.deliver_due()
+    world.live.from_customer("s1", "hello")
+    world.helpdesk.fail_next = 1
+    world.outbox.deliver_due()  # "hello" waits for its retry
+    later = world.clock.now + timedelta(days=1)
+    world.desk.purge(later)
+    assert [i["state"] for i in world.outbox.pending(sent)] == ["pending"]  # only "hello"
+    with world.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(handoff_messages)).scalar() == 0
