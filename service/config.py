@@ -773,9 +773,10 @@ class HelpdeskSettings(BaseModel):
         "(Chatwoot 4.11.2 or later signs with it); unsigned or stale calls are refused.",
     )
     agent_name: str = Field(
-        default="a colleague",
+        default="",
         max_length=64,
-        description="Who the customer is told holds the conversation until an agent writes.",
+        description="Who the customer is told holds the conversation until an agent writes "
+        "(empty: 'our team', in the customer's language).",
     )
     timeout_s: float = Field(default=5.0, gt=0, le=60, description="Per call to Chatwoot.")
     retry_s: float = Field(

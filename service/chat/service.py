@@ -209,7 +209,12 @@ class ChatService:
         except Exception as exc:  # down, slow, or released meanwhile
             log.warning("live handoff unknown (%s): the bot answers", type(exc).__name__)
             return None
-        note = phrase("handoff_with_person", lang, agent=agent) or ""
+        # A helpdesk holds it and no agent has written yet: "our team", in their language
+        note = (
+            phrase("handoff_with_person", lang, agent=agent)
+            if agent
+            else phrase("handoff_with_team", lang)
+        ) or ""
         return TurnOutcome(Answer(note, "waiting"), lang)
 
     def _remember(self, outcome: TurnOutcome) -> None:

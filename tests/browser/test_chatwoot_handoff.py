@@ -45,10 +45,10 @@ def test_a_chatwoot_agent_answers_on_the_customers_page(
     cid = opened(chatwoot)
     assert RETURNS in chatwoot.contents(cid)[0]
     held = LiveHandoffs(make_engine(chat_settings.db.url)).holder
-    until(lambda: held(session), "the conversation held in Chatwoot")
+    until(lambda: held(session) is not None, "the conversation held in Chatwoot")
     page.get_by_label("Your question").fill("Are you there?")
     page.get_by_label("Your question").press("Enter")
-    page.locator(".fb-notice", has_text="a colleague").wait_for()  # the bot is silent
+    page.locator(".fb-notice", has_text="with our team").wait_for()  # the bot is silent
     until(lambda: chatwoot.contents(cid)[-1] == "Are you there?", "the message in Chatwoot")
 
     chatwoot.agent_reply(cid, "Yes: unworn items only, I am afraid.", agent="Dana")
