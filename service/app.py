@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from fastapi import FastAPI
@@ -80,6 +80,7 @@ from service.web.routes import mount_static
 from service.web.security import SecurityHeaders
 
 log = logging.getLogger("faqbot")
+T = TypeVar("T")
 
 
 @dataclass
@@ -293,14 +294,15 @@ def _watch(
     live.ingest_runs = IndexStore(settings.index.path).ingest_runs
 
 
-def _every(seconds: float, read: Callable[[], dict[str, int]]) -> Callable[[], dict[str, int]]:
-    """read, called at most once every ``seconds`` (a scrape must not load the database)."""
-    cached: list[Any] = [-seconds, {}]
+def _every(seconds: float, read: Callable[[], T]) -> Callable[[], T]:
+    """read, called at most once every ``seconds``: a scrape of /metrics must not load
+    the database."""
+    cached: list[Any] = [-seconds, None]
 
-    def value() -> dict[str, int]:
+    def value() -> T:
         if time.monotonic() - cached[0] > seconds:
             cached[:] = [time.monotonic(), read()]
-        result: dict[str, int] = cached[1]
+        result: T = cached[1]
         return result
 
     return value
@@ -308,17 +310,13 @@ def _every(seconds: float, read: Callable[[], dict[str, int]]) -> Callable[[], d
 
 def _todays_outcomes(engine: sa.Engine) -> Callable[[], dict[str, Any] | None]:
     """Today's outcome figures for /metrics, computed at most once a minute."""
-    cached: list[Any] = [0.0, None]
 
     def today() -> dict[str, Any] | None:
-        if time.monotonic() - cached[0] > 60:
-            start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-            days = outcomes.daily(engine, start)
-            cached[:] = [time.monotonic(), days[-1] if days else None]
-        result: dict[str, Any] | None = cached[1]
-        return result
+        start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        days = outcomes.daily(engine, start)
+        return days[-1] if days else None
 
-    return today
+    return _every(60.0, today)
 
 
 async def _check_schema(settings: Settings, parts: _Parts) -> None:
@@ -424,12 +422,11 @@ def _handoff_desk(app: FastAPI, settings: Settings, parts: _Parts) -> HandoffDes
     guard = guard_for("handoff", settings.db, settings.db.timeout_s * 5)
     parts.engines.append(engine)
     parts.guards.append(guard)
-    live = LiveHandoffs(engine, public_contacts(settings.shop.contact))
-    app.state.live = live
     outbox = _helpdesk_outbox(settings, engine, parts)
     if outbox is None:
+        app.state.live = LiveHandoffs(engine, public_contacts(settings.shop.contact))
         return HandoffDesk(engine, guard, settings.handoff)
-    live.wake_outbox = outbox.wake
+    app.state.live = LiveHandoffs(engine, public_contacts(settings.shop.contact), outbox.wake)
     return HandoffDesk(
         engine, guard, settings.handoff, helpdesk=settings.helpdesk.kind, wake_outbox=outbox.wake
     )

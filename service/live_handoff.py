@@ -82,7 +82,7 @@ class LiveHandoffs:
         # person's as the bot's: the page shows the reply as sent, the history masked.
         self._public = public
         # A customer's message for the helpdesk was recorded: its worker sends it now.
-        self.wake_outbox = wake_outbox
+        self._wake_outbox = wake_outbox
 
     @property
     def engine(self) -> sa.Engine:
@@ -115,7 +115,7 @@ class LiveHandoffs:
             if found.helpdesk:  # sent on by the outbox, in the same transaction
                 enqueue(conn, found.id, "message", masked, _now())
         if found.helpdesk:
-            self.wake_outbox()
+            self._wake_outbox()
 
     def latest(self, session_id: str) -> int:
         """The last agent message's number: a new event stream starts after it (what came
