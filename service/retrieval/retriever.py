@@ -445,7 +445,7 @@ def _calibration(manifest: Manifest, settings: RetrievalSettings) -> Calibration
 
 
 def _speller(manifest: Manifest, lexical: LexicalIndex, lexicon: frozenset[str]) -> Speller | None:
-    """Off without the model's vocabulary: a real word would then pass for a typo."""
+    """Off without the English word list: a real word would then pass for a typo."""
     if not lexicon:
         return None
     texts = [f"{e.question} {e.answer}" for e in manifest.entries.values()]

@@ -50,10 +50,7 @@ def one_edit(a: str, b: str) -> bool:
     if min(len(a), len(b)) < MIN_LENGTH + 1 and not _swapped(a, b):
         return False
     if len(a) == len(b):
-        diff = [i for i in range(len(a)) if a[i] != b[i]]
-        if len(diff) == 1:
-            return True
-        return _swapped(a, b)
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1 or _swapped(a, b)
     short, long_ = (a, b) if len(a) < len(b) else (b, a)
     return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
 
