@@ -17,7 +17,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 
 from service.api.deps import LiveDep, SettingsDep
-from service.api.text import UnreadableText, clean_text
+from service.api.text import UnreadableText, clean_text, one_line
 from service.helpdesk.base import AgentReply, HelpdeskEvent
 from service.helpdesk.chatwoot import WebhookRefused, read_webhook
 from service.live_handoff import HelpdeskReply, LiveHandoffs
@@ -58,7 +58,16 @@ async def _take(live: LiveHandoffs, event: HelpdeskEvent) -> HelpdeskReply | boo
     if not isinstance(event, AgentReply):
         return await asyncio.to_thread(live.resolved_there, "chatwoot", event.conversation)
     try:
-        event = replace(event, text=clean_text(event.text))
+        event = replace(event, text=clean_text(event.text), agent=_agent_name(event.agent))
     except UnreadableText:
         return None  # nothing a customer could read
     return await asyncio.to_thread(live.from_helpdesk, "chatwoot", event)
+
+
+def _agent_name(name: str) -> str:
+    """The name shown to the customer and kept with the reply: one readable line, else
+    the word for any agent (a name is no reason to lose the reply)."""
+    try:
+        return one_line(name)
+    except UnreadableText:
+        return "Support"

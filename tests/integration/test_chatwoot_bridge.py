@@ -134,7 +134,12 @@ def test_the_conversation_moves_to_chatwoot_and_back(
     assert chatwoot.deliver(chatwoot.behaviour.deliveries[-1]["payload"]) == 200
     assert chatwoot.agent_reply(cid, "internal: check stock", private=True) == 200
     human = [m["content"] for m in history(url, session) if m["mode"] == "human"]
-    assert human == ["Yes, it is waterproof. Dana"]
+    assert human == ["Yes, it is waterproof. Dana"]  # not the note, not the duplicate
+
+    # a name that would break a header or a line is not shown as written
+    assert chatwoot.agent_reply(cid, "Also in green.", agent="Dana\r\nBcc: all@evil.example") == 200
+    until(lambda: len(got) >= 2, "the second reply on the page")
+    assert got[1][1]["text"] == "Also in green." and got[1][1]["agent"] == "Support"
 
     assert chatwoot.resolve(cid) == 200
     until(lambda: any(kind == "released" for kind, _ in got), "the release on the page")
